@@ -1,0 +1,35 @@
+#pragma once
+// The pruner's output directory: model-wide Weight SRAM, Pattern SRAM and
+// Pattern Config images plus a JSON manifest. Versioned; see docs/image-format.md.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "pcnn/image/spm_layer.hpp"
+
+namespace pcnn {
+
+constexpr int kImageFormatVersion = 1;
+
+struct ModelImages {
+  std::string model_name;       // graph name of the source model
+  std::string source_file;      // file name of the source model (no directory)
+  std::vector<SpmLayer> layers; // in execution order
+  std::string identity;         // checksum over all images; set by read/write
+};
+
+// Writes weights.bin, patterns.bin, pattern_config.bin and manifest.json into
+// `dir` (created if missing; files written to temporaries, then renamed), and
+// sets each layer's offsets and the identity. Throws pcnn::Error naming the path.
+void write_model_images(ModelImages& images, const std::string& dir);
+
+// Reads a directory written by write_model_images, checks the version, sizes
+// and checksums, and rebuilds every layer. Throws pcnn::Error naming the file.
+ModelImages read_model_images(const std::string& dir);
+
+// Model-wide images, for the accelerator's DRAM: each layer's part starts at
+// its weight_offset / pattern_offset.
+std::vector<std::uint8_t> model_weight_image(const ModelImages& images);
+std::vector<std::uint8_t> model_pattern_image(const ModelImages& images);
+
+}  // namespace pcnn

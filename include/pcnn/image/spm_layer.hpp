@@ -1,0 +1,77 @@
+#pragma once
+// One convolution layer in PCNN form: the contract between the pruner (which
+// builds it), the image files (which store it) and the accelerator model (which
+// runs it). The encoders here define the memory layout of paper Fig. 3; see
+// docs/image-format.md.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "pcnn/core/conv_geometry.hpp"
+
+namespace pcnn {
+
+// Width of the PE kernel register (and of one Weight SRAM row) in 8-bit words.
+constexpr int kDefaultKernelRegisterWords = 60;
+
+// Integer requantisation of a 32-bit accumulator to int8:
+//   y = clamp(round_half_up(acc * multiplier / 2^(31 + shift)), lo, 127)
+// with lo = 0 after ReLU, -128 otherwise. multiplier is in [2^30, 2^31).
+struct Requant {
+  std::int32_t multiplier = 1 << 30;
+  std::int32_t shift = 0;
+};
+
+struct SpmLayer {
+  std::string name;  // ONNX node name (its first output's name when unnamed)
+  int index = 0;     // position among the model's Conv nodes
+  ConvGeometry geom;
+
+  // false: the layer is kept dense (1x1, grouped, FC, or excluded by the user);
+  // it is then stored with n = K and one all-ones pattern.
+  bool pattern_pruned = true;
+  int n = 9;                                  // non-zeros per kernel
+  std::vector<std::uint16_t> patterns;        // PaC table: SPM index -> K-bit mask
+  std::vector<std::uint32_t> kernel_index;    // per kernel (m * Cg + c): SPM index
+  std::vector<std::int8_t> nonzeros;          // per kernel n values, ascending position
+  int kernel_register_words = kDefaultKernelRegisterWords;
+
+  // Quantisation: real = scale * int. Activations are symmetric int8 (zero point 0).
+  std::vector<float> weight_scale;            // per output channel
+  float input_scale = 1.0f;
+  float output_scale = 1.0f;
+  std::vector<std::int32_t> bias;             // per output channel, accumulator units
+  std::vector<Requant> requant;               // per output channel
+  bool relu = false;
+
+  // Byte offsets of this layer inside the model-wide images (set by the writer).
+  std::uint64_t weight_offset = 0;
+  std::uint64_t pattern_offset = 0;
+
+  int num_patterns() const { return static_cast<int>(patterns.size()); }  // V
+  int index_bits() const;         // ceil(log2 V); 0 when V == 1
+  int kernels_per_row() const;    // floor(W / n), at least 1
+  int row_bytes() const;          // max(W, n)
+
+  // Memory images of this layer alone (paper Fig. 3).
+  std::vector<std::uint8_t> weight_image() const;   // rows of row_bytes(), zero padded
+  std::vector<std::uint8_t> pattern_image() const;  // index_bits() per kernel, LSB first
+  // Dense int8 kernels rebuilt from masks and non-zeros: [M][Cg][K].
+  std::vector<std::int8_t> dense_weights() const;
+
+  // Checks internal consistency; throws pcnn::Error naming the layer.
+  void validate() const;
+};
+
+// Byte address of kernel k's first non-zero inside a layer's weight image.
+std::uint64_t weight_address(const SpmLayer& layer, std::int64_t kernel);
+
+// Packs `bits`-wide values LSB first into bytes; bits in 0..32.
+std::vector<std::uint8_t> pack_bits(const std::vector<std::uint32_t>& values, int bits);
+// Reads value i of a pack_bits() stream.
+std::uint32_t unpack_bits(const std::uint8_t* data, std::size_t size_bytes, std::int64_t i,
+                          int bits);
+
+int ceil_log2(std::uint32_t v);  // ceil(log2 v) for v >= 1; 0 for v == 1
+
+}  // namespace pcnn

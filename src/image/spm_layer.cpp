@@ -1,0 +1,115 @@
+#include "pcnn/image/spm_layer.hpp"
+
+#include <algorithm>
+
+#include "pcnn/core/error.hpp"
+
+namespace pcnn {
+
+int ceil_log2(std::uint32_t v) {
+  int bits = 0;
+  while ((std::uint64_t{1} << bits) < v) ++bits;
+  return bits;
+}
+
+int SpmLayer::index_bits() const { return ceil_log2(static_cast<std::uint32_t>(patterns.size())); }
+
+int SpmLayer::kernels_per_row() const { return std::max(1, kernel_register_words / n); }
+
+int SpmLayer::row_bytes() const { return std::max(kernel_register_words, n); }
+
+std::uint64_t weight_address(const SpmLayer& layer, std::int64_t kernel) {
+  const std::int64_t per_row = layer.kernels_per_row();
+  return static_cast<std::uint64_t>(kernel / per_row) * layer.row_bytes() +
+         static_cast<std::uint64_t>(kernel % per_row) * layer.n;
+}
+
+std::vector<std::uint8_t> pack_bits(const std::vector<std::uint32_t>& values, int bits) {
+  if (bits < 0 || bits > 32) throw Error("pack_bits: width out of range");
+  std::vector<std::uint8_t> out((values.size() * static_cast<std::size_t>(bits) + 7) / 8, 0);
+  std::size_t pos = 0;
+  for (std::uint32_t v : values) {
+    for (int b = 0; b < bits; ++b, ++pos) {
+      if ((v >> b) & 1u) out[pos / 8] |= static_cast<std::uint8_t>(1u << (pos % 8));
+    }
+  }
+  return out;
+}
+
+std::uint32_t unpack_bits(const std::uint8_t* data, std::size_t size_bytes, std::int64_t i,
+                          int bits) {
+  std::uint32_t v = 0;
+  std::size_t pos = static_cast<std::size_t>(i) * static_cast<std::size_t>(bits);
+  if (pos + static_cast<std::size_t>(bits) > size_bytes * 8)
+    throw Error("unpack_bits: index beyond the end of the stream");
+  for (int b = 0; b < bits; ++b, ++pos) {
+    if ((data[pos / 8] >> (pos % 8)) & 1u) v |= 1u << b;
+  }
+  return v;
+}
+
+std::vector<std::uint8_t> SpmLayer::weight_image() const {
+  const std::int64_t kernels = geom.kernel_count();
+  const std::int64_t rows = (kernels + kernels_per_row() - 1) / kernels_per_row();
+  std::vector<std::uint8_t> image(static_cast<std::size_t>(rows * row_bytes()), 0);
+  for (std::int64_t k = 0; k < kernels; ++k) {
+    const std::uint64_t addr = weight_address(*this, k);
+    for (int i = 0; i < n; ++i) image[addr + i] = static_cast<std::uint8_t>(nonzeros[k * n + i]);
+  }
+  return image;
+}
+
+std::vector<std::uint8_t> SpmLayer::pattern_image() const {
+  return pack_bits(kernel_index, index_bits());
+}
+
+std::vector<std::int8_t> SpmLayer::dense_weights() const {
+  const int K = geom.kernel_size();
+  const std::int64_t kernels = geom.kernel_count();
+  std::vector<std::int8_t> dense(static_cast<std::size_t>(kernels * K), 0);
+  for (std::int64_t k = 0; k < kernels; ++k) {
+    const std::uint32_t mask =
+        pattern_pruned ? patterns[kernel_index[k]] : ((1u << K) - 1u);
+    int i = 0;
+    for (int p = 0; p < K; ++p) {
+      if ((mask >> p) & 1u) dense[k * K + p] = nonzeros[k * n + i++];
+    }
+  }
+  return dense;
+}
+
+void SpmLayer::validate() const {
+  const std::string where = "layer '" + name + "'";
+  const int K = geom.kernel_size();
+  if (geom.in_channels <= 0 || geom.out_channels <= 0 || geom.in_h <= 0 || geom.in_w <= 0)
+    throw Error(where, "empty shape");
+  if (geom.group <= 0 || geom.in_channels % geom.group != 0)
+    throw Error(where, "group does not divide the input channels");
+  if (geom.out_h() <= 0 || geom.out_w() <= 0) throw Error(where, "kernel larger than input");
+  if (n < 1 || n > K) throw Error(where, "n outside 1..K");
+  const std::int64_t kernels = geom.kernel_count();
+  if (pattern_pruned) {
+    if (K > 16) throw Error(where, "pattern masks need K <= 16");
+    if (patterns.empty()) throw Error(where, "no patterns");
+    for (std::uint16_t m : patterns) {
+      if (m >> K) throw Error(where, "pattern mask has bits beyond K");
+      if (__builtin_popcount(m) != n) throw Error(where, "pattern mask without exactly n ones");
+    }
+    if (static_cast<std::int64_t>(kernel_index.size()) != kernels)
+      throw Error(where, "kernel index count does not match the shape");
+    for (std::uint32_t idx : kernel_index)
+      if (idx >= patterns.size()) throw Error(where, "SPM index beyond the pattern table");
+  } else if (n != K) {
+    throw Error(where, "a dense layer must have n = K");
+  }
+  if (static_cast<std::int64_t>(nonzeros.size()) != kernels * n)
+    throw Error(where, "non-zero count does not match the shape");
+  const auto M = static_cast<std::size_t>(geom.out_channels);
+  if (weight_scale.size() != M || bias.size() != M || requant.size() != M)
+    throw Error(where, "per-channel parameter count does not match the output channels");
+  for (const Requant& r : requant)
+    if (r.multiplier < (1 << 30) || r.shift < -31 || r.shift > 31)
+      throw Error(where, "requantisation multiplier or shift out of range");
+}
+
+}  // namespace pcnn

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Quick start, first command: set up, build, then run the main job on the
+# built-in default workload (VGG-16 for CIFAR-10 shapes, pruned at n = 4).
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+"$root/tools/setup.sh"
+
+out="$root/out"
+mkdir -p "$out"
+"$root/build/pcnn-zoo" vgg16-cifar -o "$out/vgg16-cifar.onnx"
+rm -rf "$out/vgg16-cifar-n4"
+"$root/build/pcnn-prune" "$out/vgg16-cifar.onnx" -o "$out/vgg16-cifar-n4" --n 4
+if [ -x "$root/build/pcnn-sim" ]; then
+  "$root/build/pcnn-sim" run "$out/vgg16-cifar-n4" --all --json "$out/vgg16-cifar-n4.sim.json"
+fi
