@@ -68,13 +68,27 @@ std::vector<std::int8_t> SpmLayer::dense_weights() const {
   const std::int64_t kernels = geom.kernel_count();
   std::vector<std::int8_t> dense(static_cast<std::size_t>(kernels * K), 0);
   for (std::int64_t k = 0; k < kernels; ++k) {
-    const std::uint32_t mask =
-        pattern_pruned ? patterns[kernel_index[k]] : ((1u << K) - 1u);
+    if (!pattern_pruned) {  // stored dense: n == K values in position order
+      for (int p = 0; p < K; ++p) dense[k * K + p] = nonzeros[k * K + p];
+      continue;
+    }
+    const std::uint32_t mask = patterns[kernel_index[k]];
     int i = 0;
     for (int p = 0; p < K; ++p) {
       if ((mask >> p) & 1u) dense[k * K + p] = nonzeros[k * n + i++];
     }
   }
+  return dense;
+}
+
+SpmLayer dense_equivalent(const SpmLayer& layer) {
+  SpmLayer dense = layer;
+  dense.pattern_pruned = false;
+  dense.n = layer.geom.kernel_size();
+  dense.patterns.clear();
+  dense.kernel_index.clear();
+  const std::vector<std::int8_t> weights = layer.dense_weights();
+  dense.nonzeros.assign(weights.begin(), weights.end());
   return dense;
 }
 

@@ -28,7 +28,8 @@ struct SpmLayer {
   ConvGeometry geom;
 
   // false: the layer is kept dense (1x1, grouped, FC, or excluded by the user);
-  // it is then stored with n = K and one all-ones pattern.
+  // it is then stored with n = K values per kernel in position order and no
+  // pattern table (index_bits() == 0).
   bool pattern_pruned = true;
   int n = 9;                                  // non-zeros per kernel
   std::vector<std::uint16_t> patterns;        // PaC table: SPM index -> K-bit mask
@@ -62,6 +63,11 @@ struct SpmLayer {
   // Checks internal consistency; throws pcnn::Error naming the layer.
   void validate() const;
 };
+
+// The same layer stored dense (n = K, pattern_pruned = false): the zeros the
+// pruner introduced become explicit weights. Used to simulate the dense baseline
+// on the same array; it computes bit-identical outputs.
+SpmLayer dense_equivalent(const SpmLayer& layer);
 
 // Byte address of kernel k's first non-zero inside a layer's weight image.
 std::uint64_t weight_address(const SpmLayer& layer, std::int64_t kernel);
