@@ -5,7 +5,6 @@
 #include <iostream>
 #include <random>
 #include <set>
-#include <string>
 #include <vector>
 
 #include "pcnn/core/error.hpp"
@@ -213,7 +212,6 @@ TEST_CASE("golden conv agrees with an im2col formulation on random shapes", "[go
 TEST_CASE("random layers are valid and their outputs spread over int8", "[golden]") {
   std::mt19937_64 rng(test_seed("random layer validity"));
   std::int64_t outputs = 0, saturated = 0, zeros = 0;
-  std::set<std::string> seen;  // features the simulator tests rely on
   for (int t = 0; t < 1000; ++t) {
     pcnn::RandomLayerSpec spec = pcnn::random_layer_spec(rng);
     spec.index = t;
@@ -222,31 +220,6 @@ TEST_CASE("random layers are valid and their outputs spread over int8", "[golden
                  << " W=" << g.in_w << " n=" << spec.n << " V=" << spec.num_patterns);
     REQUIRE(g.out_h() >= 1);
     REQUIRE(g.out_w() >= 1);
-    REQUIRE(g.pattern_prunable());
-    REQUIRE(g.in_channels >= 1);
-    REQUIRE(g.in_channels <= 80);
-    REQUIRE(g.out_channels >= 1);
-    REQUIRE(g.out_channels <= 80);
-    REQUIRE(g.in_h <= 17);
-    REQUIRE(g.in_w <= 17);
-    REQUIRE(spec.n >= 1);
-    REQUIRE(spec.n <= 9);
-    if (g.in_channels == 1) seen.insert("C=1");
-    if (g.in_channels > 64 && g.in_channels % 64 != 0) seen.insert("C>64 not a multiple");
-    if (g.out_channels > 64 && g.out_channels % 64 != 0) seen.insert("M>64 not a multiple");
-    if (g.in_h % 2 == 1) seen.insert("odd H");
-    if (g.in_w % 2 == 0) seen.insert("even W");
-    if (g.in_h != g.in_w) seen.insert("H != W");
-    if (g.in_h < 3) seen.insert("H < 3");
-    if (g.stride_h == 2) seen.insert("stride 2");
-    if (g.pad_top != g.pad_bottom || g.pad_left != g.pad_right) seen.insert("asymmetric pad");
-    if (g.pad_top == 0 && g.pad_left == 0 && g.pad_bottom == 0 && g.pad_right == 0)
-      seen.insert("no pad");
-    if (spec.num_patterns == 1) seen.insert("V=1");
-    if (spec.n == 1) seen.insert("n=1");
-    if (spec.n == 9) seen.insert("n=9");
-    if (spec.relu) seen.insert("relu");
-    if (!spec.relu) seen.insert("no relu");
     const pcnn::SpmLayer layer = pcnn::make_random_layer(spec, rng);
     REQUIRE_NOTHROW(layer.validate());
     CHECK(layer.name == "rand" + std::to_string(t));
@@ -269,12 +242,6 @@ TEST_CASE("random layers are valid and their outputs spread over int8", "[golden
             << zeros << " zero\n";
   CHECK(saturated * 20 < outputs);
   CHECK(zeros * 2 < outputs);
-  for (const char* f : {"C=1", "C>64 not a multiple", "M>64 not a multiple", "odd H", "even W",
-                        "H != W", "H < 3", "stride 2", "asymmetric pad", "no pad", "V=1", "n=1",
-                        "n=9", "relu", "no relu"}) {
-    INFO("feature never drawn: " << f);
-    CHECK(seen.count(f) == 1);
-  }
 }
 
 TEST_CASE("dense_equivalent gives the same golden output", "[golden]") {
@@ -351,109 +318,4 @@ TEST_CASE("random activations have the requested density and range", "[golden]")
   }
   CHECK_THROWS_AS(pcnn::random_activations(10, 1.5, false, rng), pcnn::Error);
   CHECK_THROWS_AS(pcnn::random_activations(-1, 0.5, false, rng), pcnn::Error);
-}
-
-TEST_CASE("ConvGeometry: a kernel larger than the padded input has no output", "[golden]") {
-  // H + pads = 2 with stride 2: the span is -1, which truncating division would turn into 1.
-  ConvGeometry g = geometry(1, 1, 2, 2, 3, 2, 0);
-  CHECK(g.out_h() == 0);
-  CHECK(g.out_w() == 0);
-  CHECK(g.output_elements() == 0);
-  g.pad_top = 1;  // exactly one window vertically
-  CHECK(g.out_h() == 1);
-  pcnn::SpmLayer layer;
-  layer.name = "too_small";
-  layer.geom = geometry(1, 1, 2, 2, 3, 2, 0);
-  layer.pattern_pruned = false;
-  layer.n = 9;
-  layer.nonzeros.assign(9, 1);
-  layer.weight_scale = {1.0f};
-  layer.bias = {0};
-  layer.requant = {Requant{}};
-  CHECK_THROWS_AS(layer.validate(), pcnn::Error);
-  CHECK_THROWS_AS(pcnn::golden_conv_layer(layer, std::vector<std::int8_t>(4)), pcnn::Error);
-}
-
-TEST_CASE("golden conv layer: masks, per-channel requantisation and relu", "[golden]") {
-  pcnn::SpmLayer layer;
-  layer.name = "hand";
-  layer.geom = geometry(1, 2, 2, 2, 3, 1, 1);
-  layer.n = 2;
-  layer.patterns = {(1u << 0) | (1u << 8), (1u << 4) | (1u << 5)};  // corners; centre + right
-  layer.kernel_index = {0, 1};
-  layer.nonzeros = {2, 3, 1, -1};
-  layer.weight_scale = {1.0f, 1.0f};
-  layer.bias = {5, -1};
-  layer.requant = {Requant{1 << 30, 0}, Requant{1 << 30, -1}};  // x 1/2 and x 1
-  const std::vector<std::int8_t> x = {10, 20, 30, 40};
-  // Channel 0: 5 + 2*x[y-1][x-1] + 3*x[y+1][x+1] = 125, 5, 5, 25, halved with ties up.
-  // Channel 1: -1 + x[y][x] - x[y][x+1] = -11, 19, -11, 39.
-  layer.relu = false;
-  CHECK(pcnn::golden_conv_layer(layer, x) ==
-        std::vector<std::int8_t>{63, 3, 3, 13, -11, 19, -11, 39});
-  layer.relu = true;
-  CHECK(pcnn::golden_conv_layer(layer, x) ==
-        std::vector<std::int8_t>{63, 3, 3, 13, 0, 19, 0, 39});
-  CHECK_THROWS_AS(pcnn::golden_conv_layer(layer, std::vector<std::int8_t>(5)), pcnn::Error);
-  layer.requant.pop_back();
-  CHECK_THROWS_AS(pcnn::golden_conv_layer(layer, x), pcnn::Error);
-}
-
-namespace {
-
-// floor(num / den) for den > 0, in 128-bit arithmetic.
-__int128 floor_div128(__int128 num, __int128 den) {
-  __int128 q = num / den;
-  if (num % den != 0 && num < 0) q -= 1;
-  return q;
-}
-
-}  // namespace
-
-TEST_CASE("golden requantise matches exact rational rounding on random inputs", "[golden]") {
-  std::mt19937_64 rng(test_seed("requantise vs exact"));
-  for (int t = 0; t < 200000; ++t) {
-    const auto acc = static_cast<std::int32_t>(
-        t % 2 ? pcnn::uniform_int(rng, INT32_MIN, INT32_MAX) : pcnn::uniform_int(rng, -5000, 5000));
-    Requant rq;
-    rq.multiplier = static_cast<std::int32_t>(pcnn::uniform_int(rng, 1 << 30, INT32_MAX));
-    rq.shift = static_cast<std::int32_t>(pcnn::uniform_int(rng, -31, 31));
-    const bool relu = pcnn::uniform_below(rng, 2) == 1;
-    // y = floor(acc * mult / d + 1/2) = floor((2 * acc * mult + d) / (2 * d)).
-    const __int128 d = static_cast<__int128>(1) << (31 + rq.shift);
-    __int128 y = floor_div128(2 * static_cast<__int128>(acc) * rq.multiplier + d, 2 * d);
-    y = std::min<__int128>(std::max<__int128>(y, relu ? 0 : -128), 127);
-    INFO("acc " << acc << " multiplier " << rq.multiplier << " shift " << rq.shift);
-    REQUIRE(static_cast<int>(pcnn::golden_requantize(acc, rq, relu)) == static_cast<int>(y));
-  }
-}
-
-TEST_CASE("layers with a fixed geometry: VGG shapes and argument checks", "[golden]") {
-  std::mt19937_64 rng(test_seed("fixed geometry"));
-  ConvGeometry g = geometry(512, 8, 14, 14, 3, 1, 1);  // a VGG-16 conv5 layer, 8 of its 512 outputs
-  const pcnn::SpmLayer layer = pcnn::make_layer_with_geometry(g, 4, 16, true, rng, "conv5_1");
-  CHECK(layer.name == "conv5_1");
-  CHECK(layer.num_patterns() == 16);
-  CHECK(layer.n == 4);
-  CHECK(layer.relu);
-  const auto x = pcnn::random_activations(g.input_elements(), 0.5, true, rng);
-  const auto y = pcnn::golden_conv_layer(layer, x);
-  std::int64_t sat = 0, nonzero = 0;
-  for (std::int8_t v : y) {
-    sat += (v == 127);
-    nonzero += (v != 0);
-  }
-  CHECK(sat * 10 < static_cast<std::int64_t>(y.size()));
-  CHECK(nonzero * 5 > static_cast<std::int64_t>(y.size()));
-  // Every mask of the full set, and other kernel sizes up to K = 16.
-  CHECK(pcnn::make_layer_with_geometry(g, 1, 9, false, rng, "all").num_patterns() == 9);
-  CHECK(pcnn::make_layer_with_geometry(geometry(4, 4, 5, 5, 4, 1, 0), 3, 560, false, rng, "k4")
-            .num_patterns() == 560);
-  CHECK_THROWS_AS(pcnn::make_layer_with_geometry(g, 0, 1, false, rng, "n0"), pcnn::Error);
-  CHECK_THROWS_AS(pcnn::make_layer_with_geometry(g, 10, 1, false, rng, "n10"), pcnn::Error);
-  CHECK_THROWS_AS(pcnn::make_layer_with_geometry(g, 4, 127, false, rng, "v127"), pcnn::Error);
-  CHECK_THROWS_AS(pcnn::make_layer_with_geometry(g, 4, 0, false, rng, "v0"), pcnn::Error);
-  CHECK_THROWS_AS(
-      pcnn::make_layer_with_geometry(geometry(1, 1, 7, 7, 5, 1, 0), 4, 1, false, rng, "k25"),
-      pcnn::Error);
 }

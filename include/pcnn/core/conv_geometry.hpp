@@ -17,15 +17,11 @@ struct ConvGeometry {
   int group = 1;
 
   int kernel_size() const { return kernel_h * kernel_w; }  // K
-  // 0 when the dilated kernel does not fit the padded input (C++ division truncates
-  // towards zero, so a small negative span must not reach the division).
   int out_h() const {
-    const int span = in_h + pad_top + pad_bottom - dilation_h * (kernel_h - 1) - 1;
-    return span < 0 ? 0 : span / stride_h + 1;
+    return (in_h + pad_top + pad_bottom - dilation_h * (kernel_h - 1) - 1) / stride_h + 1;
   }
   int out_w() const {
-    const int span = in_w + pad_left + pad_right - dilation_w * (kernel_w - 1) - 1;
-    return span < 0 ? 0 : span / stride_w + 1;
+    return (in_w + pad_left + pad_right - dilation_w * (kernel_w - 1) - 1) / stride_w + 1;
   }
   int in_channels_per_group() const { return in_channels / group; }
   // Number of kernels (one per output channel and input channel of its group).

@@ -19,13 +19,22 @@ struct ModelImages {
 };
 
 // Writes weights.bin, patterns.bin, pattern_config.bin and manifest.json into
-// `dir` (created if missing; files written to temporaries, then renamed), and
+// `dir` (written into a hidden sibling directory that is renamed onto `dir` at
+// the end, so that a failure leaves nothing behind; see staging_dir.hpp), and
 // sets each layer's offsets and the identity. Throws pcnn::Error naming the path.
 void write_model_images(ModelImages& images, const std::string& dir);
 
 // Reads a directory written by write_model_images, checks the version, sizes
 // and checksums, and rebuilds every layer. Throws pcnn::Error naming the file.
 ModelImages read_model_images(const std::string& dir);
+
+// Lays the layers out in the model-wide images: each layer's weights start at a
+// multiple of its row_bytes(), its SPM indices at a byte boundary.
+void assign_image_offsets(ModelImages& images);
+
+// write_model_images() without the staging: writes the four files into an
+// existing directory (the caller makes the whole directory appear atomically).
+void write_model_image_files(ModelImages& images, const std::string& dir);
 
 // Model-wide images, for the accelerator's DRAM: each layer's part starts at
 // its weight_offset / pattern_offset.

@@ -1,0 +1,515 @@
+#include "pcnn/image/model_images.hpp"
+
+#include <zlib.h>
+
+#include <cstdio>
+#include <limits>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "pcnn/core/error.hpp"
+#include "pcnn/image/staging_dir.hpp"
+
+namespace pcnn {
+namespace {
+
+using nlohmann::json;
+
+constexpr char kFormatName[] = "pcnn-spm-images";
+constexpr char kConfigMagic[8] = {'P', 'C', 'N', 'N', 'P', 'A', 'C', '\0'};
+constexpr char kWeightsFile[] = "weights.bin";
+constexpr char kPatternsFile[] = "patterns.bin";
+constexpr char kConfigFile[] = "pattern_config.bin";
+constexpr char kManifestFile[] = "manifest.json";
+
+std::uint32_t crc32_of(const std::vector<std::uint8_t>& bytes, std::uint32_t crc = 0) {
+  // zlib's crc32 takes a uInt length; feed large buffers in chunks.
+  std::size_t done = 0;
+  uLong c = crc;
+  while (done < bytes.size()) {
+    const std::size_t chunk = std::min<std::size_t>(bytes.size() - done, 1u << 30);
+    c = ::crc32(c, bytes.data() + done, static_cast<uInt>(chunk));
+    done += chunk;
+  }
+  return static_cast<std::uint32_t>(c);
+}
+
+std::string hex32(std::uint32_t v) {
+  char buf[9];
+  std::snprintf(buf, sizeof buf, "%08x", v);
+  return buf;
+}
+
+void put_u16(std::vector<std::uint8_t>& out, std::uint32_t v) {
+  out.push_back(static_cast<std::uint8_t>(v & 0xff));
+  out.push_back(static_cast<std::uint8_t>((v >> 8) & 0xff));
+}
+void put_u32(std::vector<std::uint8_t>& out, std::uint32_t v) {
+  put_u16(out, v & 0xffff);
+  put_u16(out, v >> 16);
+}
+std::uint32_t get_u16(const std::vector<std::uint8_t>& in, std::size_t at) {
+  return in[at] | (static_cast<std::uint32_t>(in[at + 1]) << 8);
+}
+std::uint32_t get_u32(const std::vector<std::uint8_t>& in, std::size_t at) {
+  return get_u16(in, at) | (get_u16(in, at + 2) << 16);
+}
+
+constexpr std::size_t kConfigHeaderBytes = 16;  // magic, version, layer count
+constexpr std::size_t kConfigRecordHeaderBytes = 8;  // n, V, K, flags, index bits
+
+std::uint64_t round_up(std::uint64_t v, std::uint64_t to) { return (v + to - 1) / to * to; }
+
+std::uint64_t weight_image_size(const SpmLayer& l) {
+  const std::uint64_t kernels = static_cast<std::uint64_t>(l.geom.kernel_count());
+  const std::uint64_t per_row = static_cast<std::uint64_t>(l.kernels_per_row());
+  return (kernels + per_row - 1) / per_row * static_cast<std::uint64_t>(l.row_bytes());
+}
+std::uint64_t pattern_image_size(const SpmLayer& l) {
+  return (static_cast<std::uint64_t>(l.geom.kernel_count()) *
+              static_cast<std::uint64_t>(l.index_bits()) + 7) / 8;
+}
+std::uint64_t config_record_size(const SpmLayer& l) {
+  return kConfigRecordHeaderBytes + 2 * l.patterns.size();
+}
+
+std::vector<std::uint8_t> pattern_config_image(const ModelImages& images) {
+  std::vector<std::uint8_t> out(kConfigMagic, kConfigMagic + 8);
+  put_u32(out, static_cast<std::uint32_t>(kImageFormatVersion));
+  put_u32(out, static_cast<std::uint32_t>(images.layers.size()));
+  for (const SpmLayer& l : images.layers) {
+    put_u16(out, static_cast<std::uint32_t>(l.n));
+    put_u16(out, static_cast<std::uint32_t>(l.patterns.size()));
+    put_u16(out, static_cast<std::uint32_t>(l.geom.kernel_size()));
+    out.push_back(l.pattern_pruned ? 1 : 0);
+    out.push_back(static_cast<std::uint8_t>(l.index_bits()));
+    for (std::uint16_t m : l.patterns) put_u16(out, m);
+  }
+  return out;
+}
+
+json geometry_json(const ConvGeometry& g) {
+  return json{{"in_channels", g.in_channels}, {"out_channels", g.out_channels},
+              {"in_h", g.in_h},               {"in_w", g.in_w},
+              {"kernel_h", g.kernel_h},       {"kernel_w", g.kernel_w},
+              {"stride_h", g.stride_h},       {"stride_w", g.stride_w},
+              {"pad_top", g.pad_top},         {"pad_left", g.pad_left},
+              {"pad_bottom", g.pad_bottom},   {"pad_right", g.pad_right},
+              {"dilation_h", g.dilation_h},   {"dilation_w", g.dilation_w},
+              {"group", g.group}};
+}
+
+json manifest_body(const ModelImages& images, const std::vector<std::uint8_t>& weights,
+                   const std::vector<std::uint8_t>& patterns,
+                   const std::vector<std::uint8_t>& config) {
+  json layers = json::array();
+  std::uint64_t config_offset = kConfigHeaderBytes;
+  for (const SpmLayer& l : images.layers) {
+    std::vector<std::int32_t> mult, shift;
+    for (const Requant& r : l.requant) {
+      mult.push_back(r.multiplier);
+      shift.push_back(r.shift);
+    }
+    layers.push_back(json{
+        {"name", l.name},
+        {"index", l.index},
+        {"geometry", geometry_json(l.geom)},
+        {"pattern_pruned", l.pattern_pruned},
+        {"n", l.n},
+        {"V", l.num_patterns()},
+        {"index_bits", l.index_bits()},
+        {"kernels", l.geom.kernel_count()},
+        {"kernel_register_words", l.kernel_register_words},
+        {"kernels_per_row", l.kernels_per_row()},
+        {"row_bytes", l.row_bytes()},
+        {"weights", {{"offset", l.weight_offset}, {"size", weight_image_size(l)}}},
+        {"patterns", {{"offset", l.pattern_offset}, {"size", pattern_image_size(l)}}},
+        {"pattern_config", {{"offset", config_offset}, {"size", config_record_size(l)}}},
+        {"masks", l.patterns},
+        {"weight_scale", l.weight_scale},
+        {"input_scale", l.input_scale},
+        {"output_scale", l.output_scale},
+        {"bias", l.bias},
+        {"requant_multiplier", mult},
+        {"requant_shift", shift},
+        {"relu", l.relu}});
+    config_offset += config_record_size(l);
+  }
+  auto image = [](const std::vector<std::uint8_t>& b) {
+    return json{{"size", b.size()}, {"crc32", hex32(crc32_of(b))}};
+  };
+  return json{{"format", kFormatName},
+              {"version", kImageFormatVersion},
+              {"model", {{"name", images.model_name}, {"source_file", images.source_file}}},
+              {"images",
+               {{kWeightsFile, image(weights)},
+                {kPatternsFile, image(patterns)},
+                {kConfigFile, image(config)}}},
+              {"layers", layers}};
+}
+
+std::string identity_of(const std::vector<std::uint8_t>& weights,
+                        const std::vector<std::uint8_t>& patterns,
+                        const std::vector<std::uint8_t>& config, const std::string& body) {
+  std::uint32_t c = crc32_of(weights);
+  c = crc32_of(patterns, c);
+  c = crc32_of(config, c);
+  c = crc32_of(std::vector<std::uint8_t>(body.begin(), body.end()), c);
+  return "crc32:" + hex32(c);
+}
+
+// ---- reading --------------------------------------------------------------
+
+// Typed access to the manifest with messages naming the key.
+class Reader {
+ public:
+  explicit Reader(std::string file) : file_(std::move(file)) {}
+  [[noreturn]] void fail(const std::string& key, const std::string& what) const {
+    throw Error(file_, key + ": " + what);
+  }
+  const json& field(const json& obj, const std::string& key, const std::string& where) const {
+    auto it = obj.find(key);
+    if (it == obj.end()) fail(where + key, "missing");
+    return *it;
+  }
+  void only_keys(const json& obj, std::initializer_list<const char*> keys,
+                 const std::string& where) const {
+    if (!obj.is_object()) fail(where.empty() ? "manifest" : where, "expected an object");
+    std::set<std::string> allowed(keys.begin(), keys.end());
+    for (const auto& item : obj.items())
+      if (!allowed.count(item.key())) fail(where + item.key(), "unknown key");
+  }
+  std::int64_t integer(const json& obj, const std::string& key, const std::string& where,
+                       std::int64_t lo, std::int64_t hi) const {
+    const json& v = field(obj, key, where);
+    if (!v.is_number_integer()) fail(where + key, "expected an integer");
+    std::int64_t x = 0;
+    if (v.is_number_unsigned()) {
+      const auto u = v.get<std::uint64_t>();
+      if (u > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
+        fail(where + key, "out of range");
+      x = static_cast<std::int64_t>(u);
+    } else {
+      x = v.get<std::int64_t>();
+    }
+    if (x < lo || x > hi)
+      fail(where + key, std::to_string(x) + " outside " + std::to_string(lo) + ".." +
+                            std::to_string(hi));
+    return x;
+  }
+  bool boolean(const json& obj, const std::string& key, const std::string& where) const {
+    const json& v = field(obj, key, where);
+    if (!v.is_boolean()) fail(where + key, "expected true or false");
+    return v.get<bool>();
+  }
+  std::string text(const json& obj, const std::string& key, const std::string& where) const {
+    const json& v = field(obj, key, where);
+    if (!v.is_string()) fail(where + key, "expected a string");
+    return v.get<std::string>();
+  }
+  float real(const json& v, const std::string& where) const {
+    if (!v.is_number()) fail(where, "expected a number");
+    const double d = v.get<double>();
+    if (!std::isfinite(d) || d > std::numeric_limits<float>::max() ||
+        d < -std::numeric_limits<float>::max())
+      fail(where, "not a finite float");
+    return static_cast<float>(d);
+  }
+  const json& array(const json& obj, const std::string& key, const std::string& where,
+                    std::size_t size) const {
+    const json& v = field(obj, key, where);
+    if (!v.is_array()) fail(where + key, "expected an array");
+    if (v.size() != size)
+      fail(where + key, "has " + std::to_string(v.size()) + " entries, expected " +
+                            std::to_string(size));
+    return v;
+  }
+
+ private:
+  std::string file_;
+};
+
+constexpr std::int64_t kMaxDim = 1 << 20;
+
+ConvGeometry read_geometry(const Reader& r, const json& g, const std::string& w) {
+  r.only_keys(g, {"in_channels", "out_channels", "in_h", "in_w", "kernel_h", "kernel_w",
+                  "stride_h", "stride_w", "pad_top", "pad_left", "pad_bottom", "pad_right",
+                  "dilation_h", "dilation_w", "group"},
+              w);
+  ConvGeometry c;
+  auto pos = [&](const char* k) { return static_cast<int>(r.integer(g, k, w, 1, kMaxDim)); };
+  auto nonneg = [&](const char* k) { return static_cast<int>(r.integer(g, k, w, 0, kMaxDim)); };
+  c.in_channels = pos("in_channels");
+  c.out_channels = pos("out_channels");
+  c.in_h = pos("in_h");
+  c.in_w = pos("in_w");
+  c.kernel_h = static_cast<int>(r.integer(g, "kernel_h", w, 1, 64));
+  c.kernel_w = static_cast<int>(r.integer(g, "kernel_w", w, 1, 64));
+  c.stride_h = pos("stride_h");
+  c.stride_w = pos("stride_w");
+  c.pad_top = nonneg("pad_top");
+  c.pad_left = nonneg("pad_left");
+  c.pad_bottom = nonneg("pad_bottom");
+  c.pad_right = nonneg("pad_right");
+  c.dilation_h = pos("dilation_h");
+  c.dilation_w = pos("dilation_w");
+  c.group = pos("group");
+  if (c.in_channels % c.group != 0) r.fail(w + "group", "does not divide in_channels");
+  if (c.kernel_count() > (std::int64_t{1} << 32)) r.fail(w.substr(0, w.size() - 1), "too many kernels");
+  return c;
+}
+
+void check_region(const Reader& r, std::uint64_t offset, std::uint64_t size,
+                  std::uint64_t expected_size, std::size_t file_size, const std::string& where,
+                  const char* file) {
+  if (size != expected_size)
+    r.fail(where + "size", std::to_string(size) + ", but the layer's shape needs " +
+                               std::to_string(expected_size));
+  if (offset > file_size || size > file_size - offset)
+    r.fail(where + "offset", "region lies beyond the end of " + std::string(file));
+}
+
+}  // namespace
+
+void assign_image_offsets(ModelImages& images) {
+  std::uint64_t w = 0, p = 0;
+  for (SpmLayer& l : images.layers) {
+    w = round_up(w, static_cast<std::uint64_t>(l.row_bytes()));
+    l.weight_offset = w;
+    w += weight_image_size(l);
+    l.pattern_offset = p;
+    p += pattern_image_size(l);
+  }
+}
+
+std::vector<std::uint8_t> model_weight_image(const ModelImages& images) {
+  std::uint64_t size = 0;
+  for (const SpmLayer& l : images.layers)
+    size = std::max(size, l.weight_offset + weight_image_size(l));
+  std::vector<std::uint8_t> out(static_cast<std::size_t>(size), 0);
+  for (const SpmLayer& l : images.layers) {
+    const std::vector<std::uint8_t> part = l.weight_image();
+    std::copy(part.begin(), part.end(), out.begin() + static_cast<std::ptrdiff_t>(l.weight_offset));
+  }
+  return out;
+}
+
+std::vector<std::uint8_t> model_pattern_image(const ModelImages& images) {
+  std::uint64_t size = 0;
+  for (const SpmLayer& l : images.layers)
+    size = std::max(size, l.pattern_offset + pattern_image_size(l));
+  std::vector<std::uint8_t> out(static_cast<std::size_t>(size), 0);
+  for (const SpmLayer& l : images.layers) {
+    const std::vector<std::uint8_t> part = l.pattern_image();
+    std::copy(part.begin(), part.end(), out.begin() + static_cast<std::ptrdiff_t>(l.pattern_offset));
+  }
+  return out;
+}
+
+void write_model_image_files(ModelImages& images, const std::string& dir) {
+  for (const SpmLayer& l : images.layers) l.validate();
+  assign_image_offsets(images);
+  const std::vector<std::uint8_t> weights = model_weight_image(images);
+  const std::vector<std::uint8_t> patterns = model_pattern_image(images);
+  const std::vector<std::uint8_t> config = pattern_config_image(images);
+  json manifest = manifest_body(images, weights, patterns, config);
+  images.identity = identity_of(weights, patterns, config, manifest.dump(2));
+  manifest["identity"] = images.identity;
+
+  write_file_synced(dir + "/" + kWeightsFile, weights.data(), weights.size());
+  write_file_synced(dir + "/" + kPatternsFile, patterns.data(), patterns.size());
+  write_file_synced(dir + "/" + kConfigFile, config.data(), config.size());
+  write_file_synced(dir + "/" + kManifestFile, manifest.dump(2) + "\n");
+}
+
+void write_model_images(ModelImages& images, const std::string& dir) {
+  StagingDirectory staging(dir);
+  write_model_image_files(images, staging.path());
+  staging.commit();
+}
+
+ModelImages read_model_images(const std::string& dir) {
+  const std::string manifest_path = dir + "/" + kManifestFile;
+  const Reader r(manifest_path);
+  const std::vector<std::uint8_t> manifest_bytes = read_file_bytes(manifest_path);
+  json m;
+  try {
+    m = json::parse(manifest_bytes.begin(), manifest_bytes.end());
+  } catch (const json::exception& e) {
+    throw Error(manifest_path, std::string("not valid JSON: ") + e.what());
+  }
+  if (!m.is_object()) throw Error(manifest_path, "expected a JSON object");
+  // The version decides how everything else is read, so it is checked first.
+  if (!m.contains("version") || !m["version"].is_number_integer())
+    throw Error(manifest_path, "missing or non-integer 'version'");
+  if (m["version"] != kImageFormatVersion)
+    throw Error(manifest_path, "unknown format version " + m["version"].dump() +
+                                   " (this reader knows version " +
+                                   std::to_string(kImageFormatVersion) + ")");
+  r.only_keys(m, {"format", "version", "model", "images", "layers", "identity"}, "");
+  if (r.text(m, "format", "") != kFormatName)
+    throw Error(manifest_path, "format is not '" + std::string(kFormatName) + "'");
+
+  // Images: sizes and checksums before anything is decoded.
+  const json& imgs = r.field(m, "images", "");
+  r.only_keys(imgs, {kWeightsFile, kPatternsFile, kConfigFile}, "images.");
+  auto load = [&](const char* name) {
+    const std::string path = dir + "/" + name;
+    const std::string w = std::string("images.") + name + ".";
+    const json& e = r.field(imgs, name, "images.");
+    r.only_keys(e, {"size", "crc32"}, w);
+    const auto size = r.integer(e, "size", w, 0, std::numeric_limits<std::int64_t>::max());
+    const std::string crc = r.text(e, "crc32", w);
+    std::vector<std::uint8_t> bytes = read_file_bytes(path);
+    if (static_cast<std::int64_t>(bytes.size()) != size)
+      throw Error(path, "size " + std::to_string(bytes.size()) + " bytes, manifest says " +
+                            std::to_string(size));
+    if (hex32(crc32_of(bytes)) != crc)
+      throw Error(path, "checksum mismatch (file " + hex32(crc32_of(bytes)) +
+                            ", manifest " + crc + "): the file is corrupted");
+    return bytes;
+  };
+  const std::vector<std::uint8_t> weights = load(kWeightsFile);
+  const std::vector<std::uint8_t> patterns = load(kPatternsFile);
+  const std::vector<std::uint8_t> config = load(kConfigFile);
+
+  ModelImages out;
+  out.identity = r.text(m, "identity", "");
+  json body = m;
+  body.erase("identity");
+  if (identity_of(weights, patterns, config, body.dump(2)) != out.identity)
+    throw Error(manifest_path, "identity checksum mismatch: the manifest was altered");
+
+  const json& model = r.field(m, "model", "");
+  r.only_keys(model, {"name", "source_file"}, "model.");
+  out.model_name = r.text(model, "name", "model.");
+  out.source_file = r.text(model, "source_file", "model.");
+
+  if (config.size() < kConfigHeaderBytes ||
+      !std::equal(kConfigMagic, kConfigMagic + 8, config.begin()))
+    throw Error(dir + "/" + kConfigFile, "bad magic");
+  if (get_u32(config, 8) != static_cast<std::uint32_t>(kImageFormatVersion))
+    throw Error(dir + "/" + kConfigFile, "unknown format version " +
+                                             std::to_string(get_u32(config, 8)));
+
+  const json& layers = r.field(m, "layers", "");
+  if (!layers.is_array()) r.fail("layers", "expected an array");
+  if (get_u32(config, 12) != layers.size())
+    throw Error(dir + "/" + kConfigFile, "layer count differs from the manifest");
+  for (std::size_t i = 0; i < layers.size(); ++i) {
+    const std::string w = "layers[" + std::to_string(i) + "].";
+    const json& j = layers[i];
+    r.only_keys(j, {"name", "index", "geometry", "pattern_pruned", "n", "V", "index_bits",
+                    "kernels", "kernel_register_words", "kernels_per_row", "row_bytes",
+                    "weights", "patterns", "pattern_config", "masks", "weight_scale",
+                    "input_scale", "output_scale", "bias", "requant_multiplier",
+                    "requant_shift", "relu"},
+                w);
+    SpmLayer l;
+    l.name = r.text(j, "name", w);
+    l.index = static_cast<int>(r.integer(j, "index", w, 0, kMaxDim));
+    l.geom = read_geometry(r, r.field(j, "geometry", w), w + "geometry.");
+    l.pattern_pruned = r.boolean(j, "pattern_pruned", w);
+    const int K = l.geom.kernel_size();
+    l.n = static_cast<int>(r.integer(j, "n", w, 1, K));
+    l.kernel_register_words = static_cast<int>(r.integer(j, "kernel_register_words", w, 1, 4096));
+    const auto V = r.integer(j, "V", w, 0, 1 << 16);
+    const json& masks = r.array(j, "masks", w, static_cast<std::size_t>(V));
+    for (std::size_t p = 0; p < masks.size(); ++p) {
+      if (!masks[p].is_number_unsigned() || masks[p].get<std::uint64_t>() > 0xffff)
+        r.fail(w + "masks[" + std::to_string(p) + "]", "expected a 16-bit mask");
+      l.patterns.push_back(masks[p].get<std::uint16_t>());
+    }
+    if (r.integer(j, "index_bits", w, 0, 32) != l.index_bits()) r.fail(w + "index_bits", "inconsistent with V");
+    if (r.integer(j, "kernels", w, 0, std::numeric_limits<std::int64_t>::max()) != l.geom.kernel_count())
+      r.fail(w + "kernels", "inconsistent with the geometry");
+    if (r.integer(j, "kernels_per_row", w, 0, 1 << 20) != l.kernels_per_row())
+      r.fail(w + "kernels_per_row", "inconsistent with n and kernel_register_words");
+    if (r.integer(j, "row_bytes", w, 0, 1 << 20) != l.row_bytes())
+      r.fail(w + "row_bytes", "inconsistent with n and kernel_register_words");
+
+    const auto M = static_cast<std::size_t>(l.geom.out_channels);
+    const json& ws = r.array(j, "weight_scale", w, M);
+    const json& bias = r.array(j, "bias", w, M);
+    const json& mult = r.array(j, "requant_multiplier", w, M);
+    const json& shift = r.array(j, "requant_shift", w, M);
+    for (std::size_t c = 0; c < M; ++c) {
+      const std::string idx = "[" + std::to_string(c) + "]";
+      l.weight_scale.push_back(r.real(ws[c], w + "weight_scale" + idx));
+      if (!bias[c].is_number_integer()) r.fail(w + "bias" + idx, "expected an integer");
+      const auto b = bias[c].get<std::int64_t>();
+      if (b < std::numeric_limits<std::int32_t>::min() || b > std::numeric_limits<std::int32_t>::max())
+        r.fail(w + "bias" + idx, "outside the int32 range");
+      l.bias.push_back(static_cast<std::int32_t>(b));
+      if (!mult[c].is_number_integer() || !shift[c].is_number_integer())
+        r.fail(w + "requant" + idx, "expected integers");
+      const auto mu = mult[c].get<std::int64_t>();
+      const auto sh = shift[c].get<std::int64_t>();
+      if (mu < (1 << 30) || mu > std::numeric_limits<std::int32_t>::max() || sh < -31 || sh > 31)
+        r.fail(w + "requant" + idx, "multiplier or shift out of range");
+      l.requant.push_back(Requant{static_cast<std::int32_t>(mu), static_cast<std::int32_t>(sh)});
+    }
+    l.input_scale = r.real(r.field(j, "input_scale", w), w + "input_scale");
+    l.output_scale = r.real(r.field(j, "output_scale", w), w + "output_scale");
+    l.relu = r.boolean(j, "relu", w);
+
+    // Regions of the three images.
+    auto region = [&](const char* key) {
+      const json& e = r.field(j, key, w);
+      const std::string rw = w + key + ".";
+      r.only_keys(e, {"offset", "size"}, rw);
+      return std::make_pair(
+          static_cast<std::uint64_t>(r.integer(e, "offset", rw, 0, std::numeric_limits<std::int64_t>::max())),
+          static_cast<std::uint64_t>(r.integer(e, "size", rw, 0, std::numeric_limits<std::int64_t>::max())));
+    };
+    const auto wr = region("weights");
+    const auto pr = region("patterns");
+    const auto cr = region("pattern_config");
+    check_region(r, wr.first, wr.second, weight_image_size(l), weights.size(), w + "weights.", kWeightsFile);
+    check_region(r, pr.first, pr.second, pattern_image_size(l), patterns.size(), w + "patterns.", kPatternsFile);
+    check_region(r, cr.first, cr.second, config_record_size(l), config.size(), w + "pattern_config.", kConfigFile);
+    if (wr.first % static_cast<std::uint64_t>(l.row_bytes()) != 0)
+      r.fail(w + "weights.offset", "not aligned to a row");
+    l.weight_offset = wr.first;
+    l.pattern_offset = pr.first;
+
+    // The Pattern Config record must agree with the manifest.
+    const std::size_t c0 = static_cast<std::size_t>(cr.first);
+    bool same = get_u16(config, c0) == static_cast<std::uint32_t>(l.n) &&
+                get_u16(config, c0 + 2) == l.patterns.size() &&
+                get_u16(config, c0 + 4) == static_cast<std::uint32_t>(K) &&
+                config[c0 + 6] == (l.pattern_pruned ? 1 : 0) &&
+                config[c0 + 7] == l.index_bits();
+    for (std::size_t p = 0; same && p < l.patterns.size(); ++p)
+      same = get_u16(config, c0 + kConfigRecordHeaderBytes + 2 * p) == l.patterns[p];
+    if (!same)
+      throw Error(dir + "/" + kConfigFile, "record of layer '" + l.name + "' differs from the manifest");
+
+    // Rebuild the non-zeros and the SPM indices.
+    const std::int64_t kernels = l.geom.kernel_count();
+    l.nonzeros.resize(static_cast<std::size_t>(kernels * l.n));
+    const std::uint8_t* wbase = weights.data() + l.weight_offset;
+    for (std::int64_t k = 0; k < kernels; ++k) {
+      const std::uint64_t a = weight_address(l, k);
+      for (int q = 0; q < l.n; ++q)
+        l.nonzeros[static_cast<std::size_t>(k * l.n + q)] = static_cast<std::int8_t>(wbase[a + q]);
+    }
+    if (!l.patterns.empty()) {
+      l.kernel_index.resize(static_cast<std::size_t>(kernels));
+      const int bits = l.index_bits();
+      const std::uint8_t* pbase = patterns.data() + l.pattern_offset;
+      for (std::int64_t k = 0; k < kernels; ++k)
+        l.kernel_index[static_cast<std::size_t>(k)] =
+            unpack_bits(pbase, static_cast<std::size_t>(pr.second), k, bits);
+    }
+    try {
+      l.validate();
+    } catch (const Error& e) {
+      throw Error(manifest_path, e.what());
+    }
+    out.layers.push_back(std::move(l));
+  }
+  return out;
+}
+
+}  // namespace pcnn
