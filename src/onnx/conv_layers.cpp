@@ -1,0 +1,232 @@
+#include "src/onnx/conv_layers.hpp"
+
+#include <cmath>
+#include <unordered_map>
+
+#include "onnx/shape_inference/implementation.h"
+#include "pcnn/core/error.hpp"
+#include "src/onnx/graph_index.hpp"
+
+namespace pcnn::onnx_detail {
+namespace {
+
+using Shape = std::vector<std::int64_t>;  // -1 for an unknown dimension
+
+Shape shape_of(const onnx::ValueInfoProto& v) {
+  Shape s;
+  if (!v.type().has_tensor_type() || !v.type().tensor_type().has_shape()) return s;
+  for (const auto& d : v.type().tensor_type().shape().dim())
+    s.push_back(d.has_dim_value() ? d.dim_value() : -1);
+  return s;
+}
+
+// Shapes of every tensor ONNX shape inference can find, on a copy of the model
+// whose symbolic batch dimension is pinned to 1.
+std::unordered_map<std::string, Shape> infer_shapes(const onnx::ModelProto& model,
+                                                    const std::string& input,
+                                                    const TensorContext& ctx) {
+  onnx::ModelProto copy(model);
+  auto* graph = copy.mutable_graph();
+  for (auto& in : *graph->mutable_input()) {
+    if (in.name() != input || !in.type().tensor_type().has_shape()) continue;
+    auto* dims = in.mutable_type()->mutable_tensor_type()->mutable_shape()->mutable_dim();
+    if (dims->size() > 0 && !dims->Get(0).has_dim_value()) dims->Mutable(0)->set_dim_value(1);
+  }
+  graph->clear_value_info();
+  try {
+    onnx::shape_inference::InferShapes(copy);
+  } catch (const std::exception& e) {
+    std::string what = e.what();
+    what = what.substr(0, what.find('\n'));
+    throw Error(ctx.model_path, "shape inference failed: " + what);
+  }
+  std::unordered_map<std::string, Shape> shapes;
+  for (const auto& v : copy.graph().input()) shapes[v.name()] = shape_of(v);
+  for (const auto& v : copy.graph().value_info()) shapes[v.name()] = shape_of(v);
+  for (const auto& v : copy.graph().output()) shapes[v.name()] = shape_of(v);
+  return shapes;
+}
+
+std::string dims_text(const Shape& s) {
+  std::string t = "[";
+  for (std::size_t i = 0; i < s.size(); ++i) t += (i ? "," : "") + (s[i] < 0 ? std::string("?") : std::to_string(s[i]));
+  return t + "]";
+}
+
+// Padding for auto_pad SAME_*: total = max(0, (ceil(in/s) - 1) * s + (k - 1) * d + 1 - in).
+void same_padding(int in, int k, int s, int d, bool upper, int* begin, int* end) {
+  const int out = (in + s - 1) / s;
+  const int total = std::max(0, (out - 1) * s + (k - 1) * d + 1 - in);
+  *begin = upper ? total / 2 : total - total / 2;
+  *end = total - *begin;
+}
+
+ConvSite read_conv(const onnx::NodeProto& node, int node_index, int conv_index,
+                   const GraphIndex& index, const std::unordered_map<std::string, Shape>& shapes,
+                   const TensorContext& ctx) {
+  ConvSite site;
+  site.node_index = node_index;
+  site.conv.index = conv_index;
+  site.conv.name = node_label(node);
+  const std::string where = "conv '" + site.conv.name + "'";
+  auto fail = [&](const std::string& what) -> void { throw Error(ctx.model_path, where + ": " + what); };
+
+  if (node.input_size() < 2 || node.input(1).empty()) fail("has no weight input");
+  site.input_name = node.input(0);
+  site.weight_name = node.input(1);
+  if (node.input_size() > 2) site.bias_name = node.input(2);
+  const onnx::TensorProto* w = index.constant(site.weight_name);
+  if (!w) fail("weight '" + site.weight_name + "' is neither an initializer nor a Constant output");
+  if (w->data_type() == onnx::TensorProto::UNDEFINED) fail("weight '" + site.weight_name + "' has no data type");
+  if (!is_float_type(w->data_type()))
+    fail("weight '" + site.weight_name + "' has unsupported data type " + data_type_name(w->data_type()));
+  const Shape wd(w->dims().begin(), w->dims().end());
+  if (wd.size() != 4)
+    fail("weight '" + site.weight_name + "' has shape " + dims_text(wd) +
+         "; only 2-D convolutions (4-D weights) are supported");
+  for (auto d : wd)
+    if (d <= 0) fail("weight '" + site.weight_name + "' has shape " + dims_text(wd));
+
+  ConvGeometry& g = site.conv.geom;
+  g.out_channels = static_cast<int>(wd[0]);
+  g.kernel_h = static_cast<int>(wd[2]);
+  g.kernel_w = static_cast<int>(wd[3]);
+  const auto kernel = ints_attribute(node, "kernel_shape", {wd[2], wd[3]});
+  if (kernel != Shape{wd[2], wd[3]})
+    fail("kernel_shape " + dims_text(kernel) + " disagrees with weight shape " + dims_text(wd));
+  const auto strides = ints_attribute(node, "strides", {1, 1});
+  const auto dilations = ints_attribute(node, "dilations", {1, 1});
+  if (strides.size() != 2 || strides[0] < 1 || strides[1] < 1) fail("bad strides " + dims_text(strides));
+  if (dilations.size() != 2 || dilations[0] < 1 || dilations[1] < 1) fail("bad dilations " + dims_text(dilations));
+  g.stride_h = static_cast<int>(strides[0]);
+  g.stride_w = static_cast<int>(strides[1]);
+  g.dilation_h = static_cast<int>(dilations[0]);
+  g.dilation_w = static_cast<int>(dilations[1]);
+  const auto group = int_attribute(node, "group", 1);
+  if (group < 1 || wd[0] % group != 0)
+    fail("group " + std::to_string(group) + " does not divide the " + std::to_string(wd[0]) + " output channels");
+  g.group = static_cast<int>(group);
+
+  const auto it = shapes.find(site.input_name);
+  const Shape in = it == shapes.end() ? Shape{} : it->second;
+  if (in.size() != 4 || in[1] < 0 || in[2] < 0 || in[3] < 0)
+    fail("cannot infer the shape of its input '" + site.input_name + "' (got " + dims_text(in) + ")");
+  g.in_channels = static_cast<int>(in[1]);
+  g.in_h = static_cast<int>(in[2]);
+  g.in_w = static_cast<int>(in[3]);
+  if (wd[1] * group != in[1])
+    fail("weight shape " + dims_text(wd) + " with group " + std::to_string(group) + " needs " +
+         std::to_string(wd[1] * group) + " input channels; the input has " + std::to_string(in[1]));
+
+  const std::string auto_pad = string_attribute(node, "auto_pad", "NOTSET");
+  if (auto_pad == "NOTSET") {
+    const auto pads = ints_attribute(node, "pads", {0, 0, 0, 0});
+    if (pads.size() != 4) fail("pads " + dims_text(pads) + " must have 4 entries");
+    for (auto p : pads)
+      if (p < 0) fail("negative pads " + dims_text(pads));
+    g.pad_top = static_cast<int>(pads[0]);
+    g.pad_left = static_cast<int>(pads[1]);
+    g.pad_bottom = static_cast<int>(pads[2]);
+    g.pad_right = static_cast<int>(pads[3]);
+  } else if (auto_pad == "VALID") {
+    g.pad_top = g.pad_left = g.pad_bottom = g.pad_right = 0;
+  } else if (auto_pad == "SAME_UPPER" || auto_pad == "SAME_LOWER") {
+    const bool upper = auto_pad == "SAME_UPPER";
+    same_padding(g.in_h, g.kernel_h, g.stride_h, g.dilation_h, upper, &g.pad_top, &g.pad_bottom);
+    same_padding(g.in_w, g.kernel_w, g.stride_w, g.dilation_w, upper, &g.pad_left, &g.pad_right);
+  } else {
+    fail("unknown auto_pad '" + auto_pad + "'");
+  }
+  if (g.in_h + g.pad_top + g.pad_bottom < g.dilation_h * (g.kernel_h - 1) + 1 ||
+      g.in_w + g.pad_left + g.pad_right < g.dilation_w * (g.kernel_w - 1) + 1)
+    fail("kernel is larger than the padded input " + dims_text(in));
+
+  if (!site.bias_name.empty()) {
+    const onnx::TensorProto* b = index.constant(site.bias_name);
+    if (!b) fail("bias '" + site.bias_name + "' is neither an initializer nor a Constant output");
+    if (b->dims_size() != 1 || b->dims(0) != wd[0])
+      fail("bias '" + site.bias_name + "' has shape " + dims_text(Shape(b->dims().begin(), b->dims().end())) +
+           "; expected [" + std::to_string(wd[0]) + "]");
+  }
+  return site;
+}
+
+// The single node that reads `tensor`, when it is of `op_type` and `tensor` is
+// not also a graph output; -1 otherwise.
+int sole_consumer(const onnx::GraphProto& graph, const GraphIndex& index, const std::string& tensor,
+                  const char* op_type) {
+  const auto& users = index.consumers(tensor);
+  if (users.size() != 1 || index.is_graph_output(tensor)) return -1;
+  const auto& node = graph.node(users[0]);
+  if (!is_onnx_op(node, op_type) || node.input_size() < 1 || node.input(0) != tensor) return -1;
+  return users[0];
+}
+
+// Reads a following BatchNormalization as y = scale * x + shift, when all its
+// parameters are constants of the right length.
+bool read_batchnorm(const onnx::NodeProto& bn, const FloatValues& values, int channels,
+                    FloatConv& conv) {
+  if (bn.input_size() < 5 || bn.output_size() < 1) return false;
+  const std::vector<float>* p[4];
+  for (int i = 0; i < 4; ++i) {
+    p[i] = values(bn.input(i + 1));
+    if (!p[i] || static_cast<int>(p[i]->size()) != channels) return false;
+  }
+  const float eps = float_attribute(bn, "epsilon", 1e-5f);
+  conv.bn_scale.resize(channels);
+  conv.bn_shift.resize(channels);
+  for (int c = 0; c < channels; ++c) {
+    const float gamma = (*p[0])[c], beta = (*p[1])[c], mean = (*p[2])[c], var = (*p[3])[c];
+    conv.bn_scale[c] = gamma / std::sqrt(var + eps);
+    conv.bn_shift[c] = beta - mean * conv.bn_scale[c];
+  }
+  conv.has_batchnorm = true;
+  return true;
+}
+
+}  // namespace
+
+GraphLayout analyse_graph(const onnx::ModelProto& model, const FloatValues& values,
+                          const TensorContext& ctx) {
+  const auto& graph = model.graph();
+  if (default_opset(model) == 0) throw Error(ctx.model_path, "model imports no opset for the ONNX domain");
+  GraphIndex index(graph);
+  GraphLayout layout;
+  layout.input_name = index.data_input();
+  if (layout.input_name.empty()) throw Error(ctx.model_path, "graph has no data input");
+
+  bool any_conv = false;
+  for (const auto& node : graph.node()) any_conv = any_conv || is_onnx_op(node, "Conv");
+  std::unordered_map<std::string, Shape> shapes;
+  if (any_conv) shapes = infer_shapes(model, layout.input_name, ctx);
+  for (const auto& in : graph.input()) {
+    if (in.name() != layout.input_name) continue;
+    layout.input_shape = shape_of(in);
+    if (!layout.input_shape.empty() && layout.input_shape[0] < 0) layout.input_shape[0] = 1;
+  }
+
+  for (int i = 0; i < graph.node_size(); ++i) {
+    const auto& node = graph.node(i);
+    if (!is_onnx_op(node, "Conv")) continue;
+    ConvSite site = read_conv(node, i, static_cast<int>(layout.convs.size()), index, shapes, ctx);
+    std::string out = node.output(0);
+    const int bn = sole_consumer(graph, index, out, "BatchNormalization");
+    if (bn >= 0 && read_batchnorm(graph.node(bn), values, site.conv.geom.out_channels, site.conv))
+      out = graph.node(bn).output(0);
+    const int relu = sole_consumer(graph, index, out, "Relu");
+    if (relu >= 0) {
+      site.conv.relu_follows = true;
+      out = graph.node(relu).output(0);
+    }
+    site.final_output = out;
+    if (!site.conv.has_batchnorm) {
+      site.conv.bn_scale.assign(site.conv.geom.out_channels, 1.0f);
+      site.conv.bn_shift.assign(site.conv.geom.out_channels, 0.0f);
+    }
+    layout.convs.push_back(std::move(site));
+  }
+  return layout;
+}
+
+}  // namespace pcnn::onnx_detail
+

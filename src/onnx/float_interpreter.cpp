@@ -1,0 +1,508 @@
+#include "src/onnx/float_interpreter.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <unordered_set>
+
+#include "pcnn/core/error.hpp"
+#include "src/onnx/conv_kernel.hpp"
+#include "src/onnx/graph_index.hpp"
+#include "src/onnx/seeded_random.hpp"
+
+namespace pcnn::onnx_detail {
+namespace {
+
+using Shape = std::vector<std::int64_t>;
+
+struct Tensor {
+  Shape shape;
+  std::vector<float> data;
+};
+
+// An input of a node: a computed tensor or a decoded constant.
+struct View {
+  Shape shape;
+  const float* data = nullptr;
+  std::size_t size = 0;
+};
+
+std::int64_t numel(const Shape& s) {
+  std::int64_t n = 1;
+  for (auto d : s) n *= d;
+  return n;
+}
+
+std::string shape_text(const Shape& s) {
+  std::string t = "[";
+  for (std::size_t i = 0; i < s.size(); ++i) t += (i ? "," : "") + std::to_string(s[i]);
+  return t + "]";
+}
+
+const std::unordered_set<std::string>& supported_ops() {
+  static const std::unordered_set<std::string> ops = {
+      "Conv", "BatchNormalization", "Relu", "MaxPool", "AveragePool", "GlobalAveragePool",
+      "GlobalMaxPool", "Add", "Sub", "Mul", "Div", "Gemm", "MatMul", "Flatten", "Reshape",
+      "Identity", "Dropout", "Softmax", "Constant", "Clip"};
+  return ops;
+}
+
+// Everything a node implementation needs to report a failure.
+struct NodeContext {
+  const onnx::NodeProto& node;
+  const TensorContext& ctx;
+  [[noreturn]] void fail(const std::string& what) const {
+    throw Error(ctx.model_path, "node '" + node_label(node) + "' (" + node.op_type() + "): " + what);
+  }
+  std::int64_t axis(std::int64_t a, std::size_t rank) const {
+    const auto r = static_cast<std::int64_t>(rank);
+    if (a < -r || a >= r + 1) fail("axis " + std::to_string(a) + " out of range for rank " + std::to_string(rank));
+    return a < 0 ? a + r : a;
+  }
+};
+
+void require_nchw(const NodeContext& nc, const View& x) {
+  if (x.shape.size() != 4 || x.shape[0] != 1)
+    nc.fail("expects a batch-1 NCHW input, got " + shape_text(x.shape));
+}
+
+Tensor batchnorm(const NodeContext& nc, const View& x, const View* p) {
+  if (x.shape.size() < 2) nc.fail("input rank below 2");
+  const auto channels = x.shape[1];
+  for (int i = 0; i < 4; ++i)
+    if (static_cast<std::int64_t>(p[i].size) != channels) nc.fail("parameter size does not match the channels");
+  if (int_attribute(nc.node, "training_mode", 0) != 0) nc.fail("training_mode is not supported");
+  const float eps = float_attribute(nc.node, "epsilon", 1e-5f);
+  const std::int64_t inner = numel(x.shape) / x.shape[0] / channels;
+  Tensor y{x.shape, std::vector<float>(x.size)};
+  for (std::int64_t n = 0; n < x.shape[0]; ++n)
+    for (std::int64_t c = 0; c < channels; ++c) {
+      const float scale = p[0].data[c] / std::sqrt(p[3].data[c] + eps);
+      const float shift = p[1].data[c] - p[2].data[c] * scale;
+      const std::size_t base = static_cast<std::size_t>((n * channels + c) * inner);
+      for (std::int64_t i = 0; i < inner; ++i) y.data[base + i] = x.data[base + i] * scale + shift;
+    }
+  return y;
+}
+
+// Output length and begin padding of one pooled dimension.
+void pool_dim(const NodeContext& nc, std::int64_t in, std::int64_t k, std::int64_t s, std::int64_t d,
+              std::int64_t pad_begin, std::int64_t pad_end, bool ceil_mode, const std::string& auto_pad,
+              std::int64_t* out, std::int64_t* begin) {
+  const std::int64_t span = (k - 1) * d + 1;
+  if (auto_pad == "SAME_UPPER" || auto_pad == "SAME_LOWER") {
+    *out = (in + s - 1) / s;
+    const std::int64_t total = std::max<std::int64_t>(0, (*out - 1) * s + span - in);
+    *begin = auto_pad == "SAME_UPPER" ? total / 2 : total - total / 2;
+    return;
+  }
+  if (auto_pad == "VALID") pad_begin = pad_end = 0;
+  else if (auto_pad != "NOTSET") nc.fail("unknown auto_pad '" + auto_pad + "'");
+  const std::int64_t room = in + pad_begin + pad_end - span;
+  if (room < 0) nc.fail("window larger than the padded input");
+  *out = (ceil_mode ? (room + s - 1) / s : room / s) + 1;
+  if (ceil_mode && (*out - 1) * s >= in + pad_begin) --*out;  // last window must start inside
+  *begin = pad_begin;
+}
+
+Tensor pool(const NodeContext& nc, const View& x, bool is_max) {
+  require_nchw(nc, x);
+  const auto kernel = ints_attribute(nc.node, "kernel_shape", {});
+  if (kernel.size() != 2) nc.fail("only 2-D pooling with kernel_shape is supported");
+  const auto strides = ints_attribute(nc.node, "strides", {1, 1});
+  const auto pads = ints_attribute(nc.node, "pads", {0, 0, 0, 0});
+  const auto dil = is_max ? ints_attribute(nc.node, "dilations", {1, 1}) : Shape{1, 1};
+  if (strides.size() != 2 || pads.size() != 4 || dil.size() != 2) nc.fail("bad strides, pads or dilations");
+  const bool ceil_mode = int_attribute(nc.node, "ceil_mode", 0) != 0;
+  const bool include_pad = int_attribute(nc.node, "count_include_pad", 0) != 0;
+  const std::string auto_pad = string_attribute(nc.node, "auto_pad", "NOTSET");
+  const std::int64_t C = x.shape[1], H = x.shape[2], W = x.shape[3];
+  std::int64_t oh, ow, pt, pl;
+  pool_dim(nc, H, kernel[0], strides[0], dil[0], pads[0], pads[2], ceil_mode, auto_pad, &oh, &pt);
+  pool_dim(nc, W, kernel[1], strides[1], dil[1], pads[1], pads[3], ceil_mode, auto_pad, &ow, &pl);
+  Tensor y{{1, C, oh, ow}, std::vector<float>(static_cast<std::size_t>(C * oh * ow))};
+  const std::int64_t pad_h_end = pads[2], pad_w_end = pads[3];
+  for (std::int64_t c = 0; c < C; ++c) {
+    const float* plane = x.data + c * H * W;
+    for (std::int64_t oy = 0; oy < oh; ++oy)
+      for (std::int64_t ox = 0; ox < ow; ++ox) {
+        float best = -INFINITY, sum = 0.0f;
+        std::int64_t valid = 0, padded = 0;
+        for (std::int64_t ky = 0; ky < kernel[0]; ++ky) {
+          const std::int64_t iy = oy * strides[0] - pt + ky * dil[0];
+          for (std::int64_t kx = 0; kx < kernel[1]; ++kx) {
+            const std::int64_t ix = ox * strides[1] - pl + kx * dil[1];
+            if (iy >= -pt && iy < H + pad_h_end && ix >= -pl && ix < W + pad_w_end) ++padded;
+            if (iy < 0 || iy >= H || ix < 0 || ix >= W) continue;
+            const float v = plane[iy * W + ix];
+            best = std::max(best, v);
+            sum += v;
+            ++valid;
+          }
+        }
+        const std::int64_t count = include_pad ? padded : valid;
+        y.data[static_cast<std::size_t>((c * oh + oy) * ow + ox)] =
+            is_max ? best : (count > 0 ? sum / static_cast<float>(count) : 0.0f);
+      }
+  }
+  return y;
+}
+
+Tensor global_pool(const NodeContext& nc, const View& x, bool is_max) {
+  require_nchw(nc, x);
+  const std::int64_t C = x.shape[1], HW = x.shape[2] * x.shape[3];
+  Tensor y{{1, C, 1, 1}, std::vector<float>(static_cast<std::size_t>(C))};
+  for (std::int64_t c = 0; c < C; ++c) {
+    const float* p = x.data + c * HW;
+    if (is_max) {
+      y.data[c] = HW > 0 ? *std::max_element(p, p + HW) : 0.0f;
+    } else {
+      double s = 0.0;
+      for (std::int64_t i = 0; i < HW; ++i) s += p[i];
+      y.data[c] = HW > 0 ? static_cast<float>(s / static_cast<double>(HW)) : 0.0f;
+    }
+  }
+  return y;
+}
+
+// Elementwise a op b with numpy-style broadcasting.
+template <typename Op>
+Tensor broadcast(const NodeContext& nc, const View& a, const View& b, Op op) {
+  if (a.shape == b.shape) {
+    Tensor y{a.shape, std::vector<float>(a.size)};
+    for (std::size_t i = 0; i < a.size; ++i) y.data[i] = op(a.data[i], b.data[i]);
+    return y;
+  }
+  const std::size_t rank = std::max(a.shape.size(), b.shape.size());
+  Shape sa(rank, 1), sb(rank, 1), so(rank, 1);
+  std::copy(a.shape.begin(), a.shape.end(), sa.begin() + (rank - a.shape.size()));
+  std::copy(b.shape.begin(), b.shape.end(), sb.begin() + (rank - b.shape.size()));
+  for (std::size_t i = 0; i < rank; ++i) {
+    if (sa[i] != sb[i] && sa[i] != 1 && sb[i] != 1)
+      nc.fail("cannot broadcast " + shape_text(a.shape) + " with " + shape_text(b.shape));
+    so[i] = sa[i] == 1 ? sb[i] : sa[i];
+  }
+  // Element strides, 0 along broadcast dimensions.
+  Shape ta(rank), tb(rank);
+  std::int64_t pa = 1, pb = 1;
+  for (std::size_t i = rank; i-- > 0;) {
+    ta[i] = sa[i] == 1 ? 0 : pa;
+    tb[i] = sb[i] == 1 ? 0 : pb;
+    pa *= sa[i];
+    pb *= sb[i];
+  }
+  Tensor y{so, std::vector<float>(static_cast<std::size_t>(numel(so)))};
+  Shape idx(rank, 0);
+  std::int64_t ia = 0, ib = 0;
+  for (std::size_t o = 0; o < y.data.size(); ++o) {
+    y.data[o] = op(a.data[ia], b.data[ib]);
+    for (std::size_t d = rank; d-- > 0;) {  // odometer increment
+      ++idx[d];
+      ia += ta[d];
+      ib += tb[d];
+      if (idx[d] < so[d]) break;
+      ia -= ta[d] * so[d];
+      ib -= tb[d] * so[d];
+      idx[d] = 0;
+    }
+  }
+  return y;
+}
+
+float dot(const float* a, const float* b, std::int64_t n) {
+  float s[8] = {};
+  std::int64_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    for (int j = 0; j < 8; ++j) s[j] += a[i + j] * b[i + j];
+  float t = 0.0f;
+  for (; i < n; ++i) t += a[i] * b[i];
+  return t + ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
+}
+
+// Y[M][N] = A[M][K] * B where B is [K][N] or, when trans_b, [N][K].
+std::vector<float> matmul_rows(const float* A, std::int64_t M, std::int64_t K, const float* B,
+                               std::int64_t N, bool trans_b) {
+  std::vector<float> y(static_cast<std::size_t>(M * N), 0.0f);
+  for (std::int64_t m = 0; m < M; ++m) {
+    const float* a = A + m * K;
+    float* out = y.data() + m * N;
+    if (trans_b) {
+      for (std::int64_t n = 0; n < N; ++n) out[n] = dot(a, B + n * K, K);
+    } else {
+      for (std::int64_t k = 0; k < K; ++k) {
+        const float w = a[k];
+        const float* b = B + k * N;
+        for (std::int64_t n = 0; n < N; ++n) out[n] += w * b[n];
+      }
+    }
+  }
+  return y;
+}
+
+Tensor gemm(const NodeContext& nc, const View& a, const View& b, const View* c) {
+  if (a.shape.size() != 2 || b.shape.size() != 2) nc.fail("expects 2-D inputs");
+  const bool ta = int_attribute(nc.node, "transA", 0) != 0;
+  const bool tb = int_attribute(nc.node, "transB", 0) != 0;
+  const float alpha = float_attribute(nc.node, "alpha", 1.0f);
+  const float beta = float_attribute(nc.node, "beta", 1.0f);
+  const std::int64_t M = ta ? a.shape[1] : a.shape[0], K = ta ? a.shape[0] : a.shape[1];
+  const std::int64_t KB = tb ? b.shape[1] : b.shape[0], N = tb ? b.shape[0] : b.shape[1];
+  if (K != KB) nc.fail("inner dimensions differ: " + shape_text(a.shape) + " and " + shape_text(b.shape));
+  std::vector<float> at;
+  const float* A = a.data;
+  if (ta) {
+    at.resize(static_cast<std::size_t>(M * K));
+    for (std::int64_t m = 0; m < M; ++m)
+      for (std::int64_t k = 0; k < K; ++k) at[m * K + k] = a.data[k * M + m];
+    A = at.data();
+  }
+  Tensor y{{M, N}, matmul_rows(A, M, K, b.data, N, tb)};
+  for (auto& v : y.data) v *= alpha;
+  if (c && c->size > 0) {
+    View yv{y.shape, y.data.data(), y.data.size()};
+    Tensor z = broadcast(nc, yv, *c, [beta](float p, float q) { return p + beta * q; });
+    if (z.shape != y.shape) nc.fail("C does not broadcast to " + shape_text(y.shape));
+    return z;
+  }
+  return y;
+}
+
+Tensor matmul(const NodeContext& nc, const View& a, const View& b) {
+  if (b.shape.size() > 2 || b.shape.empty() || a.shape.empty())
+    nc.fail("only a 1-D or 2-D right-hand side is supported, got " + shape_text(b.shape));
+  const std::int64_t K = b.shape[0], N = b.shape.size() == 2 ? b.shape[1] : 1;
+  if (a.shape.back() != K) nc.fail("inner dimensions differ: " + shape_text(a.shape) + " and " + shape_text(b.shape));
+  Shape out(a.shape.begin(), a.shape.end() - 1);
+  if (b.shape.size() == 2) out.push_back(N);
+  const std::int64_t M = numel(a.shape) / std::max<std::int64_t>(K, 1);
+  return {out, matmul_rows(a.data, M, K, b.data, N, false)};
+}
+
+Tensor softmax(const NodeContext& nc, const View& x, std::int64_t opset) {
+  Tensor y{x.shape, std::vector<float>(x.size)};
+  const std::size_t rank = x.shape.size();
+  const std::int64_t axis = nc.axis(int_attribute(nc.node, "axis", opset >= 13 ? -1 : 1), rank);
+  std::int64_t outer = 1, len = 1, inner = 1;
+  for (std::size_t i = 0; i < rank; ++i) {
+    const auto d = x.shape[i];
+    if (static_cast<std::int64_t>(i) < axis) outer *= d;
+    else if (opset < 13 || static_cast<std::int64_t>(i) == axis) len *= d;  // before 13: flattened tail
+    else inner *= d;
+  }
+  for (std::int64_t o = 0; o < outer; ++o)
+    for (std::int64_t in = 0; in < inner; ++in) {
+      const std::size_t base = static_cast<std::size_t>(o * len * inner + in);
+      float mx = -INFINITY;
+      for (std::int64_t i = 0; i < len; ++i) mx = std::max(mx, x.data[base + i * inner]);
+      double sum = 0.0;
+      for (std::int64_t i = 0; i < len; ++i) {
+        const float e = std::exp(x.data[base + i * inner] - mx);
+        y.data[base + i * inner] = e;
+        sum += e;
+      }
+      for (std::int64_t i = 0; i < len; ++i) y.data[base + i * inner] /= static_cast<float>(sum);
+    }
+  return y;
+}
+
+}  // namespace
+
+FloatInterpreter::FloatInterpreter(const onnx::ModelProto& model, const GraphLayout& layout,
+                                   const std::unordered_map<std::string, std::vector<float>>& constants,
+                                   const TensorContext& ctx)
+    : model_(model), layout_(layout), constants_(constants), ctx_(ctx), opset_(default_opset(model)) {
+  const auto& graph = model.graph();
+  GraphIndex index(graph);
+  for (int i = 0; i < graph.node_size(); ++i) {
+    const auto& node = graph.node(i);
+    const NodeContext nc{node, ctx};
+    const bool default_domain = node.domain().empty() || node.domain() == "ai.onnx";
+    if (!default_domain || supported_ops().count(node.op_type()) == 0)
+      nc.fail("operator " + (node.domain().empty() ? std::string() : node.domain() + ".") + node.op_type() +
+              " is not supported by the float interpreter");
+    for (int o = 1; o < node.output_size(); ++o)
+      if (!node.output(o).empty() && (!index.consumers(node.output(o)).empty() || index.is_graph_output(node.output(o))))
+        nc.fail("output " + std::to_string(o) + " ('" + node.output(o) + "') is not supported");
+    for (const auto& in : node.input())
+      if (!in.empty()) ++uses_[in];
+  }
+  for (const auto& site : layout.convs) {
+    conv_of_node_[site.node_index] = site.conv.index;
+    final_outputs_[site.final_output].push_back(site.conv.index);
+  }
+  if (graph.output_size() == 0) throw Error(ctx.model_path, "graph has no output");
+}
+
+std::vector<float> FloatInterpreter::run(const std::vector<std::vector<float>>& conv_weights,
+                                         const std::vector<float>& input,
+                                         std::vector<ConvActivationRange>* ranges) const {
+  const auto& graph = model_.graph();
+  GraphIndex index(graph);
+  const Shape& in_shape = layout_.input_shape;
+  if (in_shape.empty() || numel(in_shape) != static_cast<std::int64_t>(input.size()) ||
+      std::any_of(in_shape.begin(), in_shape.end(), [](std::int64_t d) { return d < 0; }))
+    throw Error(ctx_.model_path, "input has " + std::to_string(input.size()) + " values; graph input '" +
+                                     layout_.input_name + "' has shape " + shape_text(in_shape));
+  if (ranges) ranges->resize(layout_.convs.size());
+
+  std::unordered_map<std::string, Tensor> env;
+  std::unordered_map<std::string, int> remaining = uses_;
+  env[layout_.input_name] = Tensor{in_shape, input};
+
+  auto record_output = [&](const std::string& name, const Tensor& t) {
+    if (!ranges) return;
+    const auto it = final_outputs_.find(name);
+    if (it == final_outputs_.end()) return;
+    float mx = 0.0f;
+    for (float v : t.data) mx = std::max(mx, std::fabs(v));
+    for (int c : it->second) (*ranges)[c].output_absmax = std::max((*ranges)[c].output_absmax, mx);
+  };
+
+  for (int i = 0; i < graph.node_size(); ++i) {
+    const auto& node = graph.node(i);
+    const NodeContext nc{node, ctx_};
+    if (node.op_type() == "Constant") {
+      if (node.output_size() != 1 || !index.constant(node.output(0)))
+        nc.fail("only Constant nodes with a 'value' tensor are supported");
+      continue;
+    }
+    auto view = [&](int k) -> View {
+      if (k >= node.input_size() || node.input(k).empty()) nc.fail("missing input " + std::to_string(k));
+      const std::string& name = node.input(k);
+      if (const auto it = env.find(name); it != env.end())
+        return View{it->second.shape, it->second.data.data(), it->second.data.size()};
+      if (const auto it = constants_.find(name); it != constants_.end()) {
+        const auto* t = index.constant(name);
+        return View{Shape(t->dims().begin(), t->dims().end()), it->second.data(), it->second.size()};
+      }
+      nc.fail("input '" + name + "' is not available (computed later or not a float tensor)");
+    };
+    auto has_input = [&](int k) { return k < node.input_size() && !node.input(k).empty(); };
+    const std::string& op = node.op_type();
+    Tensor y;
+    if (op == "Conv") {
+      const int ci = conv_of_node_.at(i);
+      const ConvSite& site = layout_.convs[ci];
+      const ConvGeometry& g = site.conv.geom;
+      const View x = view(0);
+      if (x.shape != Shape{1, g.in_channels, g.in_h, g.in_w})
+        nc.fail("input shape " + shape_text(x.shape) + " differs from the inferred [1," +
+                std::to_string(g.in_channels) + "," + std::to_string(g.in_h) + "," + std::to_string(g.in_w) + "]");
+      if (ranges) {
+        float mx = 0.0f;
+        for (std::size_t k = 0; k < x.size; ++k) mx = std::max(mx, std::fabs(x.data[k]));
+        (*ranges)[ci].input_absmax = std::max((*ranges)[ci].input_absmax, mx);
+      }
+      const float* bias = site.bias_name.empty() ? nullptr : constants_.at(site.bias_name).data();
+      y.shape = {1, g.out_channels, g.out_h(), g.out_w()};
+      y.data.resize(static_cast<std::size_t>(g.output_elements()));
+      conv2d(g, x.data, conv_weights[ci].data(), bias, y.data.data());
+    } else if (op == "BatchNormalization") {
+      const View p[4] = {view(1), view(2), view(3), view(4)};
+      y = batchnorm(nc, view(0), p);
+    } else if (op == "Relu") {
+      const View x = view(0);
+      y.shape = x.shape;
+      y.data.resize(x.size);
+      for (std::size_t k = 0; k < x.size; ++k) y.data[k] = x.data[k] > 0.0f ? x.data[k] : 0.0f;
+    } else if (op == "Clip") {
+      const View x = view(0);
+      float lo = -INFINITY, hi = INFINITY;
+      if (opset_ < 11) {
+        lo = float_attribute(node, "min", lo);
+        hi = float_attribute(node, "max", hi);
+      } else {
+        if (has_input(1)) lo = view(1).data[0];
+        if (has_input(2)) hi = view(2).data[0];
+      }
+      y.shape = x.shape;
+      y.data.resize(x.size);
+      for (std::size_t k = 0; k < x.size; ++k) y.data[k] = std::min(std::max(x.data[k], lo), hi);
+    } else if (op == "MaxPool" || op == "AveragePool") {
+      y = pool(nc, view(0), op == "MaxPool");
+    } else if (op == "GlobalAveragePool" || op == "GlobalMaxPool") {
+      y = global_pool(nc, view(0), op == "GlobalMaxPool");
+    } else if (op == "Add") {
+      y = broadcast(nc, view(0), view(1), [](float a, float b) { return a + b; });
+    } else if (op == "Sub") {
+      y = broadcast(nc, view(0), view(1), [](float a, float b) { return a - b; });
+    } else if (op == "Mul") {
+      y = broadcast(nc, view(0), view(1), [](float a, float b) { return a * b; });
+    } else if (op == "Div") {
+      y = broadcast(nc, view(0), view(1), [](float a, float b) { return a / b; });
+    } else if (op == "Gemm") {
+      View c;
+      if (has_input(2)) c = view(2);
+      y = gemm(nc, view(0), view(1), has_input(2) ? &c : nullptr);
+    } else if (op == "MatMul") {
+      y = matmul(nc, view(0), view(1));
+    } else if (op == "Flatten") {
+      const View x = view(0);
+      const std::int64_t axis = nc.axis(int_attribute(node, "axis", 1), x.shape.size());
+      std::int64_t outer = 1;
+      for (std::int64_t d = 0; d < axis; ++d) outer *= x.shape[d];
+      y.shape = {outer, numel(x.shape) / std::max<std::int64_t>(outer, 1)};
+      y.data.assign(x.data, x.data + x.size);
+    } else if (op == "Reshape") {
+      const View x = view(0);
+      const onnx::TensorProto* shape_tensor = has_input(1) ? index.constant(node.input(1)) : nullptr;
+      if (!shape_tensor) nc.fail("only a constant target shape is supported");
+      Shape target = decode_int_tensor(*shape_tensor, ctx_);
+      const bool allow_zero = int_attribute(node, "allowzero", 0) != 0;
+      std::int64_t known = 1, infer = -1;
+      for (std::size_t d = 0; d < target.size(); ++d) {
+        if (target[d] == 0 && !allow_zero) {
+          if (d >= x.shape.size()) nc.fail("shape entry 0 has no input dimension to copy");
+          target[d] = x.shape[d];
+        }
+        if (target[d] == -1) {
+          if (infer >= 0) nc.fail("more than one -1 in the target shape");
+          infer = static_cast<std::int64_t>(d);
+        } else if (target[d] < 0) {
+          nc.fail("bad target shape " + shape_text(target));
+        } else {
+          known *= target[d];
+        }
+      }
+      if (infer >= 0) target[infer] = known > 0 ? numel(x.shape) / known : 0;
+      if (numel(target) != numel(x.shape)) nc.fail("cannot reshape " + shape_text(x.shape) + " to " + shape_text(target));
+      y.shape = target;
+      y.data.assign(x.data, x.data + x.size);
+    } else if (op == "Identity" || op == "Dropout") {
+      const View x = view(0);
+      y.shape = x.shape;
+      y.data.assign(x.data, x.data + x.size);
+    } else if (op == "Softmax") {
+      y = softmax(nc, view(0), opset_);
+    } else {
+      nc.fail("operator is not supported by the float interpreter");
+    }
+    record_output(node.output(0), y);
+    env[node.output(0)] = std::move(y);
+    for (const auto& in : node.input()) {
+      if (in.empty()) continue;
+      if (--remaining[in] == 0 && !index.is_graph_output(in)) env.erase(in);
+    }
+  }
+  const std::string& out = graph.output(0).name();
+  const auto it = env.find(out);
+  if (it == env.end()) throw Error(ctx_.model_path, "graph output '" + out + "' was not computed");
+  return std::move(it->second.data);
+}
+
+std::vector<ConvActivationRange> FloatInterpreter::calibrate(
+    const std::vector<std::vector<float>>& conv_weights, int samples, std::uint64_t seed) const {
+  if (samples < 1) throw Error("calibration", "needs at least one sample, got " + std::to_string(samples));
+  const std::int64_t n = numel(layout_.input_shape);
+  if (layout_.input_shape.empty() || n <= 0)
+    throw Error(ctx_.model_path, "graph input '" + layout_.input_name + "' has no static shape");
+  std::vector<ConvActivationRange> ranges(layout_.convs.size());
+  SeededRandom rng(seed);
+  std::vector<float> input(static_cast<std::size_t>(n));
+  for (int s = 0; s < samples; ++s) {
+    for (auto& v : input) v = rng.normal();
+    run(conv_weights, input, &ranges);
+  }
+  return ranges;
+}
+
+}  // namespace pcnn::onnx_detail

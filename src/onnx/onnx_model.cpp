@@ -1,0 +1,176 @@
+// OnnxModel: loading (decode every float constant once, drop its bytes from the
+// kept proto), the conv view, and writing the graph back with new conv weights.
+#include "pcnn/onnx/onnx_model.hpp"
+
+#include <cstring>
+#include <filesystem>
+#include <unordered_map>
+
+#include "pcnn/core/error.hpp"
+#include "src/onnx/conv_layers.hpp"
+#include "src/onnx/float_interpreter.hpp"
+#include "src/onnx/graph_index.hpp"
+#include "src/onnx/model_file.hpp"
+#include "src/onnx/tensor_data.hpp"
+
+namespace pcnn {
+
+using onnx_detail::TensorContext;
+
+struct OnnxModel::Impl {
+  TensorContext ctx;
+  onnx::ModelProto model;  // float payloads dropped; they live below
+  onnx_detail::GraphLayout layout;
+  std::vector<FloatConv> convs;
+  // Decoded float constants other than conv weights, by tensor name.
+  std::unordered_map<std::string, std::vector<float>> floats;
+  // Which conv holds a weight tensor's values.
+  std::unordered_map<std::string, int> weight_owner;
+  // Name under which each dropped tensor's values are kept.
+  std::unordered_map<const onnx::TensorProto*, std::string> dropped;
+
+  void decode_constants();
+};
+
+namespace {
+
+// Replaces an external-data tensor the loader does not decode by inline raw_data,
+// so that a written model does not point at files next to the source model.
+void inline_external(onnx::TensorProto& t, const TensorContext& ctx) {
+  if (t.data_location() != onnx::TensorProto::EXTERNAL) return;
+  const auto count = static_cast<std::uint64_t>(onnx_detail::element_count(t, ctx));
+  std::string bytes;
+  if (t.data_type() == onnx::TensorProto::INT64 || t.data_type() == onnx::TensorProto::INT32) {
+    const auto v = onnx_detail::decode_int_tensor(t, ctx);
+    const int width = t.data_type() == onnx::TensorProto::INT64 ? 8 : 4;
+    bytes.resize(count * width);
+    for (std::uint64_t i = 0; i < count; ++i) {
+      if (width == 8) {
+        std::memcpy(&bytes[8 * i], &v[i], 8);
+      } else {
+        const auto x = static_cast<std::int32_t>(v[i]);
+        std::memcpy(&bytes[4 * i], &x, 4);
+      }
+    }
+  } else {
+    throw Error(ctx.model_path, "tensor '" + t.name() + "': external data of type " +
+                                    onnx_detail::data_type_name(t.data_type()) + " is not supported");
+  }
+  onnx_detail::drop_tensor_payload(t);
+  t.set_raw_data(std::move(bytes));
+}
+
+}  // namespace
+
+void OnnxModel::Impl::decode_constants() {
+  auto take = [&](onnx::TensorProto& t, const std::string& key) {
+    if (t.data_type() == onnx::TensorProto::UNDEFINED)
+      throw Error(ctx.model_path, "tensor '" + key + "': missing data type");
+    if (!onnx_detail::is_float_type(t.data_type())) {
+      inline_external(t, ctx);
+      return;
+    }
+    floats[key] = onnx_detail::decode_float_tensor(t, ctx);
+    onnx_detail::drop_tensor_payload(t);
+    dropped[&t] = key;
+  };
+  auto* graph = model.mutable_graph();
+  for (auto& init : *graph->mutable_initializer()) take(init, init.name());
+  for (auto& node : *graph->mutable_node()) {
+    if (!onnx_detail::is_onnx_op(node, "Constant") || node.output_size() != 1) continue;
+    for (auto& attr : *node.mutable_attribute())
+      if (attr.name() == "value" && attr.has_t()) take(*attr.mutable_t(), node.output(0));
+  }
+}
+
+OnnxModel::OnnxModel(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+OnnxModel::~OnnxModel() = default;
+OnnxModel::OnnxModel(OnnxModel&&) noexcept = default;
+OnnxModel& OnnxModel::operator=(OnnxModel&&) noexcept = default;
+
+OnnxModel OnnxModel::load(const std::string& path) {
+  auto impl = std::make_unique<Impl>();
+  impl->ctx.model_path = path;
+  impl->ctx.model_dir = std::filesystem::path(path).parent_path().string();
+  impl->model = onnx_detail::read_model_file(path);
+  impl->decode_constants();
+  Impl& m = *impl;
+  m.layout = onnx_detail::analyse_graph(
+      m.model,
+      [&m](const std::string& name) -> const std::vector<float>* {
+        const auto it = m.floats.find(name);
+        return it == m.floats.end() ? nullptr : &it->second;
+      },
+      m.ctx);
+  for (auto& site : m.layout.convs) {
+    FloatConv conv = site.conv;
+    const auto owner = m.weight_owner.find(site.weight_name);
+    if (owner != m.weight_owner.end()) {
+      conv.weights = m.convs[owner->second].weights;
+    } else {
+      auto it = m.floats.find(site.weight_name);
+      conv.weights = std::move(it->second);
+      m.floats.erase(it);
+      m.weight_owner[site.weight_name] = conv.index;
+    }
+    if (site.bias_name.empty()) {
+      conv.bias.assign(conv.geom.out_channels, 0.0f);
+    } else {
+      conv.bias = m.floats.at(site.bias_name);
+    }
+    m.convs.push_back(std::move(conv));
+  }
+  return OnnxModel(std::move(impl));
+}
+
+const std::string& OnnxModel::path() const { return impl_->ctx.model_path; }
+const std::string& OnnxModel::graph_name() const { return impl_->model.graph().name(); }
+const std::vector<FloatConv>& OnnxModel::convs() const { return impl_->convs; }
+std::vector<std::int64_t> OnnxModel::input_shape() const { return impl_->layout.input_shape; }
+
+namespace {
+
+void check_weights(const std::vector<FloatConv>& convs,
+                   const std::vector<std::vector<float>>& conv_weights, const std::string& where) {
+  if (conv_weights.size() != convs.size())
+    throw Error(where, "got weights for " + std::to_string(conv_weights.size()) + " convs; the model has " +
+                           std::to_string(convs.size()));
+  for (std::size_t i = 0; i < convs.size(); ++i)
+    if (static_cast<std::int64_t>(conv_weights[i].size()) != convs[i].geom.weight_count())
+      throw Error(where, "conv '" + convs[i].name + "': got " + std::to_string(conv_weights[i].size()) +
+                             " weights; it has " + std::to_string(convs[i].geom.weight_count()));
+}
+
+}  // namespace
+
+void OnnxModel::save_with_conv_weights(const std::vector<std::vector<float>>& conv_weights,
+                                       const std::string& path) const {
+  check_weights(impl_->convs, conv_weights, path);
+  const Impl& m = *impl_;
+  onnx_detail::PayloadSource source;
+  source.supplies = [&m](const onnx::TensorProto& t) { return m.dropped.count(&t) > 0; };
+  source.values = [&](const onnx::TensorProto& t) -> const float* {
+    const std::string& key = m.dropped.at(&t);
+    const auto owner = m.weight_owner.find(key);
+    return owner != m.weight_owner.end() ? conv_weights[owner->second].data() : m.floats.at(key).data();
+  };
+  onnx_detail::write_model_file(m.model, source, path);
+}
+
+std::vector<ConvActivationRange> OnnxModel::calibrate(
+    const std::vector<std::vector<float>>& conv_weights, int samples, std::uint64_t seed) const {
+  check_weights(impl_->convs, conv_weights, "calibration weights");
+  const Impl& m = *impl_;
+  onnx_detail::FloatInterpreter interpreter(m.model, m.layout, m.floats, m.ctx);
+  return interpreter.calibrate(conv_weights, samples, seed);
+}
+
+std::vector<float> OnnxModel::run(const std::vector<std::vector<float>>& conv_weights,
+                                  const std::vector<float>& input) const {
+  check_weights(impl_->convs, conv_weights, "run weights");
+  const Impl& m = *impl_;
+  onnx_detail::FloatInterpreter interpreter(m.model, m.layout, m.floats, m.ctx);
+  return interpreter.run(conv_weights, input, nullptr);
+}
+
+}  // namespace pcnn
