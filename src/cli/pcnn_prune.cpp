@@ -1,0 +1,104 @@
+// pcnn-prune: prunes every 3x3 conv of an ONNX model to PCNN form and writes
+// the SPM memory images, the pruned ONNX model and a report (docs/pruning.md).
+#include <boost/program_options.hpp>
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+#include <string>
+
+#include "pcnn/core/error.hpp"
+#include "pcnn/image/model_images.hpp"
+#include "pcnn/image/staging_dir.hpp"
+#include "pcnn/onnx/onnx_model.hpp"
+#include "pcnn/prune/pruner.hpp"
+#include "pcnn/prune/report.hpp"
+
+namespace po = boost::program_options;
+
+namespace {
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+int run(int argc, char** argv) {
+  std::string model_path, out_dir, patterns_text = "default", quant_text = "per-channel";
+  pcnn::PruneOptions opt;
+  po::options_description visible("pcnn-prune MODEL.onnx -o OUT_DIR [options]");
+  visible.add_options()
+      ("help,h", "show this help")
+      ("output,o", po::value(&out_dir), "output directory (written atomically; an earlier output is replaced)")
+      ("n", po::value(&opt.n)->default_value(4), "non-zeros per 3x3 kernel, 1..9")
+      ("patterns", po::value(&patterns_text)->default_value("default"),
+       "pattern budget V per layer: 1..C(9,n), 'full', or 'default' = min(16, C(9,n))")
+      ("layers", po::value(&opt.layers_file), "per-layer overrides (JSON, see docs/pruning.md)")
+      ("quant", po::value(&quant_text)->default_value("per-channel"),
+       "weight scale granularity: per-channel or per-layer")
+      ("calib-samples", po::value(&opt.calib_samples)->default_value(opt.calib_samples),
+       "random N(0,1) inputs for activation calibration; 0 = no calibration (unit ranges)")
+      ("seed", po::value(&opt.seed)->default_value(opt.seed), "seed of the calibration inputs");
+  po::options_description hidden;
+  hidden.add_options()("model", po::value(&model_path));
+  po::options_description all;
+  all.add(visible).add(hidden);
+  po::positional_options_description pos;
+  pos.add("model", 1);
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(argc, argv).options(all).positional(pos).run(), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    throw pcnn::Error("command line", e.what());
+  }
+  if (vm.count("help")) {
+    std::cout << visible;
+    return 0;
+  }
+  if (model_path.empty()) throw pcnn::Error("command line", "no MODEL.onnx given (see --help)");
+  if (out_dir.empty()) throw pcnn::Error("command line", "no output directory given (-o OUT_DIR)");
+  if (patterns_text != "default") opt.patterns = pcnn::parse_pattern_budget(patterns_text, "--patterns");
+  if (quant_text == "per-channel") opt.quant = pcnn::QuantGranularity::kPerChannel;
+  else if (quant_text == "per-layer") opt.quant = pcnn::QuantGranularity::kPerLayer;
+  else throw pcnn::Error("--quant", "'" + quant_text + "' is neither per-channel nor per-layer");
+  if (opt.calib_samples < 0) throw pcnn::Error("--calib-samples", "must not be negative");
+
+  // Fail on bad options and an unusable output directory before the work starts.
+  pcnn::resolve_layer_settings({}, opt.n, opt.patterns, {});
+  pcnn::StagingDirectory staging(out_dir);
+
+  auto t0 = std::chrono::steady_clock::now();
+  const pcnn::OnnxModel model = pcnn::OnnxModel::load(model_path);
+  const double load_s = seconds_since(t0);
+
+  pcnn::PruneTimings timings;
+  pcnn::PrunedModel pruned = pcnn::prune_model(model, opt, &timings);
+
+  t0 = std::chrono::steady_clock::now();
+  pcnn::write_model_image_files(pruned.images, staging.path());
+  model.save_with_conv_weights(pruned.pruned_weights, staging.file("pruned.onnx"));
+  const nlohmann::json report = pcnn::make_report(pruned, opt);
+  pcnn::write_file_synced(staging.file("report.json"), report.dump(2) + "\n");
+  staging.commit();
+  const double write_s = seconds_since(t0);
+
+  std::cout << pcnn::format_report(report);
+  std::printf("wrote %s (images %s)\n", out_dir.c_str(), pruned.images.identity.c_str());
+  std::printf("time: load %.3f s, prune %.3f s, calibration %.3f s (%d samples), write %.3f s\n",
+              load_s, timings.prune_s, timings.calibration_s, opt.calib_samples, write_s);
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const pcnn::Error& e) {
+    std::cerr << "pcnn-prune: " << e.what() << "\n";
+  } catch (const std::bad_alloc&) {
+    std::cerr << "pcnn-prune: out of memory\n";
+  } catch (const std::exception& e) {
+    std::cerr << "pcnn-prune: internal error: " << e.what() << "\n";
+  }
+  return 1;
+}
