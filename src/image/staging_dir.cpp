@@ -1,6 +1,7 @@
 #include "pcnn/image/staging_dir.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -57,6 +58,11 @@ StagingDirectory::StagingDirectory(const std::string& final_dir)
   if (!::mkdtemp(tmpl.data()))
     throw Error(final_, "cannot create the output directory: " + errno_text());
   staging_ = tmpl;
+  // mkdtemp makes the directory private (0700); the output is an ordinary
+  // directory, so give it the permissions mkdir would.
+  const mode_t mask = ::umask(0);
+  ::umask(mask);
+  ::chmod(staging_.c_str(), 0777 & ~mask);
 }
 
 StagingDirectory::~StagingDirectory() {
