@@ -1,0 +1,72 @@
+#pragma once
+// Options and results of a simulation run, shared by the library API, the
+// modules' statistics and the command line.
+#include <cstdint>
+#include <limits>
+#include <string>
+#include <vector>
+
+namespace pcnn {
+
+// Activation sparsity handling (spec section 3).
+enum class ActMode {
+  off,   // every weight non-zero is a MAC
+  gate,  // zero activations skip the MAC (energy), cycles as in off
+  skip,  // zero activations are squeezed out; a step costs the slowest PE
+};
+ActMode parse_act_mode(const std::string& text);  // throws pcnn::Error
+const char* to_string(ActMode mode);
+
+// Cycles in which stage 3 issued no MAC, by the reason it was waiting.
+struct StallCycles {
+  std::uint64_t weight_sram = 0;      // kernel-register refill reading Weight SRAM
+  std::uint64_t pattern_sram = 0;     // refill waiting for SPM indices beyond the weights
+  std::uint64_t register_refill = 0;  // decode and register load of a refill
+  std::uint64_t data_sram = 0;        // activation window not delivered in time
+  std::uint64_t dram = 0;             // waiting for a DMA move (weights, activations, results)
+  std::uint64_t fill_drain = 0;       // pipeline fill after a refill, drain at the end
+  std::uint64_t writeback = 0;        // requantised outputs written to Data SRAM
+  std::uint64_t total() const {
+    return weight_sram + pattern_sram + register_refill + data_sram + dram + fill_drain +
+           writeback;
+  }
+};
+
+struct TrafficStats {
+  std::uint64_t bytes_read = 0;
+  std::uint64_t bytes_written = 0;
+};
+
+struct LayerStats {
+  std::uint64_t cycles = 0;          // start of the layer to its last result in DRAM
+  double time_ns = 0.0;              // cycles at the clock
+  std::uint64_t mac_cycles = 0;      // cycles in which stage 3 issued MACs
+  StallCycles stalls;                // mac_cycles + stalls.total() == cycles
+  std::uint64_t macs_issued = 0;
+  std::uint64_t macs_effectual = 0;  // issued with non-zero weight and activation
+  double lane_utilisation = 0.0;     // macs_issued / (cycles * PEs * lanes)
+  std::uint64_t refills = 0;         // kernel-register refills
+  std::uint64_t pattern_decodes = 0;
+  std::uint64_t steps = 0;           // (group, output position) steps through stage 3
+  int bands = 0, tiles = 0, groups = 0, chunks = 0;
+  bool spatially_tiled = false;      // more than one output-row band
+  TrafficStats weight_sram, pattern_sram, data_sram, dram;
+  double dram_energy_pj = 0.0;
+};
+
+// VCD tracing of the pipeline: one PE plus group-level signals, limited to a
+// window of cycles (counted from the start of the run, over all layers).
+struct TraceOptions {
+  std::string vcd_path;  // empty: no trace
+  std::uint64_t from_cycle = 0;
+  std::uint64_t to_cycle = std::numeric_limits<std::uint64_t>::max();
+  int traced_pe = 0;
+};
+
+struct SimOptions {
+  ActMode act_mode = ActMode::off;
+  TraceOptions trace;
+  std::string arch_where = "architecture";  // names the architecture in messages
+};
+
+}  // namespace pcnn

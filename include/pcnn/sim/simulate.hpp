@@ -1,0 +1,35 @@
+#pragma once
+// Library entry point of the accelerator model: elaborates the SystemC
+// hierarchy once and runs a list of layers through it in sequence.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "pcnn/image/spm_layer.hpp"
+#include "pcnn/sim/arch_config.hpp"
+#include "pcnn/sim/sim_types.hpp"
+
+namespace pcnn {
+
+struct LayerJob {
+  SpmLayer layer;
+  std::vector<std::int8_t> input;  // [C][H][W]
+};
+
+struct LayerResult {
+  std::vector<std::int8_t> output;  // [M][OH][OW]
+  LayerStats stats;
+};
+
+// Checks every job (layer consistency, input shape, that one tile fits the
+// architecture) before elaborating; throws pcnn::Error naming the layer, the
+// input or the architecture key. Each call uses a fresh SystemC context, so it
+// may be called more than once per process.
+std::vector<LayerResult> simulate(const std::vector<LayerJob>& jobs, const ArchConfig& arch,
+                                  const SimOptions& options = {});
+
+nlohmann::json stats_to_json(const LayerStats& s);
+
+}  // namespace pcnn

@@ -1,0 +1,75 @@
+#include "models/dram/dram.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+namespace pcnn {
+
+Dram::Dram(const sc_core::sc_module_name& name, const DramConfig& cfg, std::uint64_t size_bytes)
+    : sc_core::sc_module(name),
+      host_target_socket("host_target_socket"),
+      cfg_(cfg),
+      mem_(size_bytes, 0),
+      channel_free_(sc_core::SC_ZERO_TIME) {
+  host_target_socket.register_b_transport(this, &Dram::b_transport);
+  host_target_socket.register_transport_dbg(this, &Dram::transport_dbg);
+}
+
+bool Dram::check(tlm::tlm_generic_payload& trans) const {
+  if (!trans.is_read() && !trans.is_write()) {
+    trans.set_response_status(tlm::TLM_COMMAND_ERROR_RESPONSE);
+    return false;
+  }
+  if (trans.get_byte_enable_ptr() != nullptr) {
+    trans.set_response_status(tlm::TLM_BYTE_ENABLE_ERROR_RESPONSE);
+    return false;
+  }
+  const unsigned int width = trans.get_streaming_width();
+  if (width != 0 && width != trans.get_data_length()) {
+    trans.set_response_status(tlm::TLM_BURST_ERROR_RESPONSE);
+    return false;
+  }
+  const std::uint64_t size = mem_.size();
+  if (trans.get_address() > size || trans.get_data_length() > size - trans.get_address()) {
+    trans.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
+    return false;
+  }
+  return true;
+}
+
+void Dram::b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay) {
+  if (!check(trans)) return;
+  const std::uint64_t length = trans.get_data_length();
+  if (trans.is_write()) {
+    std::memcpy(&mem_[trans.get_address()], trans.get_data_ptr(), length);
+    stats_.bytes_written += length;
+  } else {
+    std::memcpy(trans.get_data_ptr(), &mem_[trans.get_address()], length);
+    stats_.bytes_read += length;
+  }
+  ++stats_.accesses;
+  stats_.energy_pj += cfg_.energy_pj_per_byte * static_cast<double>(length);
+  // The request arrives at now + delay; it streams once the channel is free,
+  // and its last byte lands one latency after it has streamed.
+  const sc_core::sc_time arrival = sc_core::sc_time_stamp() + delay;
+  const sc_core::sc_time start = std::max(arrival, channel_free_);
+  const sc_core::sc_time transfer(static_cast<double>(length) / cfg_.bandwidth_gbps,
+                                  sc_core::SC_NS);
+  channel_free_ = start + transfer;
+  delay = channel_free_ + sc_core::sc_time(cfg_.latency_ns, sc_core::SC_NS) -
+          sc_core::sc_time_stamp();
+  trans.set_response_status(tlm::TLM_OK_RESPONSE);
+}
+
+unsigned int Dram::transport_dbg(tlm::tlm_generic_payload& trans) {
+  if (!check(trans)) return 0;
+  const unsigned int length = trans.get_data_length();
+  if (trans.is_write())
+    std::memcpy(&mem_[trans.get_address()], trans.get_data_ptr(), length);
+  else
+    std::memcpy(trans.get_data_ptr(), &mem_[trans.get_address()], length);
+  trans.set_response_status(tlm::TLM_OK_RESPONSE);
+  return length;
+}
+
+}  // namespace pcnn

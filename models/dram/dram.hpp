@@ -1,0 +1,47 @@
+#pragma once
+// Off-chip DRAM behind a TLM target: one channel with a sustained bandwidth and
+// a first-byte latency. Accesses queue on the channel (each starts when the
+// previous one has streamed its bytes), so back-to-back requests overlap their
+// latency but not their transfer time. Loosely timed: the target adds to the
+// delay, it never waits.
+#include <cstdint>
+#include <vector>
+
+#include <systemc>
+#include <tlm>
+#include <tlm_utils/simple_target_socket.h>
+
+#include "pcnn/sim/arch_config.hpp"
+
+namespace pcnn {
+
+struct DramStats {
+  std::uint64_t bytes_read = 0;
+  std::uint64_t bytes_written = 0;
+  std::uint64_t accesses = 0;
+  double energy_pj = 0.0;
+};
+
+class Dram : public sc_core::sc_module {
+ public:
+  tlm_utils::simple_target_socket<Dram> host_target_socket;
+
+  Dram(const sc_core::sc_module_name& name, const DramConfig& cfg, std::uint64_t size_bytes);
+
+  const DramStats& stats() const { return stats_; }
+  void reset_stats() { stats_ = DramStats{}; }
+  // Grows the backing store (the host lays out each layer's images itself).
+  void resize(std::uint64_t size_bytes) { mem_.assign(size_bytes, 0); }
+
+ private:
+  void b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay);
+  unsigned int transport_dbg(tlm::tlm_generic_payload& trans);
+  bool check(tlm::tlm_generic_payload& trans) const;
+
+  DramConfig cfg_;
+  std::vector<std::uint8_t> mem_;
+  sc_core::sc_time channel_free_;  // when the channel has streamed the last access
+  DramStats stats_;
+};
+
+}  // namespace pcnn

@@ -1,0 +1,285 @@
+#include "models/host_controller/host_controller.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+#include "models/pattern_config/pattern_config.hpp"
+
+namespace pcnn {
+
+namespace {
+std::uint64_t align64(std::uint64_t v) { return (v + 63) / 64 * 64; }
+}  // namespace
+
+DramLayout dram_layout(const SpmLayer& layer) {
+  DramLayout d;
+  const ConvGeometry& g = layer.geom;
+  const std::int64_t kernels = g.kernel_count();
+  const std::int64_t rows = (kernels + layer.kernels_per_row() - 1) / layer.kernels_per_row();
+  d.weights = 0;
+  d.patterns = align64(static_cast<std::uint64_t>(rows) * layer.row_bytes());
+  const int bits = layer.pattern_pruned ? layer.index_bits() : 0;
+  d.input = align64(d.patterns + (static_cast<std::uint64_t>(kernels) * bits + 7) / 8);
+  d.output = align64(d.input + static_cast<std::uint64_t>(g.input_elements()));
+  d.end = align64(d.output + static_cast<std::uint64_t>(g.output_elements()));
+  return d;
+}
+
+HostController::HostController(const sc_core::sc_module_name& name, const ArchConfig& arch,
+                               PeGroup& pe_group, TileHandshake& handshake,
+                               std::vector<HostJob>& jobs, ActMode mode)
+    : sc_core::sc_module(name),
+      dram_initiator_socket("dram_initiator_socket"),
+      weight_initiator_socket("weight_initiator_socket"),
+      pattern_initiator_socket("pattern_initiator_socket"),
+      data_initiator_socket("data_initiator_socket"),
+      pac_initiator_socket("pac_initiator_socket"),
+      arch_(arch),
+      pe_group_(pe_group),
+      handshake_(handshake),
+      jobs_(jobs),
+      mode_(mode) {
+  SC_THREAD(load_thread);
+  SC_THREAD(drain_thread);
+}
+
+void HostController::transfer(tlm_utils::simple_initiator_socket<HostController>& socket,
+                              tlm::tlm_command cmd, std::uint64_t address, std::uint8_t* data,
+                              std::size_t length, sc_core::sc_time& delay) {
+  if (length == 0) return;
+  tlm::tlm_generic_payload t;
+  t.set_command(cmd);
+  t.set_address(address);
+  t.set_data_ptr(data);
+  t.set_data_length(static_cast<unsigned int>(length));
+  t.set_streaming_width(static_cast<unsigned int>(length));
+  t.set_byte_enable_ptr(nullptr);
+  t.set_dmi_allowed(false);
+  t.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+  socket->b_transport(t, delay);
+  if (t.is_response_error())
+    SC_REPORT_ERROR(name(), ("DMA transfer failed: " + t.get_response_string()).c_str());
+}
+
+void HostController::debug_write_dram(std::uint64_t address, const std::uint8_t* data,
+                                      std::size_t length) {
+  if (length == 0) return;
+  tlm::tlm_generic_payload t;
+  t.set_command(tlm::TLM_WRITE_COMMAND);
+  t.set_address(address);
+  t.set_data_ptr(const_cast<std::uint8_t*>(data));
+  t.set_data_length(static_cast<unsigned int>(length));
+  t.set_streaming_width(static_cast<unsigned int>(length));
+  if (dram_initiator_socket->transport_dbg(t) != length)
+    SC_REPORT_ERROR(name(), "DRAM image load failed");
+}
+
+void HostController::debug_read_dram(std::uint64_t address, std::uint8_t* data,
+                                     std::size_t length) {
+  if (length == 0) return;
+  tlm::tlm_generic_payload t;
+  t.set_command(tlm::TLM_READ_COMMAND);
+  t.set_address(address);
+  t.set_data_ptr(data);
+  t.set_data_length(static_cast<unsigned int>(length));
+  t.set_streaming_width(static_cast<unsigned int>(length));
+  if (dram_initiator_socket->transport_dbg(t) != length)
+    SC_REPORT_ERROR(name(), "DRAM result read failed");
+}
+
+void HostController::program_pattern_config(const SpmLayer& layer) {
+  std::vector<std::uint8_t> regs(PatternConfig::kSize, 0);
+  auto put32 = [&](std::uint64_t a, std::uint32_t v) { std::memcpy(&regs[a], &v, 4); };
+  put32(PatternConfig::kRegN, static_cast<std::uint32_t>(layer.n));
+  const std::uint32_t v = layer.pattern_pruned ? static_cast<std::uint32_t>(layer.patterns.size()) : 0;
+  if (v > static_cast<std::uint32_t>(PatternConfig::kMaxPatterns))
+    SC_REPORT_ERROR(name(), "pattern table larger than the Pattern Config registers");
+  put32(PatternConfig::kRegV, v);
+  put32(PatternConfig::kRegK, static_cast<std::uint32_t>(layer.geom.kernel_size()));
+  for (std::uint32_t i = 0; i < v; ++i)
+    std::memcpy(&regs[PatternConfig::kTableBase + 2 * i], &layer.patterns[i], 2);
+  sc_core::sc_time delay = sc_core::SC_ZERO_TIME;
+  transfer(pac_initiator_socket, tlm::TLM_WRITE_COMMAND, 0, regs.data(),
+           PatternConfig::kTableBase + 2 * v, delay);
+  wait(delay);
+}
+
+void HostController::load_input_band(const HostJob& job, const DramLayout& dl, int band) {
+  const ConvGeometry& g = job.layer->geom;
+  const BandPlan& b = job.plan.bands[band];
+  const std::uint64_t row_bytes = static_cast<std::uint64_t>(g.in_w) * g.in_channels;
+  const std::size_t bytes = static_cast<std::size_t>((b.in_row_end - b.in_row_begin) * row_bytes);
+  buf_.resize(bytes);
+  sc_core::sc_time delay = sc_core::SC_ZERO_TIME;
+  transfer(dram_initiator_socket, tlm::TLM_READ_COMMAND, dl.input + b.in_row_begin * row_bytes,
+           buf_.data(), bytes, delay);
+  transfer(data_initiator_socket, tlm::TLM_WRITE_COMMAND, job.plan.input_buffer_address(band),
+           buf_.data(), bytes, delay);
+  wait(delay);
+}
+
+// One chunk: for every PE of the tile, the image span holding its kernels of
+// the chunk's groups is read from DRAM (one access per PE, weights and SPM
+// indices), then laid out as one kernel-register row per (group, PE) in Weight
+// SRAM and one packed index block per group in Pattern SRAM.
+void HostController::load_weight_chunk(const HostJob& job, const DramLayout& dl, int tile,
+                                       int chunk, std::int64_t seq) {
+  const SpmLayer& layer = *job.layer;
+  const TilePlan& p = job.plan;
+  const int C = layer.geom.in_channels;
+  const int P = arch_.pe_count;
+  const int regw = arch_.kernel_register_words;
+  const int n = layer.n;
+  const int bits = p.index_bits;
+  const int g0 = p.chunk_first_group(chunk), g1 = p.chunk_end_group(chunk);
+  const int pes = std::min(P, layer.geom.out_channels - tile * P);
+  const int c_begin = g0 * p.channels_per_group;
+  const int c_end = std::min(C, g1 * p.channels_per_group);
+
+  std::vector<std::uint8_t> wsram(p.weight_group_bytes * (g1 - g0), 0);
+  std::vector<std::uint8_t> psram(p.pattern_group_bytes * (g1 - g0), 0);
+  sc_core::sc_time delay = sc_core::SC_ZERO_TIME;
+  for (int pe = 0; pe < pes; ++pe) {
+    const std::int64_t m = static_cast<std::int64_t>(tile) * P + pe;
+    const std::int64_t k0 = m * C + c_begin, k1 = m * C + c_end;  // kernels [k0, k1)
+    const std::uint64_t w0 = weight_address(layer, k0);
+    const std::uint64_t w1 = weight_address(layer, k1 - 1) + n;
+    buf_.resize(w1 - w0);
+    transfer(dram_initiator_socket, tlm::TLM_READ_COMMAND, dl.weights + w0, buf_.data(), w1 - w0,
+             delay);
+    std::uint64_t b0 = 0, b1 = 0;
+    if (bits > 0) {
+      b0 = static_cast<std::uint64_t>(k0) * bits / 8;
+      b1 = (static_cast<std::uint64_t>(k1) * bits + 7) / 8;
+      buf2_.resize(b1 - b0);
+      transfer(dram_initiator_socket, tlm::TLM_READ_COMMAND, dl.patterns + b0, buf2_.data(),
+               b1 - b0, delay);
+    }
+    for (int g = g0; g < g1; ++g) {
+      const int cg = p.group_channels(g, C);
+      std::uint8_t* row = &wsram[(g - g0) * p.weight_group_bytes + static_cast<std::size_t>(pe) * regw];
+      for (int c = 0; c < cg; ++c) {
+        const std::int64_t k = m * C + g * p.channels_per_group + c;
+        std::memcpy(row + c * n, &buf_[weight_address(layer, k) - w0], n);
+      }
+    }
+    if (bits > 0) {
+      for (int g = g0; g < g1; ++g) {
+        const int cg = p.group_channels(g, C);
+        for (int c = 0; c < cg; ++c) {
+          const std::int64_t k = m * C + g * p.channels_per_group + c;
+          const std::int64_t bit = k * bits - static_cast<std::int64_t>(b0) * 8;
+          std::uint32_t idx = 0;
+          for (int b = 0; b < bits; ++b)
+            if ((buf2_[(bit + b) / 8] >> ((bit + b) % 8)) & 1u) idx |= 1u << b;
+          const std::int64_t slot = static_cast<std::int64_t>(pe) * p.channels_per_group + c;
+          std::uint8_t* block = &psram[(g - g0) * p.pattern_group_bytes];
+          for (int b = 0; b < bits; ++b) {
+            const std::int64_t pos = slot * bits + b;
+            if ((idx >> b) & 1u) block[pos / 8] |= static_cast<std::uint8_t>(1u << (pos % 8));
+          }
+        }
+      }
+    }
+  }
+  const int buffer = static_cast<int>(seq % p.weight_buffers);
+  transfer(weight_initiator_socket, tlm::TLM_WRITE_COMMAND, buffer * p.weight_buffer_bytes,
+           wsram.data(), wsram.size(), delay);
+  transfer(pattern_initiator_socket, tlm::TLM_WRITE_COMMAND, buffer * p.pattern_buffer_bytes,
+           psram.data(), psram.size(), delay);
+  wait(delay);
+}
+
+void HostController::load_thread() {
+  for (std::size_t j = 0; j < jobs_.size(); ++j) {
+    HostJob& job = jobs_[j];
+    const SpmLayer& layer = *job.layer;
+    const TilePlan& p = job.plan;
+    const DramLayout dl = dram_layout(layer);
+    // The layer's images and input are in DRAM when it starts (untimed).
+    const std::vector<std::uint8_t> wimg = layer.weight_image();
+    debug_write_dram(dl.weights, wimg.data(), wimg.size());
+    if (p.index_bits > 0) {
+      const std::vector<std::uint8_t> pimg = layer.pattern_image();
+      debug_write_dram(dl.patterns, pimg.data(), pimg.size());
+    }
+    const ConvGeometry& g = layer.geom;
+    std::vector<std::uint8_t> hwc(static_cast<std::size_t>(g.input_elements()));
+    for (int c = 0; c < g.in_channels; ++c)
+      for (int y = 0; y < g.in_h; ++y)
+        for (int x = 0; x < g.in_w; ++x)
+          hwc[(static_cast<std::size_t>(y) * g.in_w + x) * g.in_channels + c] =
+              static_cast<std::uint8_t>((*job.input)[(static_cast<std::size_t>(c) * g.in_h + y) * g.in_w + x]);
+    debug_write_dram(dl.input, hwc.data(), hwc.size());
+
+    program_pattern_config(layer);
+    handshake_.weight_chunks.reset(p.weight_buffers);
+    handshake_.input_bands.reset(p.data_buffers);
+    handshake_.output_bands.reset(p.data_buffers);
+    if (on_layer_start) on_layer_start(j);
+    job.start_time = sc_core::sc_time_stamp();
+    pe_group_.start(layer, p, mode_);
+    layer_started_ = j + 1;
+    layer_done_.notify(sc_core::SC_ZERO_TIME);  // wakes the drain thread
+
+    for (int band = 0; band < static_cast<int>(p.bands.size()); ++band) {
+      while (!handshake_.input_bands.free_for(band)) wait(handshake_.input_bands.released_event);
+      load_input_band(job, dl, band);
+      handshake_.input_bands.fill();
+      for (int tile = 0; tile < p.tiles; ++tile) {
+        for (int chunk = 0; chunk < p.chunks_per_tile; ++chunk) {
+          const std::int64_t seq = p.chunk_sequence(band, tile, chunk);
+          while (!handshake_.weight_chunks.free_for(seq))
+            wait(handshake_.weight_chunks.released_event);
+          load_weight_chunk(job, dl, tile, chunk, seq);
+          handshake_.weight_chunks.fill();
+        }
+      }
+    }
+    // The next layer starts when this one's results are in DRAM.
+    while (job.end_time == sc_core::SC_ZERO_TIME) wait(layer_done_);
+  }
+}
+
+void HostController::drain_thread() {
+  for (std::size_t j = 0; j < jobs_.size(); ++j) {
+    while (layer_started_ <= j) wait(layer_done_);
+    HostJob& job = jobs_[j];
+    const SpmLayer& layer = *job.layer;
+    const TilePlan& p = job.plan;
+    const DramLayout dl = dram_layout(layer);
+    const ConvGeometry& g = layer.geom;
+    const std::uint64_t row_bytes = static_cast<std::uint64_t>(g.out_w()) * g.out_channels;
+    for (int band = 0; band < static_cast<int>(p.bands.size()); ++band) {
+      while (!handshake_.output_bands.ready(band)) wait(handshake_.output_bands.filled_event);
+      const BandPlan& b = p.bands[band];
+      const std::size_t bytes = static_cast<std::size_t>((b.out_row_end - b.out_row_begin) * row_bytes);
+      std::vector<std::uint8_t> out(bytes);
+      sc_core::sc_time delay = sc_core::SC_ZERO_TIME;
+      transfer(data_initiator_socket, tlm::TLM_READ_COMMAND, p.output_buffer_address(band),
+               out.data(), bytes, delay);
+      transfer(dram_initiator_socket, tlm::TLM_WRITE_COMMAND, dl.output + b.out_row_begin * row_bytes,
+               out.data(), bytes, delay);
+      wait(delay);
+      handshake_.output_bands.release();
+    }
+    if (pe_group_.busy()) wait(pe_group_.done_event);
+    // Result back to the caller, [M][OH][OW].
+    std::vector<std::uint8_t> hwc(static_cast<std::size_t>(g.output_elements()));
+    debug_read_dram(dl.output, hwc.data(), hwc.size());
+    const int OH = g.out_h(), OW = g.out_w(), M = g.out_channels;
+    job.output.assign(hwc.size(), 0);
+    for (int y = 0; y < OH; ++y)
+      for (int x = 0; x < OW; ++x)
+        for (int m = 0; m < M; ++m)
+          job.output[(static_cast<std::size_t>(m) * OH + y) * OW + x] =
+              static_cast<std::int8_t>(hwc[(static_cast<std::size_t>(y) * OW + x) * M + m]);
+    job.end_time = sc_core::sc_time_stamp();
+    if (on_layer_end) on_layer_end(j);
+    layer_done_.notify(sc_core::SC_ZERO_TIME);
+  }
+  finished_ = true;
+  sc_core::sc_stop();
+}
+
+}  // namespace pcnn

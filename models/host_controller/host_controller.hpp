@@ -1,0 +1,84 @@
+#pragma once
+// Host controller: the TLM initiator that runs a list of layers. Per layer it
+// places the images and the input in DRAM, programs Pattern Config, starts the
+// PE group, and moves tiles by DMA: input bands and weight/pattern chunks from
+// DRAM into the SRAMs (load thread), output bands from Data SRAM back to DRAM
+// (drain thread). With double buffering the next tile moves while the current
+// one computes. Loosely timed: a move's transactions accumulate their delay,
+// then the thread waits once.
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+#include <systemc>
+#include <tlm>
+#include <tlm_utils/simple_initiator_socket.h>
+
+#include "models/host_controller/tile_handshake.hpp"
+#include "models/pe_group/pe_group.hpp"
+#include "pcnn/image/spm_layer.hpp"
+#include "pcnn/sim/arch_config.hpp"
+#include "pcnn/sim/sim_types.hpp"
+#include "pcnn/sim/tile_plan.hpp"
+
+namespace pcnn {
+
+// One layer to run, prepared before elaboration.
+struct HostJob {
+  const SpmLayer* layer = nullptr;
+  const std::vector<std::int8_t>* input = nullptr;  // [C][H][W]
+  TilePlan plan;
+  // Filled by the host.
+  std::vector<std::int8_t> output;                  // [M][OH][OW]
+  sc_core::sc_time start_time, end_time;
+};
+
+// DRAM layout of one layer: weights, SPM indices, input, output (bytes).
+struct DramLayout {
+  std::uint64_t weights = 0, patterns = 0, input = 0, output = 0, end = 0;
+};
+DramLayout dram_layout(const SpmLayer& layer);
+
+class HostController : public sc_core::sc_module {
+ public:
+  tlm_utils::simple_initiator_socket<HostController> dram_initiator_socket;
+  tlm_utils::simple_initiator_socket<HostController> weight_initiator_socket;
+  tlm_utils::simple_initiator_socket<HostController> pattern_initiator_socket;
+  tlm_utils::simple_initiator_socket<HostController> data_initiator_socket;
+  tlm_utils::simple_initiator_socket<HostController> pac_initiator_socket;
+
+  SC_HAS_PROCESS(HostController);
+  HostController(const sc_core::sc_module_name& name, const ArchConfig& arch, PeGroup& pe_group,
+                 TileHandshake& handshake, std::vector<HostJob>& jobs, ActMode mode);
+
+  bool finished() const { return finished_; }
+  // Called at the start and end of each layer (statistics snapshots).
+  std::function<void(std::size_t)> on_layer_start;
+  std::function<void(std::size_t)> on_layer_end;
+
+ private:
+  void load_thread();
+  void drain_thread();
+  void program_pattern_config(const SpmLayer& layer);
+  void load_input_band(const HostJob& job, const DramLayout& dl, int band);
+  void load_weight_chunk(const HostJob& job, const DramLayout& dl, int tile, int chunk,
+                         std::int64_t seq);
+  // Timed transfers: accumulate into `delay`.
+  void transfer(tlm_utils::simple_initiator_socket<HostController>& socket, tlm::tlm_command cmd,
+                std::uint64_t address, std::uint8_t* data, std::size_t length,
+                sc_core::sc_time& delay);
+  void debug_write_dram(std::uint64_t address, const std::uint8_t* data, std::size_t length);
+  void debug_read_dram(std::uint64_t address, std::uint8_t* data, std::size_t length);
+
+  const ArchConfig arch_;
+  PeGroup& pe_group_;
+  TileHandshake& handshake_;
+  std::vector<HostJob>& jobs_;
+  ActMode mode_;
+  sc_core::sc_event layer_done_;
+  std::size_t layer_started_ = 0;  // layers the load thread has started
+  bool finished_ = false;
+  std::vector<std::uint8_t> buf_, buf2_;
+};
+
+}  // namespace pcnn

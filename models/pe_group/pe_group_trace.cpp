@@ -1,0 +1,115 @@
+// VCD tracing of the PE group: one PE's lanes and masks plus group-level
+// pipeline and SRAM strobe signals, written only inside the cycle window.
+#include <algorithm>
+#include <string>
+
+#include "models/pe_group/pe_group.hpp"
+#include "models/trace/vcd_writer.hpp"
+
+namespace pcnn {
+
+void PeGroup::attach_tracer(VcdWriter* vcd, std::uint64_t from, std::uint64_t to, int traced_pe) {
+  vcd_ = vcd;
+  trace_from_ = from;
+  trace_to_ = to;
+  traced_pe_ = std::clamp(traced_pe, 0, P_ - 1);
+  if (vcd_) setup_tracer();
+}
+
+void PeGroup::setup_tracer() {
+  delete ids_;
+  ids_ = new TraceIds{};
+  TraceIds& t = *ids_;
+  const std::string g = "top.pe_group.";
+  t.state = vcd_->add(g + "controller_state", 3);
+  t.band = vcd_->add(g + "band", 16);
+  t.tile = vcd_->add(g + "tile", 16);
+  t.group = vcd_->add(g + "group", 16);
+  t.s1_valid = vcd_->add(g + "stage1.valid", 1);
+  t.s1_busy = vcd_->add(g + "stage1.fetch_busy", 1);
+  t.s1_pos = vcd_->add(g + "stage1.position", 20);
+  t.s1_amask = vcd_->add(g + "stage1.activation_mask", 16);
+  t.s2_valid = vcd_->add(g + "stage2.valid", 1);
+  t.s2_pos = vcd_->add(g + "stage2.position", 20);
+  const std::string pe = g + "stage2.pe" + std::to_string(traced_pe_) + ".";
+  t.s2_wmask = vcd_->add(pe + "weight_mask", 16);
+  t.s2_amask = vcd_->add(pe + "activation_mask", 16);
+  t.s2_smask = vcd_->add(pe + "sparsity_mask", 16);
+  t.s2_count = vcd_->add(pe + "effectual_macs", 16);
+  for (int p = 0; p < kMaxKernelPositions; ++p)
+    t.s2_offset[p] = p < 9 ? vcd_->add(pe + "pointer_offset" + std::to_string(p), 4) : -1;
+  t.s3_valid = vcd_->add(g + "stage3.valid", 1);
+  t.s3_pos = vcd_->add(g + "stage3.position", 20);
+  t.s3_cycle = vcd_->add(g + "stage3.step_cycle", 16);
+  t.macs = vcd_->add(g + "stage3.macs_issued", 16);
+  const std::string pe3 = g + "stage3.pe" + std::to_string(traced_pe_) + ".";
+  for (int l = 0; l < 8; ++l) {
+    t.lane_w[l] = t.lane_a[l] = t.lane_p[l] = -1;
+    if (l >= lanes_) continue;
+    const std::string lane = pe3 + "lane" + std::to_string(l) + "_";
+    t.lane_w[l] = vcd_->add(lane + "weight", 8);
+    t.lane_a[l] = vcd_->add(lane + "activation", 8);
+    t.lane_p[l] = vcd_->add(lane + "product", 16);
+  }
+  t.psum = vcd_->add(pe3 + "partial_sum", 32);
+  t.w_strobe = vcd_->add("top.weight_sram.strobe", 1);
+  t.w_addr = vcd_->add("top.weight_sram.address", 32);
+  t.p_strobe = vcd_->add("top.pattern_sram.strobe", 1);
+  t.p_addr = vcd_->add("top.pattern_sram.address", 32);
+  t.d_strobe = vcd_->add("top.data_sram.strobe", 1);
+  t.d_write = vcd_->add("top.data_sram.write", 1);
+  t.d_addr = vcd_->add("top.data_sram.address", 32);
+}
+
+void PeGroup::trace_cycle(bool mac) {
+  const TraceIds& t = *ids_;
+  auto bits = [](std::int64_t v, int width) {
+    return static_cast<std::uint64_t>(v) & ((std::uint64_t{1} << width) - 1);
+  };
+  vcd_->begin_cycle(cycle_);
+  vcd_->set(t.state, static_cast<std::uint64_t>(ctrl_));
+  vcd_->set(t.band, static_cast<std::uint64_t>(pass_band(ctrl_pass_)));
+  vcd_->set(t.tile, static_cast<std::uint64_t>(pass_tile(ctrl_pass_)));
+  vcd_->set(t.group, static_cast<std::uint64_t>(pass_group(ctrl_pass_)));
+  vcd_->set(t.s1_valid, s1_.valid);
+  vcd_->set(t.s1_busy, s1_.valid && cycle_ < s1_.ready);
+  vcd_->set(t.s1_pos, static_cast<std::uint64_t>(s1_.pos));
+  vcd_->set(t.s1_amask, s1_.valid ? act_masks_[s1_.window][0] : 0);
+  vcd_->set(t.s2_valid, s2_.valid);
+  vcd_->set(t.s2_pos, static_cast<std::uint64_t>(s2_.pos));
+  vcd_->set(t.s2_wmask, tr_.s2_wmask);
+  vcd_->set(t.s2_amask, tr_.s2_amask);
+  vcd_->set(t.s2_smask, tr_.s2_smask);
+  vcd_->set(t.s2_count, tr_.s2_count);
+  std::uint8_t offsets[kMaxKernelPositions] = {};
+  pointer_offsets(tr_.s2_smask, K_, offsets);
+  for (int p = 0; p < K_ && p < kMaxKernelPositions; ++p)
+    if (t.s2_offset[p] >= 0) vcd_->set(t.s2_offset[p], offsets[p]);
+  vcd_->set(t.s3_valid, mac);
+  vcd_->set(t.s3_pos, static_cast<std::uint64_t>(tr_.s3_pos));
+  vcd_->set(t.s3_cycle, static_cast<std::uint64_t>(tr_.s3_t));
+  vcd_->set(t.macs, static_cast<std::uint64_t>(tr_.macs));
+  for (int l = 0; l < lanes_ && l < 8; ++l) {
+    const bool used = mac && l < tr_.lanes_used;
+    const std::int32_t w = used ? tr_.lane_w[l] : 0;
+    const std::int32_t a = used ? tr_.lane_a[l] : 0;
+    vcd_->set(t.lane_w[l], bits(w, 8));
+    vcd_->set(t.lane_a[l], bits(a, 8));
+    vcd_->set(t.lane_p[l], bits(w * a, 16));
+  }
+  if (layer_ && traced_pe_ < P_ && psum_stride_ > 0)
+    vcd_->set(t.psum, bits(psum_[static_cast<std::size_t>(traced_pe_) * psum_stride_ +
+                                 std::min(tr_.s3_pos, psum_stride_ - 1)],
+                           32));
+  vcd_->set(t.w_strobe, tr_.wsram);
+  if (tr_.wsram) vcd_->set(t.w_addr, tr_.waddr);
+  vcd_->set(t.p_strobe, tr_.psram);
+  if (tr_.psram) vcd_->set(t.p_addr, tr_.paddr);
+  vcd_->set(t.d_strobe, tr_.dsram);
+  if (tr_.dsram) {
+    vcd_->set(t.d_write, tr_.dsram_write);
+    vcd_->set(t.d_addr, tr_.daddr);
+  }
+}
+
+}  // namespace pcnn

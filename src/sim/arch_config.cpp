@@ -1,0 +1,170 @@
+#include "pcnn/sim/arch_config.hpp"
+
+#include <fstream>
+#include <limits>
+#include <type_traits>
+#include <set>
+#include <sstream>
+
+#include "pcnn/core/error.hpp"
+
+namespace pcnn {
+namespace {
+
+// Reads the keys of one JSON object into struct fields; every key must be
+// consumed, every value must have the field's type.
+class ObjectReader {
+ public:
+  // file: named in messages; prefix: "" or "dram." for nested objects.
+  ObjectReader(const nlohmann::json& j, std::string file, std::string prefix)
+      : j_(j), file_(std::move(file)), prefix_(std::move(prefix)) {
+    if (!j_.is_object())
+      throw Error(file_, (prefix_.empty() ? std::string("top level") : prefix_.substr(0, prefix_.size() - 1)) +
+                             ": expected a JSON object");
+  }
+  template <typename T>
+  void get(const char* key, T& field) {
+    seen_.insert(key);
+    auto it = j_.find(key);
+    if (it == j_.end()) return;
+    const std::string path = prefix_ + key;
+    if constexpr (std::is_same_v<T, bool>) {
+      if (!it->is_boolean()) fail(path, "expected true or false");
+      field = it->template get<bool>();
+    } else if constexpr (std::is_integral_v<T>) {
+      if (!it->is_number_integer()) fail(path, "expected an integer");
+      const auto v = it->template get<std::int64_t>();
+      if (v < static_cast<std::int64_t>(std::numeric_limits<T>::min()) ||
+          v > static_cast<std::int64_t>(std::numeric_limits<T>::max()))
+        fail(path, "integer out of range");
+      field = static_cast<T>(v);
+    } else {
+      if (!it->is_number()) fail(path, "expected a number");
+      field = it->template get<T>();
+    }
+  }
+  const nlohmann::json* object(const char* key) {
+    seen_.insert(key);
+    auto it = j_.find(key);
+    return it == j_.end() ? nullptr : &*it;
+  }
+  void finish() const {
+    for (auto it = j_.begin(); it != j_.end(); ++it)
+      if (!seen_.count(it.key())) fail(prefix_ + it.key(), "unknown key");
+  }
+  [[noreturn]] void fail(const std::string& key, const std::string& what) const {
+    throw Error(file_, key + ": " + what);
+  }
+
+ private:
+  const nlohmann::json& j_;
+  std::string file_, prefix_;
+  std::set<std::string> seen_;
+};
+
+void read_sram(const nlohmann::json* j, const std::string& file, const std::string& prefix,
+               SramConfig& s) {
+  if (!j) return;
+  ObjectReader r(*j, file, prefix);
+  r.get("size_bytes", s.size_bytes);
+  r.get("word_bytes", s.word_bytes);
+  r.get("banks", s.banks);
+  r.get("latency_cycles", s.latency_cycles);
+  r.finish();
+}
+
+nlohmann::json sram_json(const SramConfig& s) {
+  return {{"size_bytes", s.size_bytes},
+          {"word_bytes", s.word_bytes},
+          {"banks", s.banks},
+          {"latency_cycles", s.latency_cycles}};
+}
+
+void check(bool ok, const std::string& where, const std::string& key, const std::string& what) {
+  if (!ok) throw Error(where, key + ": " + what);
+}
+
+void check_sram(const SramConfig& s, const std::string& where, const std::string& name) {
+  check(s.size_bytes > 0, where, name + ".size_bytes", "must be positive");
+  check(s.word_bytes > 0, where, name + ".word_bytes", "must be positive");
+  check(s.banks > 0, where, name + ".banks", "must be positive");
+  check(s.latency_cycles >= 0 && s.latency_cycles <= 1000, where, name + ".latency_cycles",
+        "must be in 0..1000");
+  check(s.size_bytes % s.word_bytes == 0, where, name + ".size_bytes",
+        "must be a multiple of word_bytes");
+}
+
+}  // namespace
+
+void ArchConfig::validate(const std::string& where) const {
+  check(clock_mhz > 0 && clock_mhz <= 100000, where, "clock_mhz", "must be in (0, 100000]");
+  check(pe_count > 0 && pe_count <= 4096, where, "pe_count", "must be in 1..4096");
+  check(lanes_per_pe > 0 && lanes_per_pe <= 64, where, "lanes_per_pe", "must be in 1..64");
+  check(kernel_register_words >= 9 && kernel_register_words <= 4096, where,
+        "kernel_register_words", "must be in 9..4096 (one 3x3 kernel at least)");
+  check(psum_entries_per_pe > 0, where, "psum_entries_per_pe", "must be positive");
+  check_sram(weight_sram, where, "weight_sram");
+  check_sram(pattern_sram, where, "pattern_sram");
+  check_sram(data_sram, where, "data_sram");
+  // The smallest tile: one kernel-register row for every PE.
+  check(weight_sram.size_bytes >= static_cast<std::int64_t>(pe_count) * kernel_register_words,
+        where, "weight_sram.size_bytes",
+        "too small for one tile (pe_count x kernel_register_words bytes)");
+  check(dram.bandwidth_gbps > 0, where, "dram.bandwidth_gbps", "must be positive");
+  check(dram.latency_ns >= 0, where, "dram.latency_ns", "must not be negative");
+  check(dram.energy_pj_per_byte >= 0, where, "dram.energy_pj_per_byte", "must not be negative");
+}
+
+ArchConfig arch_from_json(const nlohmann::json& j, const std::string& where) {
+  ArchConfig a;
+  ObjectReader r(j, where, "");
+  r.get("clock_mhz", a.clock_mhz);
+  r.get("pe_count", a.pe_count);
+  r.get("lanes_per_pe", a.lanes_per_pe);
+  r.get("kernel_register_words", a.kernel_register_words);
+  r.get("psum_entries_per_pe", a.psum_entries_per_pe);
+  read_sram(r.object("weight_sram"), where, "weight_sram.", a.weight_sram);
+  read_sram(r.object("pattern_sram"), where, "pattern_sram.", a.pattern_sram);
+  read_sram(r.object("data_sram"), where, "data_sram.", a.data_sram);
+  if (const nlohmann::json* d = r.object("dram")) {
+    ObjectReader dr(*d, where, "dram.");
+    dr.get("bandwidth_gbps", a.dram.bandwidth_gbps);
+    dr.get("latency_ns", a.dram.latency_ns);
+    dr.get("energy_pj_per_byte", a.dram.energy_pj_per_byte);
+    dr.finish();
+  }
+  r.get("double_buffering", a.double_buffering);
+  r.finish();
+  a.validate(where);
+  return a;
+}
+
+nlohmann::json arch_to_json(const ArchConfig& a) {
+  return {{"clock_mhz", a.clock_mhz},
+          {"pe_count", a.pe_count},
+          {"lanes_per_pe", a.lanes_per_pe},
+          {"kernel_register_words", a.kernel_register_words},
+          {"psum_entries_per_pe", a.psum_entries_per_pe},
+          {"weight_sram", sram_json(a.weight_sram)},
+          {"pattern_sram", sram_json(a.pattern_sram)},
+          {"data_sram", sram_json(a.data_sram)},
+          {"dram",
+           {{"bandwidth_gbps", a.dram.bandwidth_gbps},
+            {"latency_ns", a.dram.latency_ns},
+            {"energy_pj_per_byte", a.dram.energy_pj_per_byte}}},
+          {"double_buffering", a.double_buffering}};
+}
+
+ArchConfig read_arch_file(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) fail(path, "cannot open architecture file");
+  nlohmann::json j;
+  try {
+    in >> j;
+  } catch (const nlohmann::json::exception&) {
+    fail(path, "not valid JSON");
+  }
+  return arch_from_json(j, path);
+}
+
+}  // namespace pcnn

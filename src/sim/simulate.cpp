@@ -1,0 +1,185 @@
+#include "pcnn/sim/simulate.hpp"
+
+#include <cmath>
+#include <memory>
+
+#include <systemc>
+
+#include "models/accelerator/accelerator.hpp"
+#include "models/trace/vcd_writer.hpp"
+#include "pcnn/core/error.hpp"
+#include "pcnn/sim/tile_plan.hpp"
+
+namespace pcnn {
+
+ActMode parse_act_mode(const std::string& text) {
+  if (text == "off") return ActMode::off;
+  if (text == "gate") return ActMode::gate;
+  if (text == "skip") return ActMode::skip;
+  throw Error("--act-mode", "'" + text + "' is not one of off, gate, skip");
+}
+
+const char* to_string(ActMode mode) {
+  switch (mode) {
+    case ActMode::off: return "off";
+    case ActMode::gate: return "gate";
+    case ActMode::skip: return "skip";
+  }
+  return "off";
+}
+
+namespace {
+
+struct Snapshot {
+  PeGroupStats pe;
+  SramStats weight, pattern, data;
+  DramStats dram;
+  std::uint64_t decodes = 0;
+};
+
+Snapshot take(const Accelerator& a) {
+  return {a.pe_group.stats(), a.weight_sram.stats(), a.pattern_sram.stats(), a.data_sram.stats(),
+          a.dram.stats(), a.pe_group.spm_decoder.decodes()};
+}
+
+TrafficStats diff(const SramStats& after, const SramStats& before) {
+  return {after.bytes_read - before.bytes_read, after.bytes_written - before.bytes_written};
+}
+
+// A fresh simulation context: SystemC elaborates once per context.
+void fresh_systemc_context() {
+  sc_core::sc_curr_simcontext = new sc_core::sc_simcontext();
+  sc_core::sc_default_global_context = sc_core::sc_curr_simcontext;
+  sc_core::sc_report_handler::set_actions("/OSCI/SystemC: Simulation stopped by user.",
+                                          sc_core::SC_DO_NOTHING);
+  sc_core::sc_report_handler::set_actions(sc_core::SC_ERROR, sc_core::SC_THROW);
+}
+
+}  // namespace
+
+std::vector<LayerResult> simulate(const std::vector<LayerJob>& jobs, const ArchConfig& arch,
+                                  const SimOptions& options) {
+  arch.validate(options.arch_where);
+  std::vector<HostJob> host_jobs(jobs.size());
+  std::uint64_t dram_bytes = 64;
+  for (std::size_t j = 0; j < jobs.size(); ++j) {
+    const SpmLayer& layer = jobs[j].layer;
+    layer.validate();
+    if (static_cast<std::int64_t>(jobs[j].input.size()) != layer.geom.input_elements())
+      throw Error("input of layer '" + layer.name + "'",
+                  "expected " + std::to_string(layer.geom.input_elements()) + " values (C*H*W = " +
+                      std::to_string(layer.geom.in_channels) + "x" + std::to_string(layer.geom.in_h) +
+                      "x" + std::to_string(layer.geom.in_w) + "), got " +
+                      std::to_string(jobs[j].input.size()));
+    host_jobs[j].layer = &layer;
+    host_jobs[j].input = &jobs[j].input;
+    host_jobs[j].plan = make_tile_plan(layer, arch, options.arch_where);
+    dram_bytes = std::max(dram_bytes, dram_layout(layer).end);
+  }
+
+  std::unique_ptr<VcdWriter> vcd;
+  if (!options.trace.vcd_path.empty()) {
+    if (options.trace.from_cycle > options.trace.to_cycle)
+      throw Error("--vcd-window", "FROM is after TO");
+    vcd = std::make_unique<VcdWriter>(options.trace.vcd_path, arch.clock_period_ns());
+  }
+
+  fresh_systemc_context();
+  std::vector<LayerResult> results(jobs.size());
+  std::vector<Snapshot> before(jobs.size());
+  auto top = std::make_unique<Accelerator>("top", arch, host_jobs, options.act_mode, dram_bytes);
+  Accelerator& acc = *top;
+  acc.host_controller.on_layer_start = [&](std::size_t j) { before[j] = take(acc); };
+  acc.host_controller.on_layer_end = [&](std::size_t j) {
+    const Snapshot after = take(acc);
+    const Snapshot& b = before[j];
+    LayerStats& s = results[j].stats;
+    const PeGroupStats& pa = after.pe;
+    const PeGroupStats& pb = b.pe;
+    const double period = arch.clock_period_ns();
+    // Cycles after the PE group finished: the last band's results moving to DRAM.
+    const sc_core::sc_time now = sc_core::sc_time_stamp();
+    const auto tail = static_cast<std::uint64_t>(
+        std::llround((now - acc.pe_group.done_time()).to_seconds() * 1e9 / period));
+    s.mac_cycles = pa.mac_cycles - pb.mac_cycles;
+    s.stalls.weight_sram = pa.stalls.weight_sram - pb.stalls.weight_sram;
+    s.stalls.pattern_sram = pa.stalls.pattern_sram - pb.stalls.pattern_sram;
+    s.stalls.register_refill = pa.stalls.register_refill - pb.stalls.register_refill;
+    s.stalls.data_sram = pa.stalls.data_sram - pb.stalls.data_sram;
+    s.stalls.dram = pa.stalls.dram - pb.stalls.dram + tail;
+    s.stalls.fill_drain = pa.stalls.fill_drain - pb.stalls.fill_drain;
+    s.stalls.writeback = pa.stalls.writeback - pb.stalls.writeback;
+    s.cycles = pa.cycles - pb.cycles + tail;
+    s.time_ns = static_cast<double>(s.cycles) * period;
+    s.macs_issued = pa.macs_issued - pb.macs_issued;
+    s.macs_effectual = pa.macs_effectual - pb.macs_effectual;
+    s.lane_utilisation =
+        s.cycles ? static_cast<double>(s.macs_issued) /
+                       (static_cast<double>(s.cycles) * arch.pe_count * arch.lanes_per_pe)
+                 : 0.0;
+    s.refills = pa.refills - pb.refills;
+    s.steps = pa.steps - pb.steps;
+    s.pattern_decodes = after.decodes - b.decodes;
+    const TilePlan& p = host_jobs[j].plan;
+    s.bands = static_cast<int>(p.bands.size());
+    s.tiles = p.tiles;
+    s.groups = p.groups;
+    s.chunks = s.bands * p.tiles * p.chunks_per_tile;
+    s.spatially_tiled = s.bands > 1;
+    s.weight_sram = diff(after.weight, b.weight);
+    s.pattern_sram = diff(after.pattern, b.pattern);
+    s.data_sram = diff(after.data, b.data);
+    s.dram = {after.dram.bytes_read - b.dram.bytes_read,
+              after.dram.bytes_written - b.dram.bytes_written};
+    s.dram_energy_pj = after.dram.energy_pj - b.dram.energy_pj;
+  };
+  if (vcd)
+    acc.pe_group.attach_tracer(vcd.get(), options.trace.from_cycle, options.trace.to_cycle,
+                               options.trace.traced_pe);
+  try {
+    sc_core::sc_start();
+  } catch (const sc_core::sc_report& r) {
+    throw Error("simulation", r.get_msg());
+  }
+  if (!acc.host_controller.finished())
+    throw Error("simulation", "ran out of events before the host controller finished");
+  for (std::size_t j = 0; j < jobs.size(); ++j) results[j].output = std::move(host_jobs[j].output);
+  if (vcd) vcd->close();
+  return results;
+}
+
+nlohmann::json stats_to_json(const LayerStats& s) {
+  auto traffic = [](const TrafficStats& t) {
+    return nlohmann::json{{"bytes_read", t.bytes_read}, {"bytes_written", t.bytes_written}};
+  };
+  return {{"cycles", s.cycles},
+          {"time_ns", s.time_ns},
+          {"mac_cycles", s.mac_cycles},
+          {"stall_cycles",
+           {{"weight_sram", s.stalls.weight_sram},
+            {"pattern_sram", s.stalls.pattern_sram},
+            {"register_refill", s.stalls.register_refill},
+            {"data_sram", s.stalls.data_sram},
+            {"dram", s.stalls.dram},
+            {"fill_drain", s.stalls.fill_drain},
+            {"writeback", s.stalls.writeback}}},
+          {"macs_issued", s.macs_issued},
+          {"macs_effectual", s.macs_effectual},
+          {"lane_utilisation", s.lane_utilisation},
+          {"refills", s.refills},
+          {"pattern_decodes", s.pattern_decodes},
+          {"steps", s.steps},
+          {"tiling",
+           {{"bands", s.bands},
+            {"tiles", s.tiles},
+            {"groups", s.groups},
+            {"chunks", s.chunks},
+            {"spatially_tiled", s.spatially_tiled}}},
+          {"weight_sram", traffic(s.weight_sram)},
+          {"pattern_sram", traffic(s.pattern_sram)},
+          {"data_sram", traffic(s.data_sram)},
+          {"dram", traffic(s.dram)},
+          {"dram_energy_pj", s.dram_energy_pj}};
+}
+
+}  // namespace pcnn
