@@ -138,22 +138,27 @@ void HostController::load_weight_chunk(const HostJob& job, const DramLayout& dl,
 
   std::vector<std::uint8_t> wsram(p.weight_group_bytes * (g1 - g0), 0);
   std::vector<std::uint8_t> psram(p.pattern_group_bytes * (g1 - g0), 0);
+  // The DMA engine issues the per-PE reads back to back (the DRAM channel
+  // queues them); the SRAM writes start when the last read has arrived.
   sc_core::sc_time delay = sc_core::SC_ZERO_TIME;
+  auto dram_read = [&](std::uint64_t address, std::uint8_t* data, std::size_t length) {
+    sc_core::sc_time d = sc_core::SC_ZERO_TIME;
+    transfer(dram_initiator_socket, tlm::TLM_READ_COMMAND, address, data, length, d);
+    delay = std::max(delay, d);
+  };
   for (int pe = 0; pe < pes; ++pe) {
     const std::int64_t m = static_cast<std::int64_t>(tile) * P + pe;
     const std::int64_t k0 = m * C + c_begin, k1 = m * C + c_end;  // kernels [k0, k1)
     const std::uint64_t w0 = weight_address(layer, k0);
     const std::uint64_t w1 = weight_address(layer, k1 - 1) + n;
     buf_.resize(w1 - w0);
-    transfer(dram_initiator_socket, tlm::TLM_READ_COMMAND, dl.weights + w0, buf_.data(), w1 - w0,
-             delay);
+    dram_read(dl.weights + w0, buf_.data(), w1 - w0);
     std::uint64_t b0 = 0, b1 = 0;
     if (bits > 0) {
       b0 = static_cast<std::uint64_t>(k0) * bits / 8;
       b1 = (static_cast<std::uint64_t>(k1) * bits + 7) / 8;
       buf2_.resize(b1 - b0);
-      transfer(dram_initiator_socket, tlm::TLM_READ_COMMAND, dl.patterns + b0, buf2_.data(),
-               b1 - b0, delay);
+      dram_read(dl.patterns + b0, buf2_.data(), b1 - b0);
     }
     for (int g = g0; g < g1; ++g) {
       const int cg = p.group_channels(g, C);
@@ -182,12 +187,14 @@ void HostController::load_weight_chunk(const HostJob& job, const DramLayout& dl,
       }
     }
   }
+  // Weight and Pattern SRAM are written in parallel.
   const int buffer = static_cast<int>(seq % p.weight_buffers);
+  sc_core::sc_time wdelay = delay, pdelay = delay;
   transfer(weight_initiator_socket, tlm::TLM_WRITE_COMMAND, buffer * p.weight_buffer_bytes,
-           wsram.data(), wsram.size(), delay);
+           wsram.data(), wsram.size(), wdelay);
   transfer(pattern_initiator_socket, tlm::TLM_WRITE_COMMAND, buffer * p.pattern_buffer_bytes,
-           psram.data(), psram.size(), delay);
-  wait(delay);
+           psram.data(), psram.size(), pdelay);
+  wait(std::max(wdelay, pdelay));
 }
 
 void HostController::load_thread() {

@@ -11,16 +11,6 @@
 
 namespace pcnn {
 
-struct PeGroup::TraceIds {
-  int state, band, tile, group;
-  int s1_valid, s1_busy, s1_pos, s1_amask;
-  int s2_valid, s2_pos, s2_wmask, s2_amask, s2_smask, s2_count;
-  int s2_offset[kMaxKernelPositions];
-  int s3_valid, s3_pos, s3_cycle, macs;
-  int lane_w[8], lane_a[8], lane_p[8];
-  int psum;
-  int w_strobe, w_addr, p_strobe, p_addr, d_strobe, d_write, d_addr;
-};
 
 PeGroup::PeGroup(const sc_core::sc_module_name& name, const ArchConfig& arch,
                  const PatternConfig& pac, TileHandshake& handshake)
@@ -45,7 +35,7 @@ PeGroup::PeGroup(const sc_core::sc_module_name& name, const ArchConfig& arch,
   SC_METHOD(on_clock);  // first run at time 0 only arms the start event
 }
 
-PeGroup::~PeGroup() { delete ids_; }
+PeGroup::~PeGroup() = default;
 
 int PeGroup::band_positions(int band) const {
   const BandPlan& b = plan_->bands[band];

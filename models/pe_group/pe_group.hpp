@@ -173,8 +173,17 @@ class PeGroup : public sc_core::sc_module {
   VcdWriter* vcd_ = nullptr;
   std::uint64_t trace_from_ = 0, trace_to_ = 0;
   int traced_pe_ = 0;
-  struct TraceIds;
-  TraceIds* ids_ = nullptr;
+  struct TraceIds {  // VCD handles
+    int state, band, tile, group;
+    int s1_valid, s1_busy, s1_pos, s1_amask;
+    int s2_valid, s2_pos, s2_wmask, s2_amask, s2_smask, s2_count;
+    int s2_offset[kMaxKernelPositions];
+    int s3_valid, s3_pos, s3_cycle, macs;
+    int lane_w[8], lane_a[8], lane_p[8];
+    int psum;
+    int w_strobe, w_addr, p_strobe, p_addr, d_strobe, d_write, d_addr;
+  };
+  TraceIds ids_{};
   struct TraceState {
     bool wsram = false, psram = false, dsram = false, dsram_write = false;
     std::uint64_t waddr = 0, paddr = 0, daddr = 0;

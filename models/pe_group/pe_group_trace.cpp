@@ -17,9 +17,7 @@ void PeGroup::attach_tracer(VcdWriter* vcd, std::uint64_t from, std::uint64_t to
 }
 
 void PeGroup::setup_tracer() {
-  delete ids_;
-  ids_ = new TraceIds{};
-  TraceIds& t = *ids_;
+  TraceIds& t = ids_;
   const std::string g = "top.pe_group.";
   t.state = vcd_->add(g + "controller_state", 3);
   t.band = vcd_->add(g + "band", 16);
@@ -62,7 +60,7 @@ void PeGroup::setup_tracer() {
 }
 
 void PeGroup::trace_cycle(bool mac) {
-  const TraceIds& t = *ids_;
+  const TraceIds& t = ids_;
   auto bits = [](std::int64_t v, int width) {
     return static_cast<std::uint64_t>(v) & ((std::uint64_t{1} << width) - 1);
   };

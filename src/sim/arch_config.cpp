@@ -157,12 +157,12 @@ nlohmann::json arch_to_json(const ArchConfig& a) {
 
 ArchConfig read_arch_file(const std::string& path) {
   std::ifstream in(path);
-  if (!in) fail(path, "cannot open architecture file");
+  if (!in) throw Error(path, "cannot open architecture file");
   nlohmann::json j;
   try {
     in >> j;
   } catch (const nlohmann::json::exception&) {
-    fail(path, "not valid JSON");
+    throw Error(path, "not valid JSON");
   }
   return arch_from_json(j, path);
 }

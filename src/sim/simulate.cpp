@@ -50,8 +50,7 @@ TrafficStats diff(const SramStats& after, const SramStats& before) {
 void fresh_systemc_context() {
   sc_core::sc_curr_simcontext = new sc_core::sc_simcontext();
   sc_core::sc_default_global_context = sc_core::sc_curr_simcontext;
-  sc_core::sc_report_handler::set_actions("/OSCI/SystemC: Simulation stopped by user.",
-                                          sc_core::SC_DO_NOTHING);
+  sc_core::sc_report_handler::set_actions(sc_core::SC_INFO, sc_core::SC_DO_NOTHING);
   sc_core::sc_report_handler::set_actions(sc_core::SC_ERROR, sc_core::SC_THROW);
 }
 

@@ -19,7 +19,7 @@ struct SramConfig {
 };
 
 struct DramConfig {
-  double bandwidth_gbps = 25.6;        // sustained bytes per ns (GB/s)
+  double bandwidth_gbps = 38.4;        // sustained GB/s (one DDR5-4800 64-bit channel)
   double latency_ns = 60.0;            // first-byte latency of one access
   double energy_pj_per_byte = 20.0;    // access energy, reported as statistic
 };
@@ -31,7 +31,7 @@ struct ArchConfig {
   int kernel_register_words = 60;
   int psum_entries_per_pe = 256;       // output positions one PE can accumulate at once
   SramConfig weight_sram{128 * 1024, 64, 4, 1};
-  SramConfig pattern_sram{4 * 1024, 16, 2, 1};
+  SramConfig pattern_sram{4 * 1024, 32, 4, 1};
   SramConfig data_sram{160 * 1024, 16, 8, 1};
   DramConfig dram;
   bool double_buffering = true;        // overlap DRAM tile moves with compute

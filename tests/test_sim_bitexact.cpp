@@ -1,0 +1,96 @@
+// Randomized bit-exact comparison of the accelerator model against the golden
+// integer convolution: many random shapes, n, V, densities, all activation
+// modes, default and deliberately small architectures (tiling through DRAM).
+#include <catch2/catch.hpp>
+
+#include <chrono>
+#include <cstdio>
+#include <random>
+
+#include "pcnn/golden/golden_conv.hpp"
+#include "pcnn/golden/random_layer.hpp"
+#include "pcnn/sim/simulate.hpp"
+
+namespace {
+
+std::uint64_t test_seed() {
+  const char* env = std::getenv("PCNN_TEST_SEED");
+  if (env) return std::strtoull(env, nullptr, 10);
+  return static_cast<std::uint64_t>(
+      std::chrono::steady_clock::now().time_since_epoch().count());
+}
+
+// A small architecture that forces bands, tiles, several chunks and single
+// buffering paths on small layers.
+pcnn::ArchConfig small_arch(std::mt19937_64& rng) {
+  pcnn::ArchConfig a;
+  a.pe_count = 8 + static_cast<int>(pcnn::uniform_below(rng, 3)) * 12;  // 8, 20, 32
+  a.lanes_per_pe = 1 + static_cast<int>(pcnn::uniform_below(rng, 4));
+  a.kernel_register_words = 18 + static_cast<int>(pcnn::uniform_below(rng, 3)) * 21;  // 18, 39, 60
+  a.psum_entries_per_pe = 20;
+  a.weight_sram = {static_cast<std::int64_t>(a.pe_count) * a.kernel_register_words * 4, 4, 2, 1};
+  a.pattern_sram = {1024, 4, 1, 2};
+  a.data_sram = {24 * 1024, 8, 2, 1};
+  a.double_buffering = pcnn::uniform_below(rng, 2) == 1;
+  return a;
+}
+
+void run_random_batch(bool small, pcnn::ActMode mode, int layers, std::uint64_t seed) {
+  std::printf("bit-exact %s arch, mode %s, seed %llu (set PCNN_TEST_SEED to repeat)\n",
+              small ? "small" : "default", pcnn::to_string(mode),
+              static_cast<unsigned long long>(seed));
+  std::mt19937_64 rng(seed);
+  pcnn::ArchConfig arch = small ? small_arch(rng) : pcnn::ArchConfig{};
+  std::vector<pcnn::LayerJob> jobs;
+  pcnn::RandomSpecLimits limits;
+  limits.max_channels = small ? 40 : 80;
+  limits.max_hw = small ? 11 : 17;
+  for (int i = 0; i < layers; ++i) {
+    pcnn::RandomLayerSpec spec = pcnn::random_layer_spec(rng, limits);
+    spec.index = i;
+    pcnn::LayerJob job;
+    job.layer = pcnn::make_random_layer(spec, rng);
+    if (pcnn::uniform_below(rng, 4) == 0) job.layer = pcnn::dense_equivalent(job.layer);
+    const double densities[] = {1.0, 0.6, 0.3, 0.05, 0.0};
+    const double d = densities[pcnn::uniform_below(rng, 5)];
+    job.input = pcnn::random_activations(job.layer.geom.input_elements(), d,
+                                         pcnn::uniform_below(rng, 2) == 1, rng);
+    jobs.push_back(std::move(job));
+  }
+  pcnn::SimOptions opt;
+  opt.act_mode = mode;
+  const std::vector<pcnn::LayerResult> results = pcnn::simulate(jobs, arch, opt);
+  REQUIRE(results.size() == jobs.size());
+  for (std::size_t i = 0; i < jobs.size(); ++i) {
+    const pcnn::SpmLayer& l = jobs[i].layer;
+    INFO("layer " << i << ": C=" << l.geom.in_channels << " M=" << l.geom.out_channels << " H="
+                  << l.geom.in_h << " W=" << l.geom.in_w << " stride=" << l.geom.stride_h
+                  << " pad=" << l.geom.pad_top << l.geom.pad_left << l.geom.pad_bottom
+                  << l.geom.pad_right << " n=" << l.n << " V=" << l.num_patterns()
+                  << " pattern_pruned=" << l.pattern_pruned << " seed=" << seed);
+    const std::vector<std::int8_t> golden = pcnn::golden_conv_layer(l, jobs[i].input);
+    REQUIRE(results[i].output == golden);
+    const pcnn::LayerStats& s = results[i].stats;
+    CHECK(s.mac_cycles + s.stalls.total() == s.cycles);
+    CHECK(s.macs_effectual <= s.macs_issued);
+  }
+}
+
+}  // namespace
+
+TEST_CASE("random layers are bit-exact, default architecture, mode off", "[sim][bitexact]") {
+  run_random_batch(false, pcnn::ActMode::off, 12, test_seed());
+}
+TEST_CASE("random layers are bit-exact, default architecture, mode gate", "[sim][bitexact]") {
+  run_random_batch(false, pcnn::ActMode::gate, 12, test_seed());
+}
+TEST_CASE("random layers are bit-exact, default architecture, mode skip", "[sim][bitexact]") {
+  run_random_batch(false, pcnn::ActMode::skip, 12, test_seed());
+}
+TEST_CASE("random layers are bit-exact on small tiled architectures", "[sim][bitexact]") {
+  const std::uint64_t seed = test_seed();
+  for (int k = 0; k < 6; ++k) {
+    const pcnn::ActMode modes[] = {pcnn::ActMode::off, pcnn::ActMode::gate, pcnn::ActMode::skip};
+    run_random_batch(true, modes[k % 3], 8, seed + static_cast<std::uint64_t>(k));
+  }
+}
