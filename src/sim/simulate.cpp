@@ -8,6 +8,7 @@
 #include "models/accelerator/accelerator.hpp"
 #include "models/trace/vcd_writer.hpp"
 #include "pcnn/core/error.hpp"
+#include "pcnn/sim/systemc_context.hpp"
 #include "pcnn/sim/tile_plan.hpp"
 
 namespace pcnn {
@@ -46,15 +47,14 @@ TrafficStats diff(const SramStats& after, const SramStats& before) {
   return {after.bytes_read - before.bytes_read, after.bytes_written - before.bytes_written};
 }
 
-// A fresh simulation context: SystemC elaborates once per context.
+}  // namespace
+
 void fresh_systemc_context() {
   sc_core::sc_curr_simcontext = new sc_core::sc_simcontext();
   sc_core::sc_default_global_context = sc_core::sc_curr_simcontext;
   sc_core::sc_report_handler::set_actions(sc_core::SC_INFO, sc_core::SC_DO_NOTHING);
   sc_core::sc_report_handler::set_actions(sc_core::SC_ERROR, sc_core::SC_THROW);
 }
-
-}  // namespace
 
 std::vector<LayerResult> simulate(const std::vector<LayerJob>& jobs, const ArchConfig& arch,
                                   const SimOptions& options) {

@@ -1,0 +1,114 @@
+// Cycle counts of tiny layers computed by hand from the documented pipeline
+// (docs/architecture.md, "Timing model"), for each activation mode.
+#include <catch2/catch.hpp>
+
+#include <random>
+
+#include "pcnn/golden/golden_conv.hpp"
+#include "pcnn/golden/random_layer.hpp"
+#include "pcnn/sim/simulate.hpp"
+
+namespace {
+
+// 2 PEs x 4 lanes, 12-word kernel register (4 kernels of n = 3 per row).
+pcnn::ArchConfig tiny_arch() {
+  pcnn::ArchConfig a;
+  a.pe_count = 2;
+  a.lanes_per_pe = 4;
+  a.kernel_register_words = 12;
+  a.psum_entries_per_pe = 64;
+  a.weight_sram = {256, 8, 1, 2};   // 8-byte words, 1 bank, 2-cycle latency
+  a.pattern_sram = {64, 4, 1, 1};
+  a.data_sram = {2048, 8, 16, 0};   // wide enough that a window never stalls
+  a.dram.bandwidth_gbps = 1000.0;
+  a.dram.latency_ns = 0.0;
+  return a;
+}
+
+// C = 8, M = 2, 6x6 input, no padding: 4x4 = 16 output positions, n = 3, V = 2.
+pcnn::LayerJob tiny_job(const std::vector<std::int8_t>& input) {
+  std::mt19937_64 rng(3);
+  pcnn::ConvGeometry g;
+  g.in_channels = 8;
+  g.out_channels = 2;
+  g.in_h = g.in_w = 6;
+  pcnn::LayerJob job;
+  job.layer = pcnn::make_layer_with_geometry(g, 3, 2, false, rng, "tiny");
+  job.input = input;
+  return job;
+}
+
+pcnn::LayerStats run(pcnn::ActMode mode, const std::vector<std::int8_t>& input) {
+  pcnn::SimOptions opt;
+  opt.act_mode = mode;
+  const std::vector<pcnn::LayerJob> jobs = {tiny_job(input)};
+  const auto results = pcnn::simulate(jobs, tiny_arch(), opt);
+  REQUIRE(results[0].output == pcnn::golden_conv_layer(jobs[0].layer, jobs[0].input));
+  return results[0].stats;
+}
+
+// Only channel 0 is non-zero (all 36 pixels).
+std::vector<std::int8_t> channel0_input() {
+  std::vector<std::int8_t> in(8 * 36, 0);
+  for (int i = 0; i < 36; ++i) in[i] = static_cast<std::int8_t>(1 + i % 7);
+  return in;
+}
+
+// Hand-computed parts common to every mode:
+//  groups: kpr = 12 / 3 = 4 channels -> 2 groups, 1 tile of 2 PEs, 1 band;
+//  refill: Weight SRAM burst of 2 x 12 = 24 bytes = 3 words, 1 bank, latency 2
+//          -> 5 cycles; Pattern SRAM: 2 x 4 one-bit indices = 1 byte -> 1 + 1 = 2
+//          cycles, hidden under the weights; + 1 decode cycle. 2 refills.
+//  write-back: 16 positions x 2 bytes at even addresses -> 16 words, 16 banks,
+//          latency 0 -> 1 cycle.
+void check_common(const pcnn::LayerStats& s) {
+  CHECK(s.groups == 2);
+  CHECK(s.tiles == 1);
+  CHECK(s.bands == 1);
+  CHECK(s.refills == 2);
+  CHECK(s.steps == 32);
+  CHECK(s.stalls.weight_sram == 2 * 5);
+  CHECK(s.stalls.pattern_sram == 0);
+  CHECK(s.stalls.register_refill == 2 * 1);
+  CHECK(s.stalls.writeback == 1);
+  CHECK(s.stalls.data_sram == 0);
+  CHECK(s.mac_cycles + s.stalls.total() == s.cycles);
+}
+
+}  // namespace
+
+TEST_CASE("hand-computed cycles, mode off", "[sim][cycles]") {
+  const pcnn::LayerStats s = run(pcnn::ActMode::off, channel0_input());
+  check_common(s);
+  // Every step streams 4 kernels x 3 weights = 12 MACs over 4 lanes: 3 cycles.
+  CHECK(s.mac_cycles == 2 * 16 * 3);
+  CHECK(s.macs_issued == 2u * 16 * 8 * 3);
+  // After each refill one cycle of pointer generation before the first MAC.
+  CHECK(s.stalls.fill_drain >= 2);
+}
+
+TEST_CASE("hand-computed cycles, mode gate", "[sim][cycles]") {
+  const pcnn::LayerStats s = run(pcnn::ActMode::gate, channel0_input());
+  check_common(s);
+  // Same cycles as off; only channel 0's 3 weights meet non-zero activations.
+  CHECK(s.mac_cycles == 2 * 16 * 3);
+  CHECK(s.macs_issued == 2u * 16 * 3);
+}
+
+TEST_CASE("hand-computed cycles, mode skip", "[sim][cycles]") {
+  const pcnn::LayerStats s = run(pcnn::ActMode::skip, channel0_input());
+  check_common(s);
+  // Group 0: 3 effectual MACs per PE -> 1 cycle; group 1: none -> the
+  // minimum of 1 cycle per step.
+  CHECK(s.mac_cycles == 16 * 1 + 16 * 1);
+  CHECK(s.macs_issued == 2u * 16 * 3);
+}
+
+TEST_CASE("hand-computed cycles, mode skip with dense activations equals off", "[sim][cycles]") {
+  std::vector<std::int8_t> in(8 * 36);
+  for (std::size_t i = 0; i < in.size(); ++i) in[i] = static_cast<std::int8_t>(1 + i % 5);
+  const pcnn::LayerStats s = run(pcnn::ActMode::skip, in);
+  check_common(s);
+  CHECK(s.mac_cycles == 2 * 16 * 3);
+  CHECK(s.macs_issued == 2u * 16 * 8 * 3);
+}
