@@ -1,6 +1,7 @@
 #include "pcnn/sim/simulate.hpp"
 
 #include <cmath>
+#include <cstdlib>
 #include <memory>
 
 #include <systemc>
@@ -50,6 +51,7 @@ TrafficStats diff(const SramStats& after, const SramStats& before) {
 }  // namespace
 
 void fresh_systemc_context() {
+  setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 0);  // keep program output clean
   sc_core::sc_curr_simcontext = new sc_core::sc_simcontext();
   sc_core::sc_default_global_context = sc_core::sc_curr_simcontext;
   sc_core::sc_report_handler::set_actions(sc_core::SC_INFO, sc_core::SC_DO_NOTHING);

@@ -1,0 +1,272 @@
+// pcnn-sim: runs SPM memory images on the SystemC model of the pattern-aware
+// accelerator and reports cycles, utilisation, stalls, memory traffic and the
+// speedup against the same array running each layer dense.
+#include <boost/program_options.hpp>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+#include <random>
+#include <string>
+
+#include <systemc>
+
+#include "pcnn/core/error.hpp"
+#include "pcnn/golden/random_layer.hpp"
+#include "pcnn/image/model_images.hpp"
+#include "pcnn/sim/arch_config.hpp"
+#include "pcnn/sim/simulate.hpp"
+#include "pcnn/sim/tensor_file.hpp"
+
+namespace po = boost::program_options;
+
+namespace {
+
+// SystemC prints its banner before sc_main runs; the variable must be set
+// during static initialisation to keep the program's output clean.
+const bool kQuietSystemC = setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 0) == 0;
+
+const char* kUsage =
+    "pcnn-sim run IMAGES_DIR [--layer NAME | --all] [--arch arch.json]\n"
+    "             [--input TENSOR_FILE | --seed S --act-density D] [--act-mode off|gate|skip]\n"
+    "             [--vcd FILE [--vcd-window FROM:TO] [--vcd-pe P]] [--json result.json]";
+
+std::pair<std::uint64_t, std::uint64_t> parse_window(const std::string& text) {
+  const auto colon = text.find(':');
+  auto number = [&](const std::string& s) {
+    if (s.empty() || s.find_first_not_of("0123456789") != std::string::npos || s.size() > 18)
+      throw pcnn::Error("--vcd-window", "'" + text + "' is not FROM:TO (cycle numbers)");
+    return std::stoull(s);
+  };
+  if (colon == std::string::npos)
+    throw pcnn::Error("--vcd-window", "'" + text + "' is not FROM:TO (cycle numbers)");
+  const std::uint64_t from = number(text.substr(0, colon));
+  const std::uint64_t to = number(text.substr(colon + 1));
+  if (from > to) throw pcnn::Error("--vcd-window", "FROM (" + std::to_string(from) +
+                                                       ") is after TO (" + std::to_string(to) + ")");
+  return {from, to};
+}
+
+void write_json_atomically(const std::string& path, const nlohmann::json& j) {
+  const std::string tmp = path + ".tmp";
+  std::FILE* f = std::fopen(tmp.c_str(), "w");
+  if (!f) throw pcnn::Error(path, "cannot write the result file");
+  const std::string text = j.dump(2) + "\n";
+  const bool ok = std::fwrite(text.data(), 1, text.size(), f) == text.size();
+  const bool closed = std::fclose(f) == 0;
+  if (!ok || !closed || std::rename(tmp.c_str(), path.c_str()) != 0) {
+    std::remove(tmp.c_str());
+    throw pcnn::Error(path, "cannot write the result file");
+  }
+}
+
+nlohmann::json geometry_json(const pcnn::ConvGeometry& g) {
+  return {{"in_channels", g.in_channels}, {"out_channels", g.out_channels},
+          {"in_h", g.in_h},               {"in_w", g.in_w},
+          {"kernel_h", g.kernel_h},       {"kernel_w", g.kernel_w},
+          {"stride_h", g.stride_h},       {"stride_w", g.stride_w},
+          {"pad", {g.pad_top, g.pad_left, g.pad_bottom, g.pad_right}}};
+}
+
+int run_command(int argc, char** argv) {
+  std::string images_dir, layer_name, arch_path, input_path, act_mode_text = "off", vcd_path,
+                                                              vcd_window, json_path;
+  std::uint64_t seed = 1;
+  double density = 0.5;
+  int vcd_pe = 0;
+  po::options_description visible(std::string("Usage:\n  ") + kUsage + "\n\nOptions");
+  visible.add_options()
+      ("help,h", "show this help")
+      ("layer", po::value(&layer_name), "run only the layer with this name")
+      ("all", "run every layer in order (the default)")
+      ("arch", po::value(&arch_path), "architecture JSON (docs/architecture.md); defaults are the paper's")
+      ("input", po::value(&input_path), "input tensor file (PCNT format) for --layer")
+      ("seed", po::value(&seed)->default_value(1), "seed of the random input activations")
+      ("act-density", po::value(&density)->default_value(0.5), "fraction of non-zero input activations, 0..1")
+      ("act-mode", po::value(&act_mode_text)->default_value("off"), "activation sparsity: off, gate or skip")
+      ("vcd", po::value(&vcd_path), "write a VCD trace of the pipeline")
+      ("vcd-window", po::value(&vcd_window), "trace only cycles FROM:TO (counted over the whole run)")
+      ("vcd-pe", po::value(&vcd_pe)->default_value(0), "the PE whose lanes and masks are traced")
+      ("json", po::value(&json_path), "write the results as JSON")
+      ("no-dense", "skip the dense comparison runs (no speedup)");
+  po::options_description hidden;
+  hidden.add_options()("images", po::value(&images_dir));
+  po::options_description all;
+  all.add(visible).add(hidden);
+  po::positional_options_description pos;
+  pos.add("images", 1);
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(argc, argv).options(all).positional(pos).run(), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    throw pcnn::Error("command line", e.what());
+  }
+  if (vm.count("help")) {
+    std::cout << visible;
+    return 0;
+  }
+  if (images_dir.empty()) throw pcnn::Error("command line", "no IMAGES_DIR given (see --help)");
+  if (vm.count("layer") && vm.count("all"))
+    throw pcnn::Error("command line", "--layer and --all exclude each other");
+  if (vm.count("input") && !vm.count("layer"))
+    throw pcnn::Error("--input", "needs --layer (every layer has its own input shape)");
+  if (!(density >= 0.0 && density <= 1.0)) throw pcnn::Error("--act-density", "must be in 0..1");
+  if (vm.count("vcd-window") && !vm.count("vcd"))
+    throw pcnn::Error("--vcd-window", "needs --vcd FILE");
+  pcnn::SimOptions options;
+  options.act_mode = pcnn::parse_act_mode(act_mode_text);
+  if (!vcd_path.empty()) {
+    options.trace.vcd_path = vcd_path;
+    options.trace.traced_pe = vcd_pe;
+    if (!vcd_window.empty()) {
+      const auto w = parse_window(vcd_window);
+      options.trace.from_cycle = w.first;
+      options.trace.to_cycle = w.second;
+    }
+  }
+  pcnn::ArchConfig arch;
+  if (!arch_path.empty()) {
+    arch = pcnn::read_arch_file(arch_path);
+    options.arch_where = arch_path;
+  }
+  if (vcd_pe < 0 || vcd_pe >= arch.pe_count)
+    throw pcnn::Error("--vcd-pe", "must be in 0.." + std::to_string(arch.pe_count - 1));
+
+  const pcnn::ModelImages images = pcnn::read_model_images(images_dir);
+  std::vector<const pcnn::SpmLayer*> selected;
+  for (const pcnn::SpmLayer& l : images.layers)
+    if (layer_name.empty() || l.name == layer_name) selected.push_back(&l);
+  if (selected.empty()) {
+    if (!layer_name.empty())
+      throw pcnn::Error("--layer", "no layer named '" + layer_name + "' in " + images_dir);
+    throw pcnn::Error(images_dir, "the images hold no layers");
+  }
+
+  // Jobs: every selected layer, then (unless --no-dense) their dense twins, so
+  // that a VCD window from cycle 0 shows the pattern-pruned run.
+  std::vector<pcnn::LayerJob> jobs;
+  std::mt19937_64 rng(seed);
+  for (std::size_t i = 0; i < selected.size(); ++i) {
+    pcnn::LayerJob job;
+    job.layer = *selected[i];
+    const pcnn::ConvGeometry& g = job.layer.geom;
+    if (!input_path.empty()) {
+      const pcnn::Int8Tensor t = pcnn::read_tensor_file(input_path);
+      if (t.c != g.in_channels || t.h != g.in_h || t.w != g.in_w)
+        throw pcnn::Error(input_path, "tensor is " + std::to_string(t.c) + "x" + std::to_string(t.h) +
+                                          "x" + std::to_string(t.w) + ", layer '" + job.layer.name +
+                                          "' needs " + std::to_string(g.in_channels) + "x" +
+                                          std::to_string(g.in_h) + "x" + std::to_string(g.in_w));
+      job.input = t.data;
+    } else {
+      // Layers after a ReLU see non-negative inputs.
+      const std::size_t k = static_cast<std::size_t>(selected[i] - images.layers.data());
+      const bool after_relu = k > 0 && images.layers[k - 1].relu;
+      job.input = pcnn::random_activations(g.input_elements(), density, after_relu, rng);
+    }
+    jobs.push_back(std::move(job));
+  }
+  const bool with_dense = !vm.count("no-dense");
+  const std::size_t count = jobs.size();
+  if (with_dense)
+    for (std::size_t i = 0; i < count; ++i) {
+      pcnn::LayerJob d;
+      d.layer = pcnn::dense_equivalent(jobs[i].layer);
+      d.input = jobs[i].input;
+      jobs.push_back(std::move(d));
+    }
+
+  const auto t0 = std::chrono::steady_clock::now();
+  const std::vector<pcnn::LayerResult> results = pcnn::simulate(jobs, arch, options);
+  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+
+  // Table and JSON.
+  std::printf("%-16s %3s %3s %12s %11s %6s %12s %8s\n", "layer", "n", "V", "cycles", "time_us",
+              "util", "dense_cyc", "speedup");
+  nlohmann::json layers = nlohmann::json::array();
+  std::uint64_t total = 0, total_dense = 0;
+  double total_ns = 0;
+  for (std::size_t i = 0; i < count; ++i) {
+    const pcnn::SpmLayer& l = jobs[i].layer;
+    const pcnn::LayerStats& s = results[i].stats;
+    total += s.cycles;
+    total_ns += s.time_ns;
+    nlohmann::json lj = {{"name", l.name},
+                         {"index", l.index},
+                         {"n", l.n},
+                         {"patterns", l.num_patterns()},
+                         {"pattern_pruned", l.pattern_pruned},
+                         {"geometry", geometry_json(l.geom)},
+                         {"dense_macs", l.geom.dense_macs()},
+                         {"stats", pcnn::stats_to_json(s)}};
+    char speed[32] = "-";
+    char dense_cycles[32] = "-";
+    if (with_dense) {
+      const pcnn::LayerStats& d = results[count + i].stats;
+      total_dense += d.cycles;
+      const double sp = static_cast<double>(d.cycles) / static_cast<double>(s.cycles);
+      std::snprintf(speed, sizeof speed, "%.2fx", sp);
+      std::snprintf(dense_cycles, sizeof dense_cycles, "%llu", static_cast<unsigned long long>(d.cycles));
+      lj["dense"] = pcnn::stats_to_json(d);
+      lj["speedup_vs_dense"] = sp;
+    }
+    std::printf("%-16s %3d %3d %12llu %11.2f %6.3f %12s %8s\n", l.name.c_str(), l.n,
+                l.num_patterns(), static_cast<unsigned long long>(s.cycles), s.time_ns / 1000.0,
+                s.lane_utilisation, dense_cycles, speed);
+    layers.push_back(lj);
+  }
+  const double total_speedup =
+      with_dense ? static_cast<double>(total_dense) / static_cast<double>(total) : 0.0;
+  char speed[32] = "-", dense_cycles[32] = "-";
+  if (with_dense) {
+    std::snprintf(speed, sizeof speed, "%.2fx", total_speedup);
+    std::snprintf(dense_cycles, sizeof dense_cycles, "%llu", static_cast<unsigned long long>(total_dense));
+  }
+  std::uint64_t macs = 0;
+  for (std::size_t i = 0; i < count; ++i) macs += results[i].stats.macs_issued;
+  const double util = static_cast<double>(macs) /
+                      (static_cast<double>(total) * arch.pe_count * arch.lanes_per_pe);
+  std::printf("%-16s %3s %3s %12llu %11.2f %6.3f %12s %8s\n", "total", "", "",
+              static_cast<unsigned long long>(total), total_ns / 1000.0, util, dense_cycles, speed);
+  std::fprintf(stderr, "pcnn-sim: simulated %zu layer run(s) in %.2f s (mode %s)\n", jobs.size(),
+               wall, pcnn::to_string(options.act_mode));
+
+  if (!json_path.empty()) {
+    nlohmann::json out = {
+        {"tool", "pcnn-sim"},
+        {"images", {{"dir", images_dir}, {"model_name", images.model_name},
+                    {"source_file", images.source_file}, {"identity", images.identity}}},
+        {"architecture", pcnn::arch_to_json(arch)},
+        {"act_mode", pcnn::to_string(options.act_mode)},
+        {"input", input_path.empty()
+                      ? nlohmann::json{{"seed", seed}, {"act_density", density}}
+                      : nlohmann::json{{"file", input_path}}},
+        {"layers", layers},
+        {"total", {{"cycles", total}, {"time_ns", total_ns}, {"lane_utilisation", util}}}};
+    if (with_dense) {
+      out["total"]["dense_cycles"] = total_dense;
+      out["total"]["speedup_vs_dense"] = total_speedup;
+    }
+    write_json_atomically(json_path, out);
+  }
+  return 0;
+}
+
+}  // namespace
+
+int sc_main(int argc, char** argv) {
+  (void)kQuietSystemC;
+  try {
+    if (argc < 2 || std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h") {
+      std::cout << "Usage:\n  " << kUsage << "\n\nRun 'pcnn-sim run --help' for the options.\n";
+      return argc < 2 ? 1 : 0;
+    }
+    const std::string command = argv[1];
+    if (command != "run") throw pcnn::Error("command line", "unknown command '" + command + "' (expected run)");
+    return run_command(argc - 1, argv + 1);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "pcnn-sim: %s\n", e.what());
+    return 1;
+  }
+}
