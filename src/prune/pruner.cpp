@@ -15,13 +15,15 @@ void check_finite(const std::vector<float>& v, const FloatConv& conv, const char
 }
 
 // Prunes one conv: fills the layer's patterns, indices and int8 non-zeros.
+// Works kernel by kernel on BN-folded copies of 9 weights, so no folded copy
+// of the whole layer is kept.
 void prune_conv(const FloatConv& conv, const LayerSetting& setting, QuantGranularity quant,
                 SpmLayer& layer, LayerPruneStats& stats, std::vector<float>& pruned_raw,
                 std::vector<float>& folded_bias) {
   const ConvGeometry& g = conv.geom;
   const int K = g.kernel_size();
   const std::int64_t kernels = g.kernel_count();
-  const std::int64_t per_channel = static_cast<std::int64_t>(g.in_channels_per_group()) * K;
+  const std::int64_t cg = g.in_channels_per_group();
   const auto M = static_cast<std::size_t>(g.out_channels);
   if (static_cast<std::int64_t>(conv.weights.size()) != kernels * K)
     throw Error("conv '" + conv.name + "'", "weight count does not match its shape");
@@ -34,76 +36,95 @@ void prune_conv(const FloatConv& conv, const LayerSetting& setting, QuantGranula
 
   // BN folding scales a whole output channel, so it keeps each kernel's top-n
   // set; masks are chosen on the folded weights the hardware will run.
-  std::vector<float> folded(conv.weights);
+  std::vector<float> channel_scale(M, 1.0f);
   folded_bias.assign(M, 0.0f);
   for (std::size_t m = 0; m < M; ++m) {
-    const float s = conv.has_batchnorm ? conv.bn_scale[m] : 1.0f;
     const float b = m < conv.bias.size() ? conv.bias[m] : 0.0f;
-    folded_bias[m] = conv.has_batchnorm ? b * s + conv.bn_shift[m] : b;
-    if (conv.has_batchnorm)
-      for (std::int64_t i = 0; i < per_channel; ++i)
-        folded[static_cast<std::size_t>(m * per_channel + i)] *= s;
+    if (conv.has_batchnorm) {
+      channel_scale[m] = conv.bn_scale[m];
+      folded_bias[m] = b * conv.bn_scale[m] + conv.bn_shift[m];
+    } else {
+      folded_bias[m] = b;
+    }
   }
+  std::vector<float> f(static_cast<std::size_t>(K));  // one folded kernel
+  auto fold = [&](std::int64_t k) {
+    const float s = channel_scale[static_cast<std::size_t>(k / cg)];
+    const float* w = conv.weights.data() + k * K;
+    for (int p = 0; p < K; ++p) f[static_cast<std::size_t>(p)] = w[p] * s;
+  };
 
   layer.pattern_pruned = setting.pattern_pruned;
   layer.n = setting.n;
-  pruned_raw.assign(conv.weights.size(), 0.0f);
-  std::vector<PatternMask> masks;  // per kernel
+  layer.patterns.clear();
+  layer.kernel_index.clear();
+  // Dense storage (spm_layer.hpp): all K values in position order, no pattern
+  // table and no SPM indices.
+  std::vector<PatternMask> masks;  // per kernel, pattern-pruned layers only
   if (setting.pattern_pruned) {
-    stats.nearest = count_nearest_patterns(folded.data(), kernels, K, setting.n);
-    const std::vector<PatternCount> kept = select_patterns(stats.nearest, K, setting.n, setting.patterns);
-    layer.patterns.clear();
-    for (const PatternCount& p : kept) layer.patterns.push_back(p.mask);
-    stats.assigned.assign(kept.size(), 0);
+    // Algorithm 1: histogram of nearest patterns, keep the V most frequent.
+    std::vector<std::int64_t> hist(std::size_t{1} << K, 0);
+    for (std::int64_t k = 0; k < kernels; ++k) {
+      fold(k);
+      ++hist[nearest_pattern(f.data(), K, setting.n)];
+    }
+    stats.nearest.clear();
+    for (std::size_t m = 0; m < hist.size(); ++m)
+      if (hist[m] > 0) stats.nearest.push_back({static_cast<PatternMask>(m), hist[m]});
+    std::stable_sort(stats.nearest.begin(), stats.nearest.end(),
+                     [](const PatternCount& a, const PatternCount& b) { return a.count > b.count; });
+    for (const PatternCount& p : select_patterns(stats.nearest, K, setting.n, setting.patterns))
+      layer.patterns.push_back(p.mask);
+    stats.assigned.assign(layer.patterns.size(), 0);
     layer.kernel_index.resize(static_cast<std::size_t>(kernels));
     masks.resize(static_cast<std::size_t>(kernels));
-    for (std::int64_t k = 0; k < kernels; ++k) {
-      const int idx = project_kernel(folded.data() + k * K, K, layer.patterns);
-      layer.kernel_index[static_cast<std::size_t>(k)] = static_cast<std::uint32_t>(idx);
-      masks[static_cast<std::size_t>(k)] = layer.patterns[static_cast<std::size_t>(idx)];
-      ++stats.assigned[static_cast<std::size_t>(idx)];
-    }
-  } else {
-    // Dense storage (spm_layer.hpp): all K values in position order, no
-    // pattern table and no SPM indices.
-    layer.patterns.clear();
-    layer.kernel_index.clear();
   }
 
-  // Apply the masks, measure the projection error, find the weight scales.
+  // Projection, projection error and weight ranges.
+  pruned_raw.assign(conv.weights.size(), 0.0f);
   std::vector<float> absmax(M, 0.0f);
   stats.weight_energy = 0.0;
   stats.removed_energy = 0.0;
+  const std::uint32_t all = K < 32 ? (1u << K) - 1u : 0xffffffffu;
   for (std::int64_t k = 0; k < kernels; ++k) {
-    const std::size_t m = static_cast<std::size_t>(k / g.in_channels_per_group());
+    fold(k);
+    std::uint32_t mask = all;
+    if (setting.pattern_pruned) {
+      const int idx = project_kernel(f.data(), K, layer.patterns);
+      layer.kernel_index[static_cast<std::size_t>(k)] = static_cast<std::uint32_t>(idx);
+      mask = layer.patterns[static_cast<std::size_t>(idx)];
+      masks[static_cast<std::size_t>(k)] = static_cast<PatternMask>(mask);
+      ++stats.assigned[static_cast<std::size_t>(idx)];
+    }
+    float& amax = absmax[static_cast<std::size_t>(k / cg)];
     for (int p = 0; p < K; ++p) {
-      const std::size_t i = static_cast<std::size_t>(k * K + p);
-      const double e = static_cast<double>(folded[i]) * folded[i];
+      const double e = static_cast<double>(f[static_cast<std::size_t>(p)]) * f[static_cast<std::size_t>(p)];
       stats.weight_energy += e;
-      const bool keep = !setting.pattern_pruned || ((masks[static_cast<std::size_t>(k)] >> p) & 1u);
-      if (keep) {
-        pruned_raw[i] = conv.weights[i];
-        absmax[m] = std::max(absmax[m], std::fabs(folded[i]));
+      if (p >= 32 || ((mask >> p) & 1u)) {
+        pruned_raw[static_cast<std::size_t>(k * K + p)] = conv.weights[static_cast<std::size_t>(k * K + p)];
+        amax = std::max(amax, std::fabs(f[static_cast<std::size_t>(p)]));
       } else {
         stats.removed_energy += e;
       }
     }
   }
+
+  // int8 weights.
   if (quant == QuantGranularity::kPerLayer) {
     const float layer_max = *std::max_element(absmax.begin(), absmax.end());
     std::fill(absmax.begin(), absmax.end(), layer_max);
   }
   layer.weight_scale.resize(M);
   for (std::size_t m = 0; m < M; ++m) layer.weight_scale[m] = symmetric_scale(absmax[m]);
-
   layer.nonzeros.resize(static_cast<std::size_t>(kernels * setting.n));
   std::size_t out = 0;
   for (std::int64_t k = 0; k < kernels; ++k) {
-    const float scale = layer.weight_scale[static_cast<std::size_t>(k / g.in_channels_per_group())];
-    for (int p = 0; p < K; ++p) {
-      const bool keep = !setting.pattern_pruned || ((masks[static_cast<std::size_t>(k)] >> p) & 1u);
-      if (keep) layer.nonzeros[out++] = quantise_weight(folded[static_cast<std::size_t>(k * K + p)], scale);
-    }
+    fold(k);
+    const float scale = layer.weight_scale[static_cast<std::size_t>(k / cg)];
+    const std::uint32_t mask = setting.pattern_pruned ? masks[static_cast<std::size_t>(k)] : all;
+    for (int p = 0; p < K; ++p)
+      if (p >= 32 || ((mask >> p) & 1u))
+        layer.nonzeros[out++] = quantise_weight(f[static_cast<std::size_t>(p)], scale);
   }
 }
 
