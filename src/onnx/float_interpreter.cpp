@@ -65,23 +65,22 @@ void require_nchw(const NodeContext& nc, const View& x) {
     nc.fail("expects a batch-1 NCHW input, got " + shape_text(x.shape));
 }
 
-Tensor batchnorm(const NodeContext& nc, const View& x, const View* p) {
+// In place: x becomes (x - mean) / sqrt(var + eps) * gamma + beta per channel.
+void batchnorm(const NodeContext& nc, Tensor& x, const View* p) {
   if (x.shape.size() < 2) nc.fail("input rank below 2");
   const auto channels = x.shape[1];
   for (int i = 0; i < 4; ++i)
     if (static_cast<std::int64_t>(p[i].size) != channels) nc.fail("parameter size does not match the channels");
   if (int_attribute(nc.node, "training_mode", 0) != 0) nc.fail("training_mode is not supported");
   const float eps = float_attribute(nc.node, "epsilon", 1e-5f);
-  const std::int64_t inner = numel(x.shape) / x.shape[0] / channels;
-  Tensor y{x.shape, std::vector<float>(x.size)};
+  const std::int64_t inner = channels > 0 ? numel(x.shape) / x.shape[0] / channels : 0;
   for (std::int64_t n = 0; n < x.shape[0]; ++n)
     for (std::int64_t c = 0; c < channels; ++c) {
       const float scale = p[0].data[c] / std::sqrt(p[3].data[c] + eps);
       const float shift = p[1].data[c] - p[2].data[c] * scale;
-      const std::size_t base = static_cast<std::size_t>((n * channels + c) * inner);
-      for (std::int64_t i = 0; i < inner; ++i) y.data[base + i] = x.data[base + i] * scale + shift;
+      float* v = x.data.data() + (n * channels + c) * inner;
+      for (std::int64_t i = 0; i < inner; ++i) v[i] = v[i] * scale + shift;
     }
-  return y;
 }
 
 // Output length and begin padding of one pooled dimension.
@@ -377,6 +376,21 @@ std::vector<float> FloatInterpreter::run(const std::vector<std::vector<float>>& 
       nc.fail("input '" + name + "' is not available (computed later or not a float tensor)");
     };
     auto has_input = [&](int k) { return k < node.input_size() && !node.input(k).empty(); };
+    // Input 0 as a tensor this node may overwrite: moved out of the environment
+    // when this node is its last reader, copied otherwise.
+    auto take = [&]() -> Tensor {
+      const View x = view(0);
+      const std::string& name = node.input(0);
+      const auto it = env.find(name);
+      int reads_here = 0;
+      for (const auto& in : node.input()) reads_here += in == name;
+      if (it != env.end() && remaining[name] == reads_here && !index.is_graph_output(name)) {
+        Tensor t = std::move(it->second);
+        env.erase(it);
+        return t;
+      }
+      return Tensor{x.shape, std::vector<float>(x.data, x.data + x.size)};
+    };
     const std::string& op = node.op_type();
     Tensor y;
     if (op == "Conv") {
@@ -398,14 +412,12 @@ std::vector<float> FloatInterpreter::run(const std::vector<std::vector<float>>& 
       conv2d(g, x.data, conv_weights[ci].data(), bias, y.data.data());
     } else if (op == "BatchNormalization") {
       const View p[4] = {view(1), view(2), view(3), view(4)};
-      y = batchnorm(nc, view(0), p);
+      y = take();
+      batchnorm(nc, y, p);
     } else if (op == "Relu") {
-      const View x = view(0);
-      y.shape = x.shape;
-      y.data.resize(x.size);
-      for (std::size_t k = 0; k < x.size; ++k) y.data[k] = x.data[k] > 0.0f ? x.data[k] : 0.0f;
+      y = take();
+      for (auto& v : y.data) v = v > 0.0f ? v : 0.0f;
     } else if (op == "Clip") {
-      const View x = view(0);
       float lo = -INFINITY, hi = INFINITY;
       if (opset_ < 11) {
         lo = float_attribute(node, "min", lo);
@@ -414,9 +426,8 @@ std::vector<float> FloatInterpreter::run(const std::vector<std::vector<float>>& 
         if (has_input(1)) lo = view(1).data[0];
         if (has_input(2)) hi = view(2).data[0];
       }
-      y.shape = x.shape;
-      y.data.resize(x.size);
-      for (std::size_t k = 0; k < x.size; ++k) y.data[k] = std::min(std::max(x.data[k], lo), hi);
+      y = take();
+      for (auto& v : y.data) v = std::min(std::max(v, lo), hi);
     } else if (op == "MaxPool" || op == "AveragePool") {
       y = pool(nc, view(0), op == "MaxPool");
     } else if (op == "GlobalAveragePool" || op == "GlobalMaxPool") {
@@ -440,8 +451,8 @@ std::vector<float> FloatInterpreter::run(const std::vector<std::vector<float>>& 
       const std::int64_t axis = nc.axis(int_attribute(node, "axis", 1), x.shape.size());
       std::int64_t outer = 1;
       for (std::int64_t d = 0; d < axis; ++d) outer *= x.shape[d];
+      y = take();
       y.shape = {outer, numel(x.shape) / std::max<std::int64_t>(outer, 1)};
-      y.data.assign(x.data, x.data + x.size);
     } else if (op == "Reshape") {
       const View x = view(0);
       const onnx::TensorProto* shape_tensor = has_input(1) ? index.constant(node.input(1)) : nullptr;
@@ -465,12 +476,10 @@ std::vector<float> FloatInterpreter::run(const std::vector<std::vector<float>>& 
       }
       if (infer >= 0) target[infer] = known > 0 ? numel(x.shape) / known : 0;
       if (numel(target) != numel(x.shape)) nc.fail("cannot reshape " + shape_text(x.shape) + " to " + shape_text(target));
+      y = take();
       y.shape = target;
-      y.data.assign(x.data, x.data + x.size);
     } else if (op == "Identity" || op == "Dropout") {
-      const View x = view(0);
-      y.shape = x.shape;
-      y.data.assign(x.data, x.data + x.size);
+      y = take();
     } else if (op == "Softmax") {
       y = softmax(nc, view(0), opset_);
     } else {

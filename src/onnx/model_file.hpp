@@ -2,15 +2,25 @@
 // Reading an ONNX ModelProto from disk and writing one back atomically, with
 // large float tensors streamed from memory instead of copied into the proto.
 #include <functional>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "onnx/onnx_pb.h"
 
 namespace pcnn::onnx_detail {
 
-// Parses `path` straight from the file (no whole-file buffer). Throws
-// pcnn::Error(path, ...) for a missing, unreadable or malformed file.
-onnx::ModelProto read_model_file(const std::string& path);
+struct ModelFile {
+  onnx::ModelProto model;
+  // Per graph initializer (same order): its values when its float32 raw_data
+  // was decoded while reading, in which case the proto holds no payload.
+  std::vector<std::optional<std::vector<float>>> initializer_values;
+};
+
+// Reads `path` in one pass without a whole-file buffer; float32 initializer
+// payloads go straight into float vectors. Throws pcnn::Error(path, ...) for a
+// missing, unreadable or malformed file.
+ModelFile read_model_file(const std::string& path);
 
 // Supplies the values of tensors whose payload is not in the proto: `supplies`
 // says which ones; `values` returns their element-count floats (the count

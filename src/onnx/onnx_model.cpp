@@ -4,6 +4,7 @@
 
 #include <cstring>
 #include <filesystem>
+#include <optional>
 #include <unordered_map>
 
 #include "pcnn/core/error.hpp"
@@ -29,7 +30,7 @@ struct OnnxModel::Impl {
   // Name under which each dropped tensor's values are kept.
   std::unordered_map<const onnx::TensorProto*, std::string> dropped;
 
-  void decode_constants();
+  void decode_constants(std::vector<std::optional<std::vector<float>>>& initializer_values);
 };
 
 namespace {
@@ -62,7 +63,7 @@ void inline_external(onnx::TensorProto& t, const TensorContext& ctx) {
 
 }  // namespace
 
-void OnnxModel::Impl::decode_constants() {
+void OnnxModel::Impl::decode_constants(std::vector<std::optional<std::vector<float>>>& initializer_values) {
   auto take = [&](onnx::TensorProto& t, const std::string& key) {
     if (t.data_type() == onnx::TensorProto::UNDEFINED)
       throw Error(ctx.model_path, "tensor '" + key + "': missing data type");
@@ -75,7 +76,16 @@ void OnnxModel::Impl::decode_constants() {
     dropped[&t] = key;
   };
   auto* graph = model.mutable_graph();
-  for (auto& init : *graph->mutable_initializer()) take(init, init.name());
+  for (int i = 0; i < graph->initializer_size(); ++i) {
+    auto& init = *graph->mutable_initializer(i);
+    if (i < static_cast<int>(initializer_values.size()) && initializer_values[i]) {
+      floats[init.name()] = std::move(*initializer_values[i]);  // decoded while reading
+      initializer_values[i].reset();
+      dropped[&init] = init.name();
+    } else {
+      take(init, init.name());
+    }
+  }
   for (auto& node : *graph->mutable_node()) {
     if (!onnx_detail::is_onnx_op(node, "Constant") || node.output_size() != 1) continue;
     for (auto& attr : *node.mutable_attribute())
@@ -92,8 +102,9 @@ OnnxModel OnnxModel::load(const std::string& path) {
   auto impl = std::make_unique<Impl>();
   impl->ctx.model_path = path;
   impl->ctx.model_dir = std::filesystem::path(path).parent_path().string();
-  impl->model = onnx_detail::read_model_file(path);
-  impl->decode_constants();
+  auto file = onnx_detail::read_model_file(path);
+  impl->model = std::move(file.model);
+  impl->decode_constants(file.initializer_values);
   Impl& m = *impl;
   m.layout = onnx_detail::analyse_graph(
       m.model,

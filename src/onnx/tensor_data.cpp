@@ -1,5 +1,7 @@
 #include "src/onnx/tensor_data.hpp"
 
+#include <sys/mman.h>
+
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -149,7 +151,7 @@ std::vector<float> decode_float_tensor(const TensorProto& t, const TensorContext
   const auto count = static_cast<std::uint64_t>(element_count(t, ctx));
   bool typed = false;
   const std::string external = raw_payload(t, ctx, count, &typed);
-  std::vector<float> out(count);
+  std::vector<float> out = allocate_floats(count);
   if (typed) {
     switch (t.data_type()) {
       case TensorProto::FLOAT:
@@ -256,6 +258,21 @@ void encode_raw(const float* values, std::size_t count, int data_type, std::stri
     default:
       out.resize(start);
   }
+}
+
+std::vector<float> allocate_floats(std::size_t count) {
+  std::vector<float> v;
+  v.reserve(count);
+  constexpr std::uintptr_t kHuge = 2u << 20;
+  const std::size_t bytes = count * sizeof(float);
+  if (bytes >= 2 * kHuge) {
+    // Only the 2 MiB-aligned interior; the pages are untouched until resize().
+    const auto begin = (reinterpret_cast<std::uintptr_t>(v.data()) + kHuge - 1) & ~(kHuge - 1);
+    const auto end = (reinterpret_cast<std::uintptr_t>(v.data()) + bytes) & ~(kHuge - 1);
+    if (end > begin) ::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_HUGEPAGE);
+  }
+  v.resize(count);
+  return v;
 }
 
 float half_to_float(std::uint16_t h) {

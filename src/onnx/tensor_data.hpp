@@ -41,6 +41,11 @@ std::uint64_t raw_byte_count(int data_type, std::uint64_t count);
 // Appends the little-endian raw_data encoding of `values` as `data_type`.
 void encode_raw(const float* values, std::size_t count, int data_type, std::string& out);
 
+// A zero-filled vector of `count` floats. Large ones are backed by transparent
+// huge pages where the kernel offers them (madvise), which makes touching a
+// model's worth of fresh memory several times cheaper.
+std::vector<float> allocate_floats(std::size_t count);
+
 // IEEE half precision conversions (round to nearest even).
 float half_to_float(std::uint16_t h);
 std::uint16_t float_to_half(float f);
