@@ -71,6 +71,18 @@ TEST_CASE("pcnn-prune output is byte-identical for the same model and options", 
   for (const std::string& f : pcnn_test::listing(tmp / "a"))
     CHECK(pcnn_test::file_bytes(tmp / ("a/" + f)) == pcnn_test::file_bytes(tmp / ("b/" + f)));
   CHECK(pcnn_test::listing(tmp / "a") == pcnn_test::listing(tmp / "b"));
+
+  // The same on a full VGG-16-CIFAR from pcnn-zoo, per-layer int8, with calibration.
+  REQUIRE(pcnn_test::run_command(pcnn_test::binary("pcnn-zoo") + " vgg16-cifar -o " + tmp / "vgg.onnx").status == 0);
+  for (const char* out : {"va", "vb"}) {
+    const pcnn_test::Run r = pcnn_test::run_command(
+        prune_cmd(tmp / "vgg.onnx" + " -o " + tmp / out + " --n 2 --patterns 16 --quant per-layer --calib-samples 1"));
+    INFO(r.out);
+    REQUIRE(r.status == 0);
+  }
+  CHECK(pcnn_test::listing(tmp / "va").size() == 6);
+  for (const std::string& f : pcnn_test::listing(tmp / "va"))
+    CHECK(pcnn_test::file_bytes(tmp / ("va/" + f)) == pcnn_test::file_bytes(tmp / ("vb/" + f)));
 }
 
 TEST_CASE("pcnn-prune rejects bad models with one line and leaves nothing", "[prune]") {
