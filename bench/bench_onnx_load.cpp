@@ -81,7 +81,7 @@ Run spawn(const std::string& self, const std::string& job, const std::string& pa
 
 int main(int argc, char** argv) {
   if (argc == 4 && std::strcmp(argv[1], "--child") == 0) return child(argv[2], argv[3]);
-  std::vector<std::string> names = {"vgg16-cifar", "resnet18-cifar", "vgg16-imagenet-lite", "vgg16-imagenet"};
+  std::vector<std::string> names = {"vgg16-cifar", "resnet18-cifar", "vgg16-imagenet", "vgg16-imagenet-full"};
   if (argc > 1) names.assign(argv + 1, argv + argc);
   const std::string self = std::filesystem::read_symlink("/proc/self/exe").string();
   const auto dir = std::filesystem::temp_directory_path() / ("pcnn-bench-load-" + std::to_string(getpid()));

@@ -75,7 +75,7 @@ TEST_CASE("zoo summaries match independently counted layer tables", "[onnx]") {
   };
   const Expect cases[] = {{"vgg16-cifar", vgg16_layers(32)},
                           {"vgg16-imagenet", vgg16_layers(224)},
-                          {"vgg16-imagenet-lite", vgg16_layers(224)},
+                          {"vgg16-imagenet-full", vgg16_layers(224)},
                           {"resnet18-cifar", resnet18_layers(false)},
                           {"resnet18-imagenet", resnet18_layers(true)}};
   for (const auto& c : cases) {
@@ -94,11 +94,14 @@ TEST_CASE("zoo summaries match independently counted layer tables", "[onnx]") {
   CHECK(three_digits(static_cast<double>(res.conv_params)) == "1.12e+07");
   CHECK(three_digits(static_cast<double>(res.conv_macs)) == "5.55e+08");
   // The full VGG-16 classifier: 25088*4096 + 4096*4096 + 4096*1000 weights plus biases.
-  const auto full = pcnn::build_zoo_model("vgg16-imagenet").summary();
+  const auto full = pcnn::build_zoo_model("vgg16-imagenet-full").summary();
   const std::int64_t fc = 25088LL * 4096 + 4096 + 4096LL * 4096 + 4096 + 4096LL * 1000 + 1000;
   std::int64_t conv_bias_bn = 0;
   for (const auto& l : vgg16_layers(224)) conv_bias_bn += 5 * l.m;  // bias + 4 BN vectors
   CHECK(full.params == count(vgg16_layers(224)).first + conv_bias_bn + fc);
+  // The default ImageNet VGG-16 keeps a 512x1000 classifier only.
+  const auto compact = pcnn::build_zoo_model("vgg16-imagenet").summary();
+  CHECK(compact.params == count(vgg16_layers(224)).first + conv_bias_bn + 512 * 1000 + 1000);
 }
 
 TEST_CASE("zoo CIFAR models pass the ONNX checker and load with their geometry", "[onnx]") {

@@ -35,8 +35,9 @@ ModelBuilder vgg16_cifar(std::uint64_t seed) {
   return b;
 }
 
-ModelBuilder vgg16_imagenet(std::uint64_t seed) {
-  ModelBuilder b("vgg16-imagenet", {1, 3, 224, 224}, seed);
+// torchvision's VGG-16 classifier (25088-4096-4096-1000, 124 M weights, ~470 MB).
+ModelBuilder vgg16_imagenet_full(std::uint64_t seed) {
+  ModelBuilder b("vgg16-imagenet-full", {1, 3, 224, 224}, seed);
   std::string x = vgg16_features(b);          // 512 x 7 x 7
   x = b.flatten(x, "flatten");
   x = b.gemm(x, 4096, "fc6");
@@ -48,10 +49,11 @@ ModelBuilder vgg16_imagenet(std::uint64_t seed) {
   return b;
 }
 
-// Same convolutions; the 25088-4096-4096-1000 classifier is replaced by global
-// average pooling and one 512x1000 Gemm, so the file is the conv weights.
-ModelBuilder vgg16_imagenet_lite(std::uint64_t seed) {
-  ModelBuilder b("vgg16-imagenet-lite", {1, 3, 224, 224}, seed);
+// The default ImageNet VGG-16: the 13 VGG-16 convolutions with a compact
+// classifier (global average pooling + one 512x1000 Gemm), so the file is
+// essentially the 14.7 M conv weights the pruner works on (docs/onnx-support.md).
+ModelBuilder vgg16_imagenet(std::uint64_t seed) {
+  ModelBuilder b("vgg16-imagenet", {1, 3, 224, 224}, seed);
   std::string x = vgg16_features(b);
   x = b.global_average_pool(x, "gap");
   x = b.flatten(x, "flatten");
@@ -134,8 +136,8 @@ const std::vector<ZooEntry>& zoo_models() {
   static const std::vector<ZooEntry> entries = {
       {"vgg16-cifar", "VGG-16 (BN) for CIFAR-10: 13 conv3x3, 5 max pools, Gemm 512-10"},
       {"resnet18-cifar", "ResNet-18 for CIFAR-10: 3x3 stem, 4 stages of 2 BasicBlocks, Gemm 512-10"},
-      {"vgg16-imagenet", "VGG-16 (BN) for ImageNet: 13 conv3x3, classifier 25088-4096-4096-1000"},
-      {"vgg16-imagenet-lite", "VGG-16 (BN) ImageNet convs, classifier GlobalAveragePool + Gemm 512-1000"},
+      {"vgg16-imagenet", "VGG-16 (BN) for ImageNet: 13 conv3x3, GlobalAveragePool + Gemm 512-1000"},
+      {"vgg16-imagenet-full", "as vgg16-imagenet with the original classifier 25088-4096-4096-1000"},
       {"resnet18-imagenet", "ResNet-18 for ImageNet: 7x7/2 stem, max pool, 4 stages, Gemm 512-1000"},
   };
   return entries;
@@ -145,7 +147,7 @@ ModelBuilder build_zoo_model(const std::string& name, std::uint64_t seed) {
   if (name == "vgg16-cifar") return vgg16_cifar(seed);
   if (name == "resnet18-cifar") return resnet18_cifar(seed);
   if (name == "vgg16-imagenet") return vgg16_imagenet(seed);
-  if (name == "vgg16-imagenet-lite") return vgg16_imagenet_lite(seed);
+  if (name == "vgg16-imagenet-full") return vgg16_imagenet_full(seed);
   if (name == "resnet18-imagenet") return resnet18_imagenet(seed);
   std::string known;
   for (const auto& e : zoo_models()) known += (known.empty() ? "" : ", ") + e.name;
