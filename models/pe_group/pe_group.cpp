@@ -31,6 +31,7 @@ PeGroup::PeGroup(const sc_core::sc_module_name& name, const ArchConfig& arch,
     s->count.assign(P_, 0);
     s->weight.assign(static_cast<std::size_t>(P_) * regw_, 0);
     s->act.assign(static_cast<std::size_t>(P_) * regw_, 0);
+    s->wval.assign(static_cast<std::size_t>(P_) * regw_, 0);
   }
   SC_METHOD(on_clock);  // first run at time 0 only arms the start event
 }
@@ -112,6 +113,7 @@ void PeGroup::on_clock() {
   last_tick_ = now;
   ++cycle_;
   ++stats_.cycles;
+  trace_on_ = vcd_ && cycle_ >= trace_from_ && cycle_ <= trace_to_;
   tr_.wsram = tr_.psram = tr_.dsram = false;
   tr_.lanes_used = 0;
   tr_.macs = 0;
@@ -130,7 +132,7 @@ void PeGroup::on_clock() {
     ++stats_.mac_cycles;
   else
     attribute_stall();
-  if (vcd_ && cycle_ >= trace_from_ && cycle_ <= trace_to_) trace_cycle(mac);
+  if (trace_on_) trace_cycle(mac);
 
   if (ctrl_ == Ctrl::done) {
     layer_ = nullptr;
@@ -149,7 +151,8 @@ void PeGroup::on_clock() {
 
 // The one handshake event the whole pipeline waits for, if it waits for one.
 const sc_core::sc_event* PeGroup::sleep_event() const {
-  if (s3_.valid || s2_.valid || vcd_) return nullptr;  // traced runs tick every cycle
+  if (s3_.valid || s2_.valid) return nullptr;
+  if (vcd_ && cycle_ + 1 >= trace_from_ && cycle_ < trace_to_) return nullptr;  // traced cycles tick
   const bool s1_blocked = s1_.valid ? cycle_ >= s1_.ready : (s1_wait_dram_ || s1_next_pass_ >= passes_);
   if (!s1_blocked) return nullptr;
   if (reason_ == Reason::dram && !s1_wait_dram_) {
@@ -292,12 +295,15 @@ void PeGroup::build_stream(Stream& s, const std::uint16_t* act_masks, int cg) {
     }
     std::uint16_t* wout = &s.weight[static_cast<std::size_t>(pe) * regw_];
     std::uint16_t* aout = &s.act[static_cast<std::size_t>(pe) * regw_];
+    std::int8_t* vout = &s.wval[static_cast<std::size_t>(pe) * regw_];
+    const std::int8_t* reg = &kreg_[static_cast<std::size_t>(pe) * regw_];
     int count = 0;
     for (int c = 0; c < cg; ++c) {
       const int e = sparsity_io.pointers(wmask_[pe * kpr_ + c], act_masks[c], K_, apos, wptr);
       for (int j = 0; j < e; ++j) {
         wout[count] = static_cast<std::uint16_t>(c * n_ + wptr[j]);
         aout[count] = static_cast<std::uint16_t>(c * K_ + apos[j]);
+        vout[count] = reg[wout[count]];
         ++count;
       }
     }
@@ -357,44 +363,58 @@ void PeGroup::finish_pass() {
   }
 }
 
-void PeGroup::mac_cycle() {
+// The arithmetic of a whole step, done when it enters stage 3: every PE's
+// effectual MACs summed into its partial sum. Integer addition is exact, so the
+// partial sums equal a lane-by-lane accumulation; stage 3 then spends the step's
+// cycles (mac_cycle), which is where the timing comes from.
+void PeGroup::execute_step() {
   const Stream& st = *s3_.stream;
   const std::int8_t* win = windows_[s3_.window].data();
-  const int base = s3_.t * lanes_;
   const int pes = active_pes(pass_tile(s3_.pass));
   std::uint64_t issued = 0, effectual = 0;
+  if (trace_on_ && traced_pe_ < pes)
+    tr_.psum_before = psum_[static_cast<std::size_t>(traced_pe_) * psum_stride_ + s3_.pos];
   for (int pe = 0; pe < pes; ++pe) {
     const int count = st.count[pe];
-    if (base >= count) continue;
-    const int end = std::min(count, base + lanes_);
-    const std::int8_t* reg = &kreg_[static_cast<std::size_t>(pe) * regw_];
-    const std::uint16_t* wp = &st.weight[static_cast<std::size_t>(pe) * regw_];
+    const std::int8_t* wv = &st.wval[static_cast<std::size_t>(pe) * regw_];
     const std::uint16_t* ap = &st.act[static_cast<std::size_t>(pe) * regw_];
     std::int32_t acc = 0;
-    for (int i = base; i < end; ++i) {
-      const std::int32_t w = reg[wp[i]];
+    int eff = 0;
+    for (int i = 0; i < count; ++i) {
+      const std::int32_t w = wv[i];
       const std::int32_t a = win[ap[i]];
       acc += w * a;
-      effectual += (w != 0) & (a != 0);
+      eff += (w != 0) & (a != 0);
     }
-    issued += static_cast<std::uint64_t>(end - base);
+    issued += static_cast<std::uint64_t>(count);
+    effectual += static_cast<std::uint64_t>(eff);
     psum_[static_cast<std::size_t>(pe) * psum_stride_ + s3_.pos] += acc;
   }
-  tr_.s3_pos = s3_.pos;
-  tr_.s3_t = s3_.t;
   stats_.macs_issued += issued;
   stats_.macs_effectual += effectual;
-  if (vcd_) {
-    tr_.macs = static_cast<int>(issued);
+}
+
+// One stage-3 cycle: lanes_per_pe MACs of every PE's stream.
+void PeGroup::mac_cycle() {
+  tr_.s3_pos = s3_.pos;
+  tr_.s3_t = s3_.t;
+  if (trace_on_) {
+    const Stream& st = *s3_.stream;
+    const std::int8_t* win = windows_[s3_.window].data();
+    const int base = s3_.t * lanes_;
+    const int pes = active_pes(pass_tile(s3_.pass));
+    tr_.macs = 0;
+    for (int pe = 0; pe < pes; ++pe)
+      tr_.macs += std::max(0, std::min<int>(st.count[pe], base + lanes_) - base);
+    tr_.lanes_used = 0;
     const int pe = traced_pe_;
     if (pe < pes) {
-      const int count = st.count[pe];
-      const int end = std::min(count, base + lanes_);
+      const int end = std::min<int>(st.count[pe], base + lanes_);
       tr_.lanes_used = std::max(0, end - base);
       for (int i = base; i < end && i - base < 8; ++i) {
-        tr_.lane_w[i - base] = kreg_[static_cast<std::size_t>(pe) * regw_ +
-                                     st.weight[static_cast<std::size_t>(pe) * regw_ + i]];
+        tr_.lane_w[i - base] = st.wval[static_cast<std::size_t>(pe) * regw_ + i];
         tr_.lane_a[i - base] = win[st.act[static_cast<std::size_t>(pe) * regw_ + i]];
+        tr_.psum_before += tr_.lane_w[i - base] * tr_.lane_a[i - base];
       }
     }
   }
@@ -410,6 +430,7 @@ void PeGroup::advance_stage3() {
   s3_.t = 0;
   s2_.valid = false;
   ++stats_.steps;
+  execute_step();
 }
 
 void PeGroup::advance_stage2() {
@@ -440,7 +461,7 @@ void PeGroup::advance_stage2() {
     }
   }
   s2_.ready = cycle_ + 1;
-  if (vcd_) {
+  if (trace_on_) {
     const int pe = traced_pe_;
     tr_.s2_wmask = wmask_[static_cast<std::size_t>(std::min(pe, P_ - 1)) * kpr_];
     tr_.s2_amask = mode_ == ActMode::off ? (1u << K_) - 1 : act_masks_[s2_.window][0];

@@ -82,6 +82,7 @@ class PeGroup : public sc_core::sc_module {
     std::vector<std::uint16_t> count;    // [pe]
     std::vector<std::uint16_t> weight;   // [pe][slot] pointer into the kernel register
     std::vector<std::uint16_t> act;      // [pe][slot] pointer into the window
+    std::vector<std::int8_t> wval;       // [pe][slot] the register word the pointer selects
   };
   struct Item {  // one (group, output position) step
     bool valid = false;
@@ -100,6 +101,7 @@ class PeGroup : public sc_core::sc_module {
   void start_writeback();
   void finish_pass();
   void mac_cycle();
+  void execute_step();
   void advance_stage3();
   void advance_stage2();
   void advance_stage1();
@@ -171,6 +173,7 @@ class PeGroup : public sc_core::sc_module {
 
   // Tracing.
   VcdWriter* vcd_ = nullptr;
+  bool trace_on_ = false;  // this cycle is inside the trace window
   std::uint64_t trace_from_ = 0, trace_to_ = 0;
   int traced_pe_ = 0;
   struct TraceIds {  // VCD handles
@@ -192,6 +195,7 @@ class PeGroup : public sc_core::sc_module {
     int lanes_used = 0;
     int macs = 0;
     int s3_pos = 0, s3_t = 0;
+    std::int32_t psum_before = 0;  // traced PE's partial sum when the step began
   } tr_;
 
  public:

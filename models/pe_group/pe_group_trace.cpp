@@ -95,10 +95,7 @@ void PeGroup::trace_cycle(bool mac) {
     vcd_->set(t.lane_a[l], bits(a, 8));
     vcd_->set(t.lane_p[l], bits(w * a, 16));
   }
-  if (layer_ && traced_pe_ < P_ && psum_stride_ > 0)
-    vcd_->set(t.psum, bits(psum_[static_cast<std::size_t>(traced_pe_) * psum_stride_ +
-                                 std::min(tr_.s3_pos, psum_stride_ - 1)],
-                           32));
+  vcd_->set(t.psum, bits(tr_.psum_before, 32));  // running partial sum of the traced PE
   vcd_->set(t.w_strobe, tr_.wsram);
   if (tr_.wsram) vcd_->set(t.w_addr, tr_.waddr);
   vcd_->set(t.p_strobe, tr_.psram);

@@ -1,0 +1,143 @@
+// Simulator speed: simulated cycles per second on a 64 -> 64 channel 32x32
+// layer (n = 4), wall time of the VGG-16-CIFAR conv stack at n = 4 with and
+// without the dense comparison runs, and the cost of a 10,000-cycle VCD
+// window. SystemC elaborates once per process, so every measurement runs in a
+// fresh child process (this program re-executed with --child); the table shows
+// medians over the runs.
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <systemc>
+
+#include "pcnn/golden/random_layer.hpp"
+#include "pcnn/sim/simulate.hpp"
+#include "pcnn/sim/workloads.hpp"
+
+namespace {
+
+const bool kQuiet = setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 0) == 0;
+
+std::vector<pcnn::LayerJob> layer64_jobs(int copies) {
+  std::mt19937_64 rng(21);
+  pcnn::ConvGeometry g;
+  g.in_channels = g.out_channels = 64;
+  g.in_h = g.in_w = 32;
+  g.pad_top = g.pad_left = g.pad_bottom = g.pad_right = 1;
+  pcnn::LayerJob job;
+  job.layer = pcnn::make_layer_with_geometry(g, 4, 16, true, rng, "conv64");
+  job.input = pcnn::random_activations(g.input_elements(), 0.5, true, rng);
+  return std::vector<pcnn::LayerJob>(copies, job);
+}
+
+std::vector<pcnn::LayerJob> vgg_jobs(bool with_dense) {
+  std::mt19937_64 rng(22);
+  std::vector<pcnn::LayerJob> jobs;
+  for (const pcnn::ConvGeometry& g : pcnn::vgg16_cifar_conv_shapes()) {
+    pcnn::LayerJob job;
+    job.layer = pcnn::make_layer_with_geometry(g, 4, 16, true, rng, "conv");
+    job.input = pcnn::random_activations(g.input_elements(), 0.5, true, rng);
+    jobs.push_back(job);
+  }
+  if (with_dense) {
+    const std::size_t n = jobs.size();
+    for (std::size_t i = 0; i < n; ++i) {
+      pcnn::LayerJob d;
+      d.layer = pcnn::dense_equivalent(jobs[i].layer);
+      d.input = jobs[i].input;
+      jobs.push_back(d);
+    }
+  }
+  return jobs;
+}
+
+// Child: run one measurement, print "<cycles> <seconds>".
+int child(const std::string& what, const std::string& vcd) {
+  std::vector<pcnn::LayerJob> jobs;
+  if (what == "layer64") jobs = layer64_jobs(10);
+  else if (what == "vgg") jobs = vgg_jobs(false);
+  else if (what == "vgg-dense") jobs = vgg_jobs(true);
+  else return 2;
+  pcnn::SimOptions opt;
+  if (!vcd.empty()) {
+    opt.trace.vcd_path = vcd;
+    opt.trace.from_cycle = 0;
+    opt.trace.to_cycle = 9999;
+  }
+  const auto t0 = std::chrono::steady_clock::now();
+  const auto results = pcnn::simulate(jobs, pcnn::ArchConfig{}, opt);
+  const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  std::uint64_t cycles = 0;
+  for (const auto& r : results) cycles += r.stats.cycles;
+  std::printf("%llu %.6f\n", static_cast<unsigned long long>(cycles), s);
+  return 0;
+}
+
+struct Sample {
+  double cycles = 0, seconds = 0;
+};
+
+Sample run_child(const std::string& self, const std::string& what, const std::string& vcd) {
+  std::string cmd = "'" + self + "' --child " + what;
+  if (!vcd.empty()) cmd += " '" + vcd + "'";
+  FILE* p = popen(cmd.c_str(), "r");
+  Sample s;
+  if (!p) return s;
+  if (std::fscanf(p, "%lf %lf", &s.cycles, &s.seconds) != 2) s = Sample{};
+  pclose(p);
+  return s;
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v.empty() ? 0.0 : v[v.size() / 2];
+}
+
+}  // namespace
+
+int sc_main(int argc, char** argv) {
+  (void)kQuiet;
+  if (argc >= 3 && std::string(argv[1]) == "--child") return child(argv[2], argc >= 4 ? argv[3] : "");
+  const int runs = argc >= 2 ? std::max(1, std::atoi(argv[1])) : 5;
+  char self[4096];
+  const ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
+  if (len <= 0) return 1;
+  self[len] = '\0';
+  const std::string vcd = "/tmp/pcnn_bench_sim_" + std::to_string(getpid()) + ".vcd";
+
+  std::vector<double> layer_rate, layer_s, vgg_s, vgg_cycles, vggd_s, vcd_off, vcd_on;
+  for (int r = 0; r < runs; ++r) {
+    // The VCD cost is measured side by side: plain and traced run alternate.
+    const Sample a = run_child(self, "layer64", "");
+    const Sample b = run_child(self, "layer64", vcd);
+    layer_rate.push_back(a.cycles / a.seconds);
+    layer_s.push_back(a.seconds);
+    vcd_off.push_back(a.seconds);
+    vcd_on.push_back(b.seconds);
+    const Sample v = run_child(self, "vgg", "");
+    vgg_s.push_back(v.seconds);
+    vgg_cycles.push_back(v.cycles);
+    vggd_s.push_back(run_child(self, "vgg-dense", "").seconds);
+  }
+  std::remove(vcd.c_str());
+  std::printf("pcnn-sim speed, median of %d runs (each in its own process)\n", runs);
+  std::printf("%-58s %14s\n", "measurement", "median");
+  std::printf("%-58s %12.2f M\n", "64->64 32x32 n=4 (x10 layers): simulated cycles/s",
+              median(layer_rate) / 1e6);
+  std::printf("%-58s %12.3f s\n", "64->64 32x32 n=4 (x10 layers): wall", median(layer_s));
+  std::printf("%-58s %12.3f s\n", "VGG-16-CIFAR conv stack n=4: wall", median(vgg_s));
+  std::printf("%-58s %12.0f\n", "VGG-16-CIFAR conv stack n=4: simulated cycles", median(vgg_cycles));
+  std::printf("%-58s %12.3f s\n", "VGG-16-CIFAR n=4 + dense comparison runs: wall", median(vggd_s));
+  std::vector<double> ratio;
+  for (std::size_t i = 0; i < vcd_on.size(); ++i) ratio.push_back(vcd_on[i] / vcd_off[i]);
+  std::printf("%-58s %12.2f x\n", "VCD window of 10,000 cycles: wall vs no VCD (64->64 x10)",
+              median(ratio));
+  return 0;
+}
