@@ -87,8 +87,8 @@ int main(int argc, char** argv) {
   const auto dir = std::filesystem::temp_directory_path() / ("pcnn-bench-load-" + std::to_string(getpid()));
   std::filesystem::create_directories(dir);
   const int runs = 5;
-  std::printf("%-20s %8s | %7s %8s %6s | %7s %7s %7s %7s %8s %6s\n", "model", "file MB", "load s", "peak MB",
-              "x file", "load s", "copy s", "calib s", "save s", "peak MB", "x file");
+  std::printf("%-20s %8s | %7s %8s %6s | %7s %7s %7s %7s %8s %6s\n", "model", "file MiB", "load s", "peak MiB",
+              "x file", "load s", "copy s", "calib s", "save s", "peak MiB", "x file");
   for (const auto& name : names) {
     const std::string path = (dir / (name + ".onnx")).string();
     pcnn::build_zoo_model(name, 1).write(path);

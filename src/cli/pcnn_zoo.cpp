@@ -47,7 +47,7 @@ int main(int argc, char** argv) {
       ("help,h", "show this help")
       ("list", "list the models with their conv layer, parameter and MAC counts")
       ("output,o", po::value<std::string>(), "ONNX file to write")
-      ("seed", po::value<std::uint64_t>()->default_value(1), "seed of the weights (same seed, same file)");
+      ("seed", po::value<std::string>()->default_value("1"), "seed of the weights, 0..2^64-1 (same seed, same file)");
   po::options_description all;
   all.add(visible).add_options()("name", po::value<std::string>(), "model name");
   po::positional_options_description positional;
@@ -67,7 +67,16 @@ int main(int argc, char** argv) {
     }
     if (!vm.count("name")) throw pcnn::Error("NAME", "missing model name (see --list)");
     if (!vm.count("output")) throw pcnn::Error("--output", "missing output file");
-    const auto model = pcnn::build_zoo_model(vm["name"].as<std::string>(), vm["seed"].as<std::uint64_t>());
+    const std::string seed_text = vm["seed"].as<std::string>();
+    std::uint64_t seed = 0;
+    try {
+      std::size_t used = 0;
+      if (seed_text.empty() || seed_text.find_first_not_of("0123456789") != std::string::npos) throw 0;
+      seed = std::stoull(seed_text, &used);
+    } catch (...) {
+      throw pcnn::Error("--seed", "'" + seed_text + "' is not an integer in 0..2^64-1");
+    }
+    const auto model = pcnn::build_zoo_model(vm["name"].as<std::string>(), seed);
     model.write(vm["output"].as<std::string>());
     return 0;
   } catch (const po::error& e) {

@@ -374,7 +374,9 @@ void write_model_file(const onnx::ModelProto& model, const PayloadSource& source
     ::unlink(tmp.c_str());
     throw;
   }
-  if (::fchmod(fd, 0644) != 0 || ::close(fd) != 0 || ::rename(tmp.c_str(), path.c_str()) != 0) {
+  const bool mode_ok = ::fchmod(fd, 0644) == 0;  // mkstemp makes 0600; a model is a normal file
+  const bool closed = ::close(fd) == 0;
+  if (!mode_ok || !closed || ::rename(tmp.c_str(), path.c_str()) != 0) {
     const int e = errno;
     ::unlink(tmp.c_str());
     throw Error(path, std::string("cannot write: ") + std::strerror(e));
