@@ -29,7 +29,7 @@ pcnn::ArchConfig small_arch(std::mt19937_64& rng) {
   a.kernel_register_words = 18 + static_cast<int>(pcnn::uniform_below(rng, 3)) * 21;  // 18, 39, 60
   a.psum_entries_per_pe = 20;
   a.weight_sram = {static_cast<std::int64_t>(a.pe_count) * a.kernel_register_words * 4, 4, 2, 1};
-  a.pattern_sram = {1024, 4, 1, 2};
+  a.pattern_sram = {4096, 4, 1, 2};  // 2 KB per buffer: 32 PEs x 60 indices x 7 bits fit
   a.data_sram = {24 * 1024, 8, 2, 1};
   a.double_buffering = pcnn::uniform_below(rng, 2) == 1;
   return a;
