@@ -4,6 +4,7 @@
 // window. SystemC elaborates once per process, so every measurement runs in a
 // fresh child process (this program re-executed with --child); the table shows
 // medians over the runs.
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -71,17 +72,24 @@ int child(const std::string& what, const std::string& vcd) {
     opt.trace.from_cycle = 0;
     opt.trace.to_cycle = 9999;
   }
+  auto cpu = [] {
+    rusage u;
+    getrusage(RUSAGE_SELF, &u);
+    return u.ru_utime.tv_sec + u.ru_stime.tv_sec + 1e-6 * (u.ru_utime.tv_usec + u.ru_stime.tv_usec);
+  };
+  const double c0 = cpu();
   const auto t0 = std::chrono::steady_clock::now();
   const auto results = pcnn::simulate(jobs, pcnn::ArchConfig{}, opt);
   const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const double c = cpu() - c0;
   std::uint64_t cycles = 0;
   for (const auto& r : results) cycles += r.stats.cycles;
-  std::printf("%llu %.6f\n", static_cast<unsigned long long>(cycles), s);
+  std::printf("%llu %.6f %.6f\n", static_cast<unsigned long long>(cycles), s, c);
   return 0;
 }
 
 struct Sample {
-  double cycles = 0, seconds = 0;
+  double cycles = 0, seconds = 0, cpu = 0;  // wall and CPU seconds of simulate()
 };
 
 Sample run_child(const std::string& self, const std::string& what, const std::string& vcd) {
@@ -90,7 +98,7 @@ Sample run_child(const std::string& self, const std::string& what, const std::st
   FILE* p = popen(cmd.c_str(), "r");
   Sample s;
   if (!p) return s;
-  if (std::fscanf(p, "%lf %lf", &s.cycles, &s.seconds) != 2) s = Sample{};
+  if (std::fscanf(p, "%lf %lf %lf", &s.cycles, &s.seconds, &s.cpu) != 3) s = Sample{};
   pclose(p);
   return s;
 }
@@ -112,32 +120,35 @@ int sc_main(int argc, char** argv) {
   self[len] = '\0';
   const std::string vcd = "/tmp/pcnn_bench_sim_" + std::to_string(getpid()) + ".vcd";
 
-  std::vector<double> layer_rate, layer_s, vgg_s, vgg_cycles, vggd_s, vcd_off, vcd_on;
+  std::vector<double> rate, rate_cpu, layer_s, vgg_s, vgg_cpu, vgg_cycles, vggd_s, vggd_cpu, ratio;
   for (int r = 0; r < runs; ++r) {
-    // The VCD cost is measured side by side: plain and traced run alternate.
+    // The VCD cost is measured side by side: plain and traced runs alternate.
     const Sample a = run_child(self, "layer64", "");
     const Sample b = run_child(self, "layer64", vcd);
-    layer_rate.push_back(a.cycles / a.seconds);
+    rate.push_back(a.cycles / a.seconds);
+    rate_cpu.push_back(a.cycles / a.cpu);
     layer_s.push_back(a.seconds);
-    vcd_off.push_back(a.seconds);
-    vcd_on.push_back(b.seconds);
+    ratio.push_back(b.seconds / a.seconds);
     const Sample v = run_child(self, "vgg", "");
     vgg_s.push_back(v.seconds);
+    vgg_cpu.push_back(v.cpu);
     vgg_cycles.push_back(v.cycles);
-    vggd_s.push_back(run_child(self, "vgg-dense", "").seconds);
+    const Sample d = run_child(self, "vgg-dense", "");
+    vggd_s.push_back(d.seconds);
+    vggd_cpu.push_back(d.cpu);
   }
   std::remove(vcd.c_str());
-  std::printf("pcnn-sim speed, median of %d runs (each in its own process)\n", runs);
-  std::printf("%-58s %14s\n", "measurement", "median");
-  std::printf("%-58s %12.2f M\n", "64->64 32x32 n=4 (x10 layers): simulated cycles/s",
-              median(layer_rate) / 1e6);
-  std::printf("%-58s %12.3f s\n", "64->64 32x32 n=4 (x10 layers): wall", median(layer_s));
-  std::printf("%-58s %12.3f s\n", "VGG-16-CIFAR conv stack n=4: wall", median(vgg_s));
-  std::printf("%-58s %12.0f\n", "VGG-16-CIFAR conv stack n=4: simulated cycles", median(vgg_cycles));
-  std::printf("%-58s %12.3f s\n", "VGG-16-CIFAR n=4 + dense comparison runs: wall", median(vggd_s));
-  std::vector<double> ratio;
-  for (std::size_t i = 0; i < vcd_on.size(); ++i) ratio.push_back(vcd_on[i] / vcd_off[i]);
-  std::printf("%-58s %12.2f x\n", "VCD window of 10,000 cycles: wall vs no VCD (64->64 x10)",
+  std::printf("pcnn-sim speed, median of %d runs (each in its own process; simulate() only)\n", runs);
+  std::printf("%-52s %12s %12s\n", "measurement", "wall", "cpu");
+  std::printf("%-52s %10.2f M %10.2f M\n", "64->64 32x32 n=4 (x10 layers): simulated cycles/s",
+              median(rate) / 1e6, median(rate_cpu) / 1e6);
+  std::printf("%-52s %10.3f s %12s\n", "64->64 32x32 n=4 (x10 layers): time", median(layer_s), "");
+  std::printf("%-52s %10.3f s %10.3f s\n", "VGG-16-CIFAR conv stack n=4", median(vgg_s),
+              median(vgg_cpu));
+  std::printf("%-52s %12.0f\n", "VGG-16-CIFAR conv stack n=4: simulated cycles", median(vgg_cycles));
+  std::printf("%-52s %10.3f s %10.3f s\n", "VGG-16-CIFAR n=4 + dense comparison runs", median(vggd_s),
+              median(vggd_cpu));
+  std::printf("%-52s %10.2f x\n", "VCD, 10,000-cycle window: time vs no VCD (64->64 x10)",
               median(ratio));
   return 0;
 }

@@ -381,10 +381,9 @@ void PeGroup::execute_step() {
     std::int32_t acc = 0;
     int eff = 0;
     for (int i = 0; i < count; ++i) {
-      const std::int32_t w = wv[i];
-      const std::int32_t a = win[ap[i]];
-      acc += w * a;
-      eff += (w != 0) & (a != 0);
+      const std::int32_t product = static_cast<std::int32_t>(wv[i]) * win[ap[i]];
+      acc += product;
+      eff += product != 0;  // an int8 x int8 product is zero only if an operand is
     }
     issued += static_cast<std::uint64_t>(count);
     effectual += static_cast<std::uint64_t>(eff);
