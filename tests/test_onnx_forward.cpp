@@ -201,3 +201,20 @@ TEST_CASE("calibration of the CIFAR zoo models is deterministic and positive", "
     CHECK(logits.size() == 10);
   }
 }
+
+TEST_CASE("MatMul with a constant right-hand side and Reshape with 0 and -1", "[onnx]") {
+  pcnn_test::ScratchDir dir;
+  pcnn::ModelBuilder b("mm", {1, 2, 2, 1}, 1);
+  // [1,2,2,1] -> Reshape [0, -1] -> [1,4] -> MatMul [4,3] -> [1,3].
+  const std::string x = b.reshape(b.input(), {0, -1}, "flat");
+  CHECK(b.shape(x) == std::vector<std::int64_t>{1, 4});
+  const std::string w = b.constant("w", {4, 3}, {1, 0, 2, 0, 1, 0, 0, 0, -1, 3, 0, 0.5f});
+  b.output(b.node("MatMul", {x, w}, {1, 3}, "mm"));
+  b.write(dir.file("mm.onnx"));
+  const auto y = pcnn::OnnxModel::load(dir.file("mm.onnx")).run({}, {1, 2, 3, 4});
+  // Row [1 2 3 4] times the columns: (1+12, 2, 2-3+2).
+  REQUIRE(y.size() == 3);
+  CHECK(y[0] == Approx(13.0f));
+  CHECK(y[1] == Approx(2.0f));
+  CHECK(y[2] == Approx(1.0f));
+}

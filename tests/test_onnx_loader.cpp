@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <cstring>
 
 #include "onnx/checker.h"
 #include "onnx_test_support.hpp"
@@ -81,6 +82,70 @@ TEST_CASE("every weight storage variant loads to the same weights", "[onnx]") {
       CHECK(std::abs(w16[k] - w32[k]) <= std::abs(w32[k]) * (1.0f / 1024) + 6e-8f);
     }
   }
+}
+
+TEST_CASE("FLOAT16, BFLOAT16 and DOUBLE in typed fields decode like raw_data", "[onnx]") {
+  pcnn_test::ScratchDir dir;
+  const auto net = small_net(4);
+  net.write(dir.file("half.onnx"), pcnn::WeightStorage::float16);
+  const auto half_raw = pcnn::OnnxModel::load(dir.file("half.onnx"));
+  // FLOAT16 raw_data moved to int32_data (one value per entry, low 16 bits).
+  auto m = pcnn_test::read_proto(dir.file("half.onnx"));
+  for (auto& t : *m.mutable_graph()->mutable_initializer()) {
+    if (t.data_type() != onnx::TensorProto::FLOAT16) continue;
+    const std::string raw = t.raw_data();
+    t.clear_raw_data();
+    for (std::size_t i = 0; i + 1 < raw.size(); i += 2) {
+      std::uint16_t bits;
+      std::memcpy(&bits, raw.data() + i, 2);
+      t.add_int32_data(bits);
+    }
+  }
+  pcnn_test::write_proto(m, dir.file("half_typed.onnx"));
+  const auto half_typed = pcnn::OnnxModel::load(dir.file("half_typed.onnx"));
+  for (std::size_t i = 0; i < half_raw.convs().size(); ++i)
+    CHECK(half_typed.convs()[i].weights == half_raw.convs()[i].weights);
+
+  // float32 weights re-stored as DOUBLE (typed) and BFLOAT16 (raw).
+  net.write(dir.file("f32.onnx"), pcnn::WeightStorage::typed_fields);
+  const auto f32 = pcnn::OnnxModel::load(dir.file("f32.onnx"));
+  auto d = pcnn_test::read_proto(dir.file("f32.onnx"));
+  auto bf = d;
+  for (auto& t : *d.mutable_graph()->mutable_initializer()) {
+    if (t.data_type() != onnx::TensorProto::FLOAT) continue;
+    t.set_data_type(onnx::TensorProto::DOUBLE);
+    for (float v : t.float_data()) t.add_double_data(v);
+    t.clear_float_data();
+  }
+  for (auto& t : *bf.mutable_graph()->mutable_initializer()) {
+    if (t.data_type() != onnx::TensorProto::FLOAT) continue;
+    t.set_data_type(onnx::TensorProto::BFLOAT16);
+    std::string raw;
+    for (float v : t.float_data()) {
+      const std::uint16_t bits = pcnn::onnx_detail::float_to_bfloat16(v);
+      raw.append(reinterpret_cast<const char*>(&bits), 2);
+    }
+    t.clear_float_data();
+    t.set_raw_data(raw);
+  }
+  pcnn_test::write_proto(d, dir.file("double.onnx"));
+  pcnn_test::write_proto(bf, dir.file("bf16.onnx"));
+  const auto dbl = pcnn::OnnxModel::load(dir.file("double.onnx"));
+  const auto b16 = pcnn::OnnxModel::load(dir.file("bf16.onnx"));
+  for (std::size_t i = 0; i < f32.convs().size(); ++i) {
+    CHECK(dbl.convs()[i].weights == f32.convs()[i].weights);
+    const auto& w = f32.convs()[i].weights;
+    for (std::size_t k = 0; k < w.size(); ++k)
+      CHECK(b16.convs()[i].weights[k] == Approx(w[k]).epsilon(1.0 / 256).margin(1e-30));
+  }
+  // Written back, a BFLOAT16 model stays BFLOAT16.
+  std::vector<std::vector<float>> weights;
+  for (const auto& c : b16.convs()) weights.push_back(c.weights);
+  b16.save_with_conv_weights(weights, dir.file("bf16_out.onnx"));
+  const auto out = pcnn_test::read_proto(dir.file("bf16_out.onnx"));
+  for (const auto& t : out.graph().initializer()) CHECK(t.data_type() == onnx::TensorProto::BFLOAT16);
+  const auto back = pcnn::OnnxModel::load(dir.file("bf16_out.onnx"));
+  for (std::size_t i = 0; i < weights.size(); ++i) CHECK(back.convs()[i].weights == weights[i]);
 }
 
 TEST_CASE("half precision conversion is exact where it must be", "[onnx]") {

@@ -350,14 +350,17 @@ std::string ModelBuilder::flatten(const std::string& x, const std::string& name)
 
 std::string ModelBuilder::reshape(const std::string& x, std::vector<std::int64_t> target, const std::string& name) {
   const std::string n = impl_->node_name(name, "reshape");
+  const Shape& in = impl_->shape_of(x);
   Shape out = target;
   std::int64_t known = 1;
   int infer = -1;
   for (std::size_t i = 0; i < out.size(); ++i) {
+    if (out[i] == 0 && i < in.size()) out[i] = in[i];  // 0 copies the input's dimension
     if (out[i] == -1) infer = static_cast<int>(i);
     else known *= out[i];
   }
-  if (infer >= 0) out[infer] = product(impl_->shape_of(x)) / known;
+  if (infer >= 0 && known > 0) out[infer] = product(in) / known;
+  if (product(out) != product(in)) throw Error(kWhere, "reshape of '" + x + "' changes its size");
   const std::string shape = impl_->tensor({n + ".shape", {static_cast<std::int64_t>(target.size())},
                                            TensorSpec::Kind::int64s, 0, 0, {}, target});
   return impl_->add_node("Reshape", n, {x, shape}, out);
@@ -389,6 +392,13 @@ std::string ModelBuilder::gemm(const std::string& x, int out_features, std::vect
 
 std::string ModelBuilder::softmax(const std::string& x, const std::string& name) {
   return impl_->add_node("Softmax", impl_->node_name(name, "softmax"), {x}, impl_->shape_of(x), {int_attr("axis", -1)});
+}
+
+std::string ModelBuilder::constant(const std::string& name, std::vector<std::int64_t> dims,
+                                  std::vector<float> values) {
+  if (impl_->shapes.count(name)) throw Error(kWhere, "tensor '" + name + "' exists already");
+  impl_->shapes[name] = dims;
+  return impl_->tensor({name, std::move(dims), TensorSpec::Kind::values, 0, 0, std::move(values), {}});
 }
 
 std::string ModelBuilder::node(const std::string& op_type, const std::vector<std::string>& inputs,

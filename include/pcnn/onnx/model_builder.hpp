@@ -78,6 +78,8 @@ class ModelBuilder {
   std::string gemm(const std::string& x, int out_features, std::vector<float> weights,
                    std::vector<float> bias, const std::string& name = "");
   std::string softmax(const std::string& x, const std::string& name = "");
+  // A float constant (stored like the weights); returns its tensor name.
+  std::string constant(const std::string& name, std::vector<std::int64_t> dims, std::vector<float> values);
   // Any other single-output node, for tests (output shape given by the caller).
   std::string node(const std::string& op_type, const std::vector<std::string>& inputs,
                    std::vector<std::int64_t> output_shape, const std::string& name = "");
