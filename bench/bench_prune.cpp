@@ -25,7 +25,9 @@
 namespace {
 
 using Clock = std::chrono::steady_clock;
-double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+double since(Clock::time_point t) {
+  return std::chrono::duration<double>(Clock::now() - t).count();
+}
 
 struct Sample {
   double load_s = 0, prune_s = 0, calib_s = 0, write_s = 0;
@@ -108,7 +110,9 @@ Sample in_child(Body body) {
 
 double median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
-  return v.empty() ? 0.0 : (v.size() % 2 ? v[v.size() / 2] : 0.5 * (v[v.size() / 2 - 1] + v[v.size() / 2]));
+  return v.empty()
+             ? 0.0
+             : (v.size() % 2 ? v[v.size() / 2] : 0.5 * (v[v.size() / 2 - 1] + v[v.size() / 2]));
 }
 
 }  // namespace
@@ -129,9 +133,11 @@ int main(int argc, char** argv) {
     auto t = Clock::now();
     pcnn::build_zoo_model("vgg16-imagenet", 1).write(model_path);
     const double gen_s = since(t);
-    const double file_mb = static_cast<double>(std::filesystem::file_size(model_path)) / (1024.0 * 1024.0);
-    std::printf("vgg16-imagenet: %.1f MiB ONNX, generated in %.2f s; n = 4, V = 16, per-channel int8\n",
-                file_mb, gen_s);
+    const double file_mb =
+        static_cast<double>(std::filesystem::file_size(model_path)) / (1024.0 * 1024.0);
+    std::printf(
+        "vgg16-imagenet: %.1f MiB ONNX, generated in %.2f s; n = 4, V = 16, per-channel int8\n",
+        file_mb, gen_s);
 
     std::vector<double> load, prune, write, images, onnx, commit, total, rss, calib, calib_rss;
     for (int i = 0; i < runs; ++i) {
@@ -158,14 +164,15 @@ int main(int argc, char** argv) {
     std::printf("%-44s %9.3f s\n", "  of which pruned.onnx", median(onnx));
     std::printf("%-44s %9.3f s\n", "  of which fsync + rename of the directory", median(commit));
     std::printf("%-44s %9.3f s   (goal < 2 s)\n", "total without calibration", median(total));
-    std::printf("%-44s %9.1f MiB (%.2fx the ONNX file; goal < 3x)\n", "peak RSS, load + prune + write",
-                median(rss), median(rss) / file_mb);
+    std::printf("%-44s %9.1f MiB (%.2fx the ONNX file; goal < 3x)\n",
+                "peak RSS, load + prune + write", median(rss), median(rss) / file_mb);
     if (calib_runs > 0) {
       std::printf("%-44s %9.3f s   (%d sample%s, %d runs)\n", "calibration (float forward passes)",
                   median(calib), calib_samples, calib_samples == 1 ? "" : "s", calib_runs);
       std::printf("%-44s %9.1f MiB\n", "peak RSS, calibration child", median(calib_rss));
     }
-    std::printf("runs: %d prune, %d calibration; one core (single-threaded code)\n", runs, calib_runs);
+    std::printf("runs: %d prune, %d calibration; one core (single-threaded code)\n", runs,
+                calib_runs);
     std::error_code ec;
     std::filesystem::remove_all(dir, ec);
   } catch (const std::exception& e) {

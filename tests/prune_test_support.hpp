@@ -31,8 +31,8 @@ class TempDir {
   std::string path_;
 };
 
-inline pcnn::FloatConv random_conv(const std::string& name, int index, int C, int M, int H,
-                                   int kh, int kw, int group, bool bn, std::uint32_t seed) {
+inline pcnn::FloatConv random_conv(const std::string& name, int index, int C, int M, int H, int kh,
+                                   int kw, int group, bool bn, std::uint32_t seed) {
   pcnn::FloatConv c;
   c.name = name;
   c.index = index;
@@ -85,7 +85,9 @@ inline Run run_command(const std::string& cmd) {
   return r;
 }
 
-inline std::string binary(const std::string& name) { return std::string(PCNN_BINARY_DIR) + "/" + name; }
+inline std::string binary(const std::string& name) {
+  return std::string(PCNN_BINARY_DIR) + "/" + name;
+}
 
 // Names in a directory (to check that nothing was left behind).
 inline std::vector<std::string> listing(const std::string& dir) {

@@ -31,7 +31,8 @@ TEST_CASE("SPM index bit packing for every width 0..7", "[image]") {
       for (std::size_t j = count * bits; j < packed.size() * 8; ++j)
         REQUIRE(((packed[j / 8] >> (j % 8)) & 1u) == 0u);  // padding bits are zero
       for (std::size_t i = 0; i < count; ++i)
-        REQUIRE(unpack_bits(packed.data(), packed.size(), static_cast<std::int64_t>(i), bits) == v[i]);
+        REQUIRE(unpack_bits(packed.data(), packed.size(), static_cast<std::int64_t>(i), bits) ==
+                v[i]);
     }
   }
   const std::vector<std::uint8_t> one = pack_bits({5, 6}, 3);
@@ -43,11 +44,10 @@ namespace {
 // Four layers: pattern-pruned 3x3 with BN, a 1x1 (dense), a 3x3 at n = 1,
 // and a 5x5 (K = 25, dense without a mask).
 PrunedModel sample_model(QuantGranularity quant = QuantGranularity::kPerChannel) {
-  std::vector<FloatConv> convs = {
-      pcnn_test::random_conv("conv_a", 0, 5, 7, 10, 3, 3, 1, true, 1),
-      pcnn_test::random_conv("conv_b", 1, 7, 6, 10, 1, 1, 1, false, 2),
-      pcnn_test::random_conv("conv_c", 2, 6, 9, 8, 3, 3, 1, true, 3),
-      pcnn_test::random_conv("conv_d", 3, 9, 4, 8, 5, 5, 1, false, 4)};
+  std::vector<FloatConv> convs = {pcnn_test::random_conv("conv_a", 0, 5, 7, 10, 3, 3, 1, true, 1),
+                                  pcnn_test::random_conv("conv_b", 1, 7, 6, 10, 1, 1, 1, false, 2),
+                                  pcnn_test::random_conv("conv_c", 2, 6, 9, 8, 3, 3, 1, true, 3),
+                                  pcnn_test::random_conv("conv_d", 3, 9, 4, 8, 5, 5, 1, false, 4)};
   std::vector<LayerOverride> ov(1);
   ov[0].where = "test";
   ov[0].name = "conv_c";
@@ -92,7 +92,8 @@ TEST_CASE("image round trip rebuilds every layer", "[image]") {
     PrunedModel pm = sample_model(q);
     const std::string dir = tmp / (q == QuantGranularity::kPerLayer ? "pl" : "pc");
     write_model_images(pm.images, dir);
-    CHECK(pcnn_test::listing(tmp.path()).back() == (q == QuantGranularity::kPerLayer ? "pl" : "pc"));
+    CHECK(pcnn_test::listing(tmp.path()).back() ==
+          (q == QuantGranularity::kPerLayer ? "pl" : "pc"));
     const ModelImages back = read_model_images(dir);
     CHECK(back.identity == pm.images.identity);
     CHECK(back.model_name == "sample");
@@ -171,7 +172,8 @@ TEST_CASE("image reader rejects a flipped byte in any image", "[image]") {
   CHECK(error_of(dir).rfind(dir + "/manifest.json: ", 0) == 0);
   text.replace(at, 12, "\"relu\":false");  // valid JSON, altered content
   std::ofstream(dir + "/manifest.json") << text;
-  CHECK(error_of(dir) == dir + "/manifest.json: identity checksum mismatch: the manifest was altered");
+  CHECK(error_of(dir) ==
+        dir + "/manifest.json: identity checksum mismatch: the manifest was altered");
 }
 
 TEST_CASE("image reader rejects a manifest of an unknown version", "[image]") {

@@ -13,7 +13,9 @@ using pcnn_test::TempDir;
 
 namespace {
 
-std::string prune_cmd(const std::string& args) { return pcnn_test::binary("pcnn-prune") + " " + args; }
+std::string prune_cmd(const std::string& args) {
+  return pcnn_test::binary("pcnn-prune") + " " + args;
+}
 
 // Runs pcnn-prune with arguments that must fail: non-zero exit, exactly one
 // line "pcnn-prune: <expected>..." and the directory listing unchanged (no
@@ -34,8 +36,8 @@ void expect_failure(const TempDir& tmp, const std::string& args, const std::stri
 TEST_CASE("pcnn-prune writes images, pruned model and report", "[prune]") {
   TempDir tmp;
   pcnn_test::save_model(pcnn_test::two_conv_model(), tmp / "m.onnx");
-  const pcnn_test::Run r =
-      pcnn_test::run_command(prune_cmd(tmp / "m.onnx" + " -o " + tmp / "out" + " --n 2 --patterns 4"));
+  const pcnn_test::Run r = pcnn_test::run_command(
+      prune_cmd(tmp / "m.onnx" + " -o " + tmp / "out" + " --n 2 --patterns 4"));
   INFO(r.out);
   REQUIRE(r.status == 0);
   CHECK(r.out.find("conv1") != std::string::npos);
@@ -62,9 +64,11 @@ TEST_CASE("pcnn-prune output is byte-identical for the same model and options", 
   TempDir tmp;
   pcnn_test::save_model(pcnn_test::two_conv_model(), tmp / "m.onnx");
   std::ofstream(tmp / "layers.json") << R"({"layers": [{"name": "conv2", "n": 1, "patterns": 3}]})";
-  const std::string opts = " --n 3 --patterns 8 --calib-samples 2 --seed 5 --layers " + tmp / "layers.json";
+  const std::string opts =
+      " --n 3 --patterns 8 --calib-samples 2 --seed 5 --layers " + tmp / "layers.json";
   for (const char* out : {"a", "b"}) {
-    const pcnn_test::Run r = pcnn_test::run_command(prune_cmd(tmp / "m.onnx" + " -o " + tmp / out + opts));
+    const pcnn_test::Run r =
+        pcnn_test::run_command(prune_cmd(tmp / "m.onnx" + " -o " + tmp / out + opts));
     INFO(r.out);
     REQUIRE(r.status == 0);
   }
@@ -73,10 +77,13 @@ TEST_CASE("pcnn-prune output is byte-identical for the same model and options", 
   CHECK(pcnn_test::listing(tmp / "a") == pcnn_test::listing(tmp / "b"));
 
   // The same on a full VGG-16-CIFAR from pcnn-zoo, per-layer int8, with calibration.
-  REQUIRE(pcnn_test::run_command(pcnn_test::binary("pcnn-zoo") + " vgg16-cifar -o " + tmp / "vgg.onnx").status == 0);
+  REQUIRE(
+      pcnn_test::run_command(pcnn_test::binary("pcnn-zoo") + " vgg16-cifar -o " + tmp / "vgg.onnx")
+          .status == 0);
   for (const char* out : {"va", "vb"}) {
     const pcnn_test::Run r = pcnn_test::run_command(
-        prune_cmd(tmp / "vgg.onnx" + " -o " + tmp / out + " --n 2 --patterns 16 --quant per-layer --calib-samples 1"));
+        prune_cmd(tmp / "vgg.onnx" + " -o " + tmp / out +
+                  " --n 2 --patterns 16 --quant per-layer --calib-samples 1"));
     INFO(r.out);
     REQUIRE(r.status == 0);
   }
@@ -91,7 +98,8 @@ TEST_CASE("pcnn-prune rejects bad models with one line and leaves nothing", "[pr
   const std::vector<std::uint8_t> good = pcnn_test::file_bytes(tmp / "good.onnx");
   {
     std::ofstream out(tmp / "truncated.onnx", std::ios::binary);
-    out.write(reinterpret_cast<const char*>(good.data()), static_cast<std::streamsize>(good.size() / 2));
+    out.write(reinterpret_cast<const char*>(good.data()),
+              static_cast<std::streamsize>(good.size() / 2));
   }
   {
     std::mt19937 rng(99);
@@ -115,8 +123,10 @@ TEST_CASE("pcnn-prune rejects bad options and layers files", "[prune]") {
   expect_failure(tmp, m + " --n 4 --patterns 127", "--patterns: 127 is outside 1..126 = C(9, 4)");
   expect_failure(tmp, m + " --n 1 --patterns 10", "--patterns: 10 is outside 1..9 = C(9, 1)");
   expect_failure(tmp, m + " --patterns 0", "--patterns: 0 is not a positive pattern count");
-  expect_failure(tmp, m + " --patterns many", "--patterns: 'many' is neither a pattern count nor 'full'");
-  expect_failure(tmp, m + " --quant per-tensor", "--quant: 'per-tensor' is neither per-channel nor per-layer");
+  expect_failure(tmp, m + " --patterns many",
+                 "--patterns: 'many' is neither a pattern count nor 'full'");
+  expect_failure(tmp, m + " --quant per-tensor",
+                 "--quant: 'per-tensor' is neither per-channel nor per-layer");
   expect_failure(tmp, m + " --bogus", "command line: ");
 
   std::ofstream(tmp / "missing.json") << R"({"layers": [{"name": "conv9", "n": 2}]})";
@@ -148,6 +158,7 @@ TEST_CASE("pcnn-prune rejects an output directory that cannot be written", "[pru
                  tmp / "plain_file/out: cannot create the output directory: Not a directory");
   std::filesystem::create_directory(tmp / "foreign");
   std::ofstream(tmp / "foreign/data.txt") << "x";
-  expect_failure(tmp, tmp / "m.onnx" + " -o " + tmp / "foreign",
-                 tmp / "foreign: exists, is not empty and holds no manifest.json; refusing to replace it");
+  expect_failure(
+      tmp, tmp / "m.onnx" + " -o " + tmp / "foreign",
+      tmp / "foreign: exists, is not empty and holds no manifest.json; refusing to replace it");
 }

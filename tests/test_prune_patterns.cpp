@@ -70,13 +70,12 @@ TEST_CASE("Algorithm 1 on a hand-worked example", "[prune]") {
   //   k2, k3: positions {4,8} -> mask 0x110
   //   k4:     positions {2,6} -> mask 0x044
   //   k5:     positions {1,2} -> mask 0x006
-  std::vector<float> w = {
-      0.9f, -0.8f, 0.1f, 0.0f, 0.2f, 0.0f, 0.0f, 0.0f, 0.1f,   // k0
-      -0.5f, 0.6f, 0.0f, 0.1f, 0.0f, 0.0f, 0.2f, 0.0f, 0.0f,   // k1
-      0.0f, 0.1f, 0.0f, 0.0f, 0.7f, 0.0f, 0.2f, 0.0f, -0.9f,   // k2
-      0.1f, 0.0f, 0.0f, 0.0f, -0.4f, 0.0f, 0.0f, 0.0f, 0.4f,   // k3
-      0.1f, 0.5f, 1.0f, 0.1f, 0.1f, 0.1f, 0.9f, 0.1f, 0.1f,    // k4
-      0.0f, 0.8f, -0.8f, 0.0f, 0.1f, 0.0f, 0.0f, 0.0f, 0.0f};  // k5
+  std::vector<float> w = {0.9f,  -0.8f, 0.1f,  0.0f, 0.2f,  0.0f, 0.0f, 0.0f, 0.1f,   // k0
+                          -0.5f, 0.6f,  0.0f,  0.1f, 0.0f,  0.0f, 0.2f, 0.0f, 0.0f,   // k1
+                          0.0f,  0.1f,  0.0f,  0.0f, 0.7f,  0.0f, 0.2f, 0.0f, -0.9f,  // k2
+                          0.1f,  0.0f,  0.0f,  0.0f, -0.4f, 0.0f, 0.0f, 0.0f, 0.4f,   // k3
+                          0.1f,  0.5f,  1.0f,  0.1f, 0.1f,  0.1f, 0.9f, 0.1f, 0.1f,   // k4
+                          0.0f,  0.8f,  -0.8f, 0.0f, 0.1f,  0.0f, 0.0f, 0.0f, 0.0f};  // k5
   const auto counts = count_nearest_patterns(w.data(), 6, 9, 2);
   REQUIRE(counts.size() == 4);
   // Descending count; equal counts by ascending mask.
@@ -142,7 +141,8 @@ TEST_CASE("projection is optimal against brute force over P_l", "[prune]") {
     }
     double chosen_err = 0;
     for (int p = 0; p < 9; ++p)
-      if (!((P[static_cast<std::size_t>(chosen)] >> p) & 1u)) chosen_err += static_cast<double>(w[p]) * w[p];
+      if (!((P[static_cast<std::size_t>(chosen)] >> p) & 1u))
+        chosen_err += static_cast<double>(w[p]) * w[p];
     CHECK(chosen_err <= best + 1e-9);
     CHECK(chosen <= best_i);  // lowest index among the optimal ones
   }

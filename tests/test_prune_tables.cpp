@@ -86,8 +86,8 @@ TEST_CASE("Table I: compression for n = 4, 3, 2, 1 and the various setting", "[p
     int n, V;
     double weight, weight_idx;
   };
-  for (const Row& row : {Row{4, 32, 2.3, 2.2}, Row{3, 32, 3.0, 2.9}, Row{2, 32, 4.5, 4.1},
-                         Row{1, 8, 9.0, 8.4}}) {
+  for (const Row& row :
+       {Row{4, 32, 2.3, 2.2}, Row{3, 32, 3.0, 2.9}, Row{2, 32, 4.5, 4.1}, Row{1, 8, 9.0, 8.4}}) {
     INFO("n = " << row.n << ", V = " << row.V);
     const PrunedModel pm = prune(model, row.n, row.V);
     check_structure(pm, row.n, row.V);
@@ -118,9 +118,9 @@ TEST_CASE("Table IV: compression (weight+idx) against the pattern count", "[prun
     int n, V;
     double weight_idx;
   };
-  for (const Row& row : {Row{4, 126, 2.14}, Row{4, 32, 2.18}, Row{4, 16, 2.20}, Row{4, 8, 2.21},
-                         Row{4, 4, 2.23}, Row{2, 36, 4.08}, Row{2, 32, 4.13}, Row{2, 16, 4.19},
-                         Row{2, 8, 4.26}, Row{2, 4, 4.32}}) {
+  for (const Row& row :
+       {Row{4, 126, 2.14}, Row{4, 32, 2.18}, Row{4, 16, 2.20}, Row{4, 8, 2.21}, Row{4, 4, 2.23},
+        Row{2, 36, 4.08}, Row{2, 32, 4.13}, Row{2, 16, 4.19}, Row{2, 8, 4.26}, Row{2, 4, 4.32}}) {
     INFO("n = " << row.n << ", V = " << row.V);
     const int V = row.V == 126 || row.V == 36 ? kPatternsFull : row.V;
     const PrunedModel pm = prune(model, row.n, V);
@@ -162,7 +162,8 @@ TEST_CASE("report: projection error, CSC cost and index overhead on VGG-16-CIFAR
     all += w * w;
     if (pm.pruned_weights[3][i] == 0.0f) removed += w * w;
   }
-  CHECK(r["layers"][3]["projection_error"].get<double>() == Approx(std::sqrt(removed / all)).epsilon(1e-6));
+  CHECK(r["layers"][3]["projection_error"].get<double>() ==
+        Approx(std::sqrt(removed / all)).epsilon(1e-6));
   // 16 patterns can do no better than every kernel's own top-4 (the full set).
   double removed_top4 = 0;
   for (std::size_t k = 0; k < c.weights.size() / 9; ++k) {

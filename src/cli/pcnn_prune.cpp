@@ -25,9 +25,11 @@ int run(int argc, char** argv) {
   std::string model_path, out_dir, patterns_text = "default", quant_text = "per-channel";
   pcnn::PruneOptions opt;
   po::options_description visible("pcnn-prune MODEL.onnx -o OUT_DIR [options]");
+  // clang-format off
   visible.add_options()
       ("help,h", "show this help")
-      ("output,o", po::value(&out_dir), "output directory (written atomically; an earlier output is replaced)")
+      ("output,o", po::value(&out_dir),
+       "output directory (written atomically; an earlier output is replaced)")
       ("n", po::value(&opt.n)->default_value(4), "non-zeros per 3x3 kernel, 1..9")
       ("patterns", po::value(&patterns_text)->default_value("default"),
        "pattern budget V per layer: 1..C(9,n), 'full', or 'default' = min(16, C(9,n))")
@@ -37,6 +39,7 @@ int run(int argc, char** argv) {
       ("calib-samples", po::value(&opt.calib_samples)->default_value(opt.calib_samples),
        "random N(0,1) inputs for activation calibration; 0 = no calibration (unit ranges)")
       ("seed", po::value(&opt.seed)->default_value(opt.seed), "seed of the calibration inputs");
+  // clang-format on
   po::options_description hidden;
   hidden.add_options()("model", po::value(&model_path));
   po::options_description all;
@@ -56,10 +59,14 @@ int run(int argc, char** argv) {
   }
   if (model_path.empty()) throw pcnn::Error("command line", "no MODEL.onnx given (see --help)");
   if (out_dir.empty()) throw pcnn::Error("command line", "no output directory given (-o OUT_DIR)");
-  if (patterns_text != "default") opt.patterns = pcnn::parse_pattern_budget(patterns_text, "--patterns");
-  if (quant_text == "per-channel") opt.quant = pcnn::QuantGranularity::kPerChannel;
-  else if (quant_text == "per-layer") opt.quant = pcnn::QuantGranularity::kPerLayer;
-  else throw pcnn::Error("--quant", "'" + quant_text + "' is neither per-channel nor per-layer");
+  if (patterns_text != "default")
+    opt.patterns = pcnn::parse_pattern_budget(patterns_text, "--patterns");
+  if (quant_text == "per-channel")
+    opt.quant = pcnn::QuantGranularity::kPerChannel;
+  else if (quant_text == "per-layer")
+    opt.quant = pcnn::QuantGranularity::kPerLayer;
+  else
+    throw pcnn::Error("--quant", "'" + quant_text + "' is neither per-channel nor per-layer");
   if (opt.calib_samples < 0) throw pcnn::Error("--calib-samples", "must not be negative");
 
   // Fail on bad options and an unusable output directory before the work starts.

@@ -55,7 +55,7 @@ std::uint32_t get_u32(const std::vector<std::uint8_t>& in, std::size_t at) {
   return get_u16(in, at) | (get_u16(in, at + 2) << 16);
 }
 
-constexpr std::size_t kConfigHeaderBytes = 16;  // magic, version, layer count
+constexpr std::size_t kConfigHeaderBytes = 16;       // magic, version, layer count
 constexpr std::size_t kConfigRecordHeaderBytes = 8;  // n, V, K, flags, index bits
 
 std::uint64_t round_up(std::uint64_t v, std::uint64_t to) { return (v + to - 1) / to * to; }
@@ -67,7 +67,9 @@ std::uint64_t weight_image_size(const SpmLayer& l) {
 }
 std::uint64_t pattern_image_size(const SpmLayer& l) {
   return (static_cast<std::uint64_t>(l.geom.kernel_count()) *
-              static_cast<std::uint64_t>(l.index_bits()) + 7) / 8;
+              static_cast<std::uint64_t>(l.index_bits()) +
+          7) /
+         8;
 }
 std::uint64_t config_record_size(const SpmLayer& l) {
   return kConfigRecordHeaderBytes + 2 * l.patterns.size();
@@ -89,13 +91,20 @@ std::vector<std::uint8_t> pattern_config_image(const ModelImages& images) {
 }
 
 json geometry_json(const ConvGeometry& g) {
-  return json{{"in_channels", g.in_channels}, {"out_channels", g.out_channels},
-              {"in_h", g.in_h},               {"in_w", g.in_w},
-              {"kernel_h", g.kernel_h},       {"kernel_w", g.kernel_w},
-              {"stride_h", g.stride_h},       {"stride_w", g.stride_w},
-              {"pad_top", g.pad_top},         {"pad_left", g.pad_left},
-              {"pad_bottom", g.pad_bottom},   {"pad_right", g.pad_right},
-              {"dilation_h", g.dilation_h},   {"dilation_w", g.dilation_w},
+  return json{{"in_channels", g.in_channels},
+              {"out_channels", g.out_channels},
+              {"in_h", g.in_h},
+              {"in_w", g.in_w},
+              {"kernel_h", g.kernel_h},
+              {"kernel_w", g.kernel_w},
+              {"stride_h", g.stride_h},
+              {"stride_w", g.stride_w},
+              {"pad_top", g.pad_top},
+              {"pad_left", g.pad_left},
+              {"pad_bottom", g.pad_bottom},
+              {"pad_right", g.pad_right},
+              {"dilation_h", g.dilation_h},
+              {"dilation_w", g.dilation_w},
               {"group", g.group}};
 }
 
@@ -110,29 +119,29 @@ json manifest_body(const ModelImages& images, const std::vector<std::uint8_t>& w
       mult.push_back(r.multiplier);
       shift.push_back(r.shift);
     }
-    layers.push_back(json{
-        {"name", l.name},
-        {"index", l.index},
-        {"geometry", geometry_json(l.geom)},
-        {"pattern_pruned", l.pattern_pruned},
-        {"n", l.n},
-        {"V", l.num_patterns()},
-        {"index_bits", l.index_bits()},
-        {"kernels", l.geom.kernel_count()},
-        {"kernel_register_words", l.kernel_register_words},
-        {"kernels_per_row", l.kernels_per_row()},
-        {"row_bytes", l.row_bytes()},
-        {"weights", {{"offset", l.weight_offset}, {"size", weight_image_size(l)}}},
-        {"patterns", {{"offset", l.pattern_offset}, {"size", pattern_image_size(l)}}},
-        {"pattern_config", {{"offset", config_offset}, {"size", config_record_size(l)}}},
-        {"masks", l.patterns},
-        {"weight_scale", l.weight_scale},
-        {"input_scale", l.input_scale},
-        {"output_scale", l.output_scale},
-        {"bias", l.bias},
-        {"requant_multiplier", mult},
-        {"requant_shift", shift},
-        {"relu", l.relu}});
+    layers.push_back(
+        json{{"name", l.name},
+             {"index", l.index},
+             {"geometry", geometry_json(l.geom)},
+             {"pattern_pruned", l.pattern_pruned},
+             {"n", l.n},
+             {"V", l.num_patterns()},
+             {"index_bits", l.index_bits()},
+             {"kernels", l.geom.kernel_count()},
+             {"kernel_register_words", l.kernel_register_words},
+             {"kernels_per_row", l.kernels_per_row()},
+             {"row_bytes", l.row_bytes()},
+             {"weights", {{"offset", l.weight_offset}, {"size", weight_image_size(l)}}},
+             {"patterns", {{"offset", l.pattern_offset}, {"size", pattern_image_size(l)}}},
+             {"pattern_config", {{"offset", config_offset}, {"size", config_record_size(l)}}},
+             {"masks", l.patterns},
+             {"weight_scale", l.weight_scale},
+             {"input_scale", l.input_scale},
+             {"output_scale", l.output_scale},
+             {"bias", l.bias},
+             {"requant_multiplier", mult},
+             {"requant_shift", shift},
+             {"relu", l.relu}});
     config_offset += config_record_size(l);
   }
   auto image = [](const std::vector<std::uint8_t>& b) {
@@ -193,8 +202,8 @@ class Reader {
       x = v.get<std::int64_t>();
     }
     if (x < lo || x > hi)
-      fail(where + key, std::to_string(x) + " outside " + std::to_string(lo) + ".." +
-                            std::to_string(hi));
+      fail(where + key,
+           std::to_string(x) + " outside " + std::to_string(lo) + ".." + std::to_string(hi));
     return x;
   }
   bool boolean(const json& obj, const std::string& key, const std::string& where) const {
@@ -220,8 +229,8 @@ class Reader {
     const json& v = field(obj, key, where);
     if (!v.is_array()) fail(where + key, "expected an array");
     if (v.size() != size)
-      fail(where + key, "has " + std::to_string(v.size()) + " entries, expected " +
-                            std::to_string(size));
+      fail(where + key,
+           "has " + std::to_string(v.size()) + " entries, expected " + std::to_string(size));
     return v;
   }
 
@@ -232,9 +241,10 @@ class Reader {
 constexpr std::int64_t kMaxDim = 1 << 20;
 
 ConvGeometry read_geometry(const Reader& r, const json& g, const std::string& w) {
-  r.only_keys(g, {"in_channels", "out_channels", "in_h", "in_w", "kernel_h", "kernel_w",
-                  "stride_h", "stride_w", "pad_top", "pad_left", "pad_bottom", "pad_right",
-                  "dilation_h", "dilation_w", "group"},
+  r.only_keys(g,
+              {"in_channels", "out_channels", "in_h", "in_w", "kernel_h", "kernel_w", "stride_h",
+               "stride_w", "pad_top", "pad_left", "pad_bottom", "pad_right", "dilation_h",
+               "dilation_w", "group"},
               w);
   ConvGeometry c;
   auto pos = [&](const char* k) { return static_cast<int>(r.integer(g, k, w, 1, kMaxDim)); };
@@ -255,7 +265,8 @@ ConvGeometry read_geometry(const Reader& r, const json& g, const std::string& w)
   c.dilation_w = pos("dilation_w");
   c.group = pos("group");
   if (c.in_channels % c.group != 0) r.fail(w + "group", "does not divide in_channels");
-  if (c.kernel_count() > (std::int64_t{1} << 32)) r.fail(w.substr(0, w.size() - 1), "too many kernels");
+  if (c.kernel_count() > (std::int64_t{1} << 32))
+    r.fail(w.substr(0, w.size() - 1), "too many kernels");
   return c;
 }
 
@@ -263,8 +274,8 @@ void check_region(const Reader& r, std::uint64_t offset, std::uint64_t size,
                   std::uint64_t expected_size, std::size_t file_size, const std::string& where,
                   const char* file) {
   if (size != expected_size)
-    r.fail(where + "size", std::to_string(size) + ", but the layer's shape needs " +
-                               std::to_string(expected_size));
+    r.fail(where + "size",
+           std::to_string(size) + ", but the layer's shape needs " + std::to_string(expected_size));
   if (offset > file_size || size > file_size - offset)
     r.fail(where + "offset", "region lies beyond the end of " + std::string(file));
 }
@@ -301,7 +312,8 @@ std::vector<std::uint8_t> model_pattern_image(const ModelImages& images) {
   std::vector<std::uint8_t> out(static_cast<std::size_t>(size), 0);
   for (const SpmLayer& l : images.layers) {
     const std::vector<std::uint8_t> part = l.pattern_image();
-    std::copy(part.begin(), part.end(), out.begin() + static_cast<std::ptrdiff_t>(l.pattern_offset));
+    std::copy(part.begin(), part.end(),
+              out.begin() + static_cast<std::ptrdiff_t>(l.pattern_offset));
   }
   return out;
 }
@@ -365,8 +377,8 @@ ModelImages read_model_images(const std::string& dir) {
       throw Error(path, "size " + std::to_string(bytes.size()) + " bytes, manifest says " +
                             std::to_string(size));
     if (hex32(crc32_of(bytes)) != crc)
-      throw Error(path, "checksum mismatch (file " + hex32(crc32_of(bytes)) +
-                            ", manifest " + crc + "): the file is corrupted");
+      throw Error(path, "checksum mismatch (file " + hex32(crc32_of(bytes)) + ", manifest " + crc +
+                            "): the file is corrupted");
     return bytes;
   };
   const std::vector<std::uint8_t> weights = load(kWeightsFile);
@@ -389,8 +401,8 @@ ModelImages read_model_images(const std::string& dir) {
       !std::equal(kConfigMagic, kConfigMagic + 8, config.begin()))
     throw Error(dir + "/" + kConfigFile, "bad magic");
   if (get_u32(config, 8) != static_cast<std::uint32_t>(kImageFormatVersion))
-    throw Error(dir + "/" + kConfigFile, "unknown format version " +
-                                             std::to_string(get_u32(config, 8)));
+    throw Error(dir + "/" + kConfigFile,
+                "unknown format version " + std::to_string(get_u32(config, 8)));
 
   const json& layers = r.field(m, "layers", "");
   if (!layers.is_array()) r.fail("layers", "expected an array");
@@ -399,11 +411,29 @@ ModelImages read_model_images(const std::string& dir) {
   for (std::size_t i = 0; i < layers.size(); ++i) {
     const std::string w = "layers[" + std::to_string(i) + "].";
     const json& j = layers[i];
-    r.only_keys(j, {"name", "index", "geometry", "pattern_pruned", "n", "V", "index_bits",
-                    "kernels", "kernel_register_words", "kernels_per_row", "row_bytes",
-                    "weights", "patterns", "pattern_config", "masks", "weight_scale",
-                    "input_scale", "output_scale", "bias", "requant_multiplier",
-                    "requant_shift", "relu"},
+    r.only_keys(j,
+                {"name",
+                 "index",
+                 "geometry",
+                 "pattern_pruned",
+                 "n",
+                 "V",
+                 "index_bits",
+                 "kernels",
+                 "kernel_register_words",
+                 "kernels_per_row",
+                 "row_bytes",
+                 "weights",
+                 "patterns",
+                 "pattern_config",
+                 "masks",
+                 "weight_scale",
+                 "input_scale",
+                 "output_scale",
+                 "bias",
+                 "requant_multiplier",
+                 "requant_shift",
+                 "relu"},
                 w);
     SpmLayer l;
     l.name = r.text(j, "name", w);
@@ -420,8 +450,10 @@ ModelImages read_model_images(const std::string& dir) {
         r.fail(w + "masks[" + std::to_string(p) + "]", "expected a 16-bit mask");
       l.patterns.push_back(masks[p].get<std::uint16_t>());
     }
-    if (r.integer(j, "index_bits", w, 0, 32) != l.index_bits()) r.fail(w + "index_bits", "inconsistent with V");
-    if (r.integer(j, "kernels", w, 0, std::numeric_limits<std::int64_t>::max()) != l.geom.kernel_count())
+    if (r.integer(j, "index_bits", w, 0, 32) != l.index_bits())
+      r.fail(w + "index_bits", "inconsistent with V");
+    if (r.integer(j, "kernels", w, 0, std::numeric_limits<std::int64_t>::max()) !=
+        l.geom.kernel_count())
       r.fail(w + "kernels", "inconsistent with the geometry");
     if (r.integer(j, "kernels_per_row", w, 0, 1 << 20) != l.kernels_per_row())
       r.fail(w + "kernels_per_row", "inconsistent with n and kernel_register_words");
@@ -438,7 +470,8 @@ ModelImages read_model_images(const std::string& dir) {
       l.weight_scale.push_back(r.real(ws[c], w + "weight_scale" + idx));
       if (!bias[c].is_number_integer()) r.fail(w + "bias" + idx, "expected an integer");
       const auto b = bias[c].get<std::int64_t>();
-      if (b < std::numeric_limits<std::int32_t>::min() || b > std::numeric_limits<std::int32_t>::max())
+      if (b < std::numeric_limits<std::int32_t>::min() ||
+          b > std::numeric_limits<std::int32_t>::max())
         r.fail(w + "bias" + idx, "outside the int32 range");
       l.bias.push_back(static_cast<std::int32_t>(b));
       if (!mult[c].is_number_integer() || !shift[c].is_number_integer())
@@ -458,16 +491,20 @@ ModelImages read_model_images(const std::string& dir) {
       const json& e = r.field(j, key, w);
       const std::string rw = w + key + ".";
       r.only_keys(e, {"offset", "size"}, rw);
-      return std::make_pair(
-          static_cast<std::uint64_t>(r.integer(e, "offset", rw, 0, std::numeric_limits<std::int64_t>::max())),
-          static_cast<std::uint64_t>(r.integer(e, "size", rw, 0, std::numeric_limits<std::int64_t>::max())));
+      return std::make_pair(static_cast<std::uint64_t>(r.integer(
+                                e, "offset", rw, 0, std::numeric_limits<std::int64_t>::max())),
+                            static_cast<std::uint64_t>(r.integer(
+                                e, "size", rw, 0, std::numeric_limits<std::int64_t>::max())));
     };
     const auto wr = region("weights");
     const auto pr = region("patterns");
     const auto cr = region("pattern_config");
-    check_region(r, wr.first, wr.second, weight_image_size(l), weights.size(), w + "weights.", kWeightsFile);
-    check_region(r, pr.first, pr.second, pattern_image_size(l), patterns.size(), w + "patterns.", kPatternsFile);
-    check_region(r, cr.first, cr.second, config_record_size(l), config.size(), w + "pattern_config.", kConfigFile);
+    check_region(r, wr.first, wr.second, weight_image_size(l), weights.size(), w + "weights.",
+                 kWeightsFile);
+    check_region(r, pr.first, pr.second, pattern_image_size(l), patterns.size(), w + "patterns.",
+                 kPatternsFile);
+    check_region(r, cr.first, cr.second, config_record_size(l), config.size(),
+                 w + "pattern_config.", kConfigFile);
     if (wr.first % static_cast<std::uint64_t>(l.row_bytes()) != 0)
       r.fail(w + "weights.offset", "not aligned to a row");
     l.weight_offset = wr.first;
@@ -478,12 +515,12 @@ ModelImages read_model_images(const std::string& dir) {
     bool same = get_u16(config, c0) == static_cast<std::uint32_t>(l.n) &&
                 get_u16(config, c0 + 2) == l.patterns.size() &&
                 get_u16(config, c0 + 4) == static_cast<std::uint32_t>(K) &&
-                config[c0 + 6] == (l.pattern_pruned ? 1 : 0) &&
-                config[c0 + 7] == l.index_bits();
+                config[c0 + 6] == (l.pattern_pruned ? 1 : 0) && config[c0 + 7] == l.index_bits();
     for (std::size_t p = 0; same && p < l.patterns.size(); ++p)
       same = get_u16(config, c0 + kConfigRecordHeaderBytes + 2 * p) == l.patterns[p];
     if (!same)
-      throw Error(dir + "/" + kConfigFile, "record of layer '" + l.name + "' differs from the manifest");
+      throw Error(dir + "/" + kConfigFile,
+                  "record of layer '" + l.name + "' differs from the manifest");
 
     // Rebuild the non-zeros and the SPM indices.
     const std::int64_t kernels = l.geom.kernel_count();

@@ -36,8 +36,8 @@ int resolve_budget(int budget, int K, int n, const std::string& where) {
   if (budget == kPatternsFull) return static_cast<int>(full);
   if (budget == kPatternsDefault) return static_cast<int>(std::min<std::int64_t>(16, full));
   if (budget < 1 || budget > full)
-    throw Error(where, std::to_string(budget) + " is outside 1.." + std::to_string(full) +
-                           " = C(" + std::to_string(K) + ", " + std::to_string(n) + ")");
+    throw Error(where, std::to_string(budget) + " is outside 1.." + std::to_string(full) + " = C(" +
+                           std::to_string(K) + ", " + std::to_string(n) + ")");
   return budget;
 }
 
@@ -114,8 +114,8 @@ std::vector<LayerOverride> read_layer_overrides(const std::string& path) {
   return out;
 }
 
-std::vector<LayerSetting> resolve_layer_settings(const std::vector<FloatConv>& convs,
-                                                 int global_n, int global_patterns,
+std::vector<LayerSetting> resolve_layer_settings(const std::vector<FloatConv>& convs, int global_n,
+                                                 int global_patterns,
                                                  const std::vector<LayerOverride>& overrides) {
   const int K = kPatternKernelSize;
   if (global_n < 1 || global_n > K)
@@ -156,9 +156,8 @@ std::vector<LayerSetting> resolve_layer_settings(const std::vector<FloatConv>& c
       s.n = g.kernel_size();
       s.patterns = 0;
       if (!prunable)
-        s.dense_reason = "kernel " + std::to_string(g.kernel_h) + "x" +
-                         std::to_string(g.kernel_w) + ", group " + std::to_string(g.group) +
-                         ": not a 3x3 conv with group 1";
+        s.dense_reason = "kernel " + std::to_string(g.kernel_h) + "x" + std::to_string(g.kernel_w) +
+                         ", group " + std::to_string(g.group) + ": not a 3x3 conv with group 1";
       else
         s.dense_reason = "kept dense by " + o->where.substr(o->where.rfind(' ') + 1);
       continue;

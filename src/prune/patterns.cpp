@@ -42,8 +42,8 @@ PatternMask nearest_pattern(const float* w, int K, int n) {
   return static_cast<PatternMask>(mask);
 }
 
-std::vector<PatternCount> count_nearest_patterns(const float* weights, std::int64_t kernels,
-                                                 int K, int n) {
+std::vector<PatternCount> count_nearest_patterns(const float* weights, std::int64_t kernels, int K,
+                                                 int n) {
   std::vector<std::int64_t> hist(std::size_t{1} << K, 0);
   for (std::int64_t k = 0; k < kernels; ++k) ++hist[nearest_pattern(weights + k * K, K, n)];
   std::vector<PatternCount> out;
@@ -69,8 +69,8 @@ std::vector<PatternCount> select_patterns(std::vector<PatternCount> counts, int 
   return counts;
 }
 
-std::vector<PatternCount> distill_patterns(const float* weights, std::int64_t kernels, int K,
-                                           int n, int V) {
+std::vector<PatternCount> distill_patterns(const float* weights, std::int64_t kernels, int K, int n,
+                                           int V) {
   return select_patterns(count_nearest_patterns(weights, kernels, K, n), K, n, V);
 }
 

@@ -71,8 +71,9 @@ void prune_conv(const FloatConv& conv, const LayerSetting& setting, QuantGranula
     stats.nearest.clear();
     for (std::size_t m = 0; m < hist.size(); ++m)
       if (hist[m] > 0) stats.nearest.push_back({static_cast<PatternMask>(m), hist[m]});
-    std::stable_sort(stats.nearest.begin(), stats.nearest.end(),
-                     [](const PatternCount& a, const PatternCount& b) { return a.count > b.count; });
+    std::stable_sort(
+        stats.nearest.begin(), stats.nearest.end(),
+        [](const PatternCount& a, const PatternCount& b) { return a.count > b.count; });
     for (const PatternCount& p : select_patterns(stats.nearest, K, setting.n, setting.patterns))
       layer.patterns.push_back(p.mask);
     stats.assigned.assign(layer.patterns.size(), 0);
@@ -98,10 +99,12 @@ void prune_conv(const FloatConv& conv, const LayerSetting& setting, QuantGranula
     }
     float& amax = absmax[static_cast<std::size_t>(k / cg)];
     for (int p = 0; p < K; ++p) {
-      const double e = static_cast<double>(f[static_cast<std::size_t>(p)]) * f[static_cast<std::size_t>(p)];
+      const double e =
+          static_cast<double>(f[static_cast<std::size_t>(p)]) * f[static_cast<std::size_t>(p)];
       stats.weight_energy += e;
       if (p >= 32 || ((mask >> p) & 1u)) {
-        pruned_raw[static_cast<std::size_t>(k * K + p)] = conv.weights[static_cast<std::size_t>(k * K + p)];
+        pruned_raw[static_cast<std::size_t>(k * K + p)] =
+            conv.weights[static_cast<std::size_t>(k * K + p)];
         amax = std::max(amax, std::fabs(f[static_cast<std::size_t>(p)]));
       } else {
         stats.removed_energy += e;

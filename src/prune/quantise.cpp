@@ -58,8 +58,8 @@ std::int8_t requantise(std::int32_t acc, const Requant& rq, bool relu) {
 }
 
 std::int32_t quantise_bias(float bias, float input_scale, float weight_scale) {
-  const double q = std::round(static_cast<double>(bias) /
-                              (static_cast<double>(input_scale) * weight_scale));
+  const double q =
+      std::round(static_cast<double>(bias) / (static_cast<double>(input_scale) * weight_scale));
   constexpr double lo = std::numeric_limits<std::int32_t>::min();
   constexpr double hi = std::numeric_limits<std::int32_t>::max();
   if (!(q >= lo)) return std::numeric_limits<std::int32_t>::min();  // also NaN

@@ -119,9 +119,9 @@ StorageCounts layer_storage(const SpmLayer& layer) {
     std::int64_t gap = 0;
     for (std::int64_t c = 0; c < cg; ++c) {
       const std::int64_t k = m * cg + c;
-      const std::uint32_t mask = layer.pattern_pruned
-                                     ? layer.patterns[layer.kernel_index[static_cast<std::size_t>(k)]]
-                                     : 0xffffffffu;
+      const std::uint32_t mask =
+          layer.pattern_pruned ? layer.patterns[layer.kernel_index[static_cast<std::size_t>(k)]]
+                               : 0xffffffffu;
       for (int p = 0; p < K; ++p) {
         const bool kept = !layer.pattern_pruned || ((mask >> p) & 1u);
         if (!kept) {
@@ -160,13 +160,20 @@ json make_report(const PrunedModel& pm, const PruneOptions& options) {
                           {"assigned", i < st.assigned.size() ? st.assigned[i] : 0}});
     }
     json hist = json::array();
-    for (const PatternCount& c : st.nearest) hist.push_back(json{{"mask", c.mask}, {"count", c.count}});
+    for (const PatternCount& c : st.nearest)
+      hist.push_back(json{{"mask", c.mask}, {"count", c.count}});
     json j{{"name", layer.name},
            {"index", layer.index},
            {"shape",
-            {{"in_channels", g.in_channels}, {"out_channels", g.out_channels},
-             {"in_h", g.in_h}, {"in_w", g.in_w}, {"out_h", g.out_h()}, {"out_w", g.out_w()},
-             {"kernel_h", g.kernel_h}, {"kernel_w", g.kernel_w}, {"group", g.group}}},
+            {{"in_channels", g.in_channels},
+             {"out_channels", g.out_channels},
+             {"in_h", g.in_h},
+             {"in_w", g.in_w},
+             {"out_h", g.out_h()},
+             {"out_w", g.out_w()},
+             {"kernel_h", g.kernel_h},
+             {"kernel_w", g.kernel_w},
+             {"group", g.group}}},
            {"pattern_pruned", layer.pattern_pruned},
            {"n", layer.n},
            {"V", layer.num_patterns()},
@@ -188,22 +195,21 @@ json make_report(const PrunedModel& pm, const PruneOptions& options) {
   for (const SpmLayer& l : pm.images.layers) dense_layers += l.pattern_pruned ? 0 : 1;
   totals["dense_layers"] = dense_layers;
 
-  return json{
-      {"model", {{"name", pm.images.model_name}, {"source_file", pm.images.source_file}}},
-      {"options",
-       {{"n", options.n},
-        {"patterns", budget_json(options.patterns)},
-        {"layers_file", options.layers_file},
-        {"quant", quant_name(options.quant)},
-        {"calib_samples", options.calib_samples},
-        {"seed", options.seed}}},
-      {"images_identity", pm.images.identity},
-      {"layers", layers},
-      {"totals", totals},
-      {"paper_onchip_index_overhead",
-       {{"weight_sram_bytes", kPaperWeightSramBytes},
-        {"pattern_sram_bytes", kPaperPatternSramBytes},
-        {"ratio", static_cast<double>(kPaperPatternSramBytes) / kPaperWeightSramBytes}}}};
+  return json{{"model", {{"name", pm.images.model_name}, {"source_file", pm.images.source_file}}},
+              {"options",
+               {{"n", options.n},
+                {"patterns", budget_json(options.patterns)},
+                {"layers_file", options.layers_file},
+                {"quant", quant_name(options.quant)},
+                {"calib_samples", options.calib_samples},
+                {"seed", options.seed}}},
+              {"images_identity", pm.images.identity},
+              {"layers", layers},
+              {"totals", totals},
+              {"paper_onchip_index_overhead",
+               {{"weight_sram_bytes", kPaperWeightSramBytes},
+                {"pattern_sram_bytes", kPaperPatternSramBytes},
+                {"ratio", static_cast<double>(kPaperPatternSramBytes) / kPaperWeightSramBytes}}}};
 }
 
 std::string format_report(const json& r) {
@@ -218,16 +224,16 @@ std::string format_report(const json& r) {
   out << line;
   auto row = [&](const std::string& idx, const std::string& name, const std::string& n,
                  const std::string& V, const std::string& bits, double err, const json& s) {
-    std::snprintf(line, sizeof line,
-                  "%3s %-22s %2s %4s %4s %6.2f%% %10lld %10lld %11lld %5.2fx %5.2fx %5.2fx %5.2fx %5.2fx\n",
-                  idx.c_str(), name.substr(0, 22).c_str(), n.c_str(), V.c_str(), bits.c_str(),
-                  100.0 * err, static_cast<long long>(s["params_before"].get<std::int64_t>()),
-                  static_cast<long long>(s["params_after"].get<std::int64_t>()),
-                  static_cast<long long>(s["macs_after"].get<std::int64_t>()),
-                  s["compression_weight_fp32"].get<double>(),
-                  s["compression_weight_idx_fp32"].get<double>(),
-                  s["compression_weight_idx_int8"].get<double>(),
-                  s["compression_stored_int8"].get<double>(), s["compression_csc_fp32"].get<double>());
+    std::snprintf(
+        line, sizeof line,
+        "%3s %-22s %2s %4s %4s %6.2f%% %10lld %10lld %11lld %5.2fx %5.2fx %5.2fx %5.2fx %5.2fx\n",
+        idx.c_str(), name.substr(0, 22).c_str(), n.c_str(), V.c_str(), bits.c_str(), 100.0 * err,
+        static_cast<long long>(s["params_before"].get<std::int64_t>()),
+        static_cast<long long>(s["params_after"].get<std::int64_t>()),
+        static_cast<long long>(s["macs_after"].get<std::int64_t>()),
+        s["compression_weight_fp32"].get<double>(), s["compression_weight_idx_fp32"].get<double>(),
+        s["compression_weight_idx_int8"].get<double>(), s["compression_stored_int8"].get<double>(),
+        s["compression_csc_fp32"].get<double>());
     out << line;
   };
   for (const json& l : r["layers"]) {
@@ -261,7 +267,8 @@ std::string format_report(const json& r) {
     const json& kept = l["kept_patterns"];
     const std::size_t show = std::min<std::size_t>(kept.size(), 8);
     for (std::size_t i = 0; i < show; ++i)
-      out << " " << kept[i]["picture"].get<std::string>() << "=" << kept[i]["assigned"].get<std::int64_t>();
+      out << " " << kept[i]["picture"].get<std::string>() << "="
+          << kept[i]["assigned"].get<std::int64_t>();
     if (kept.size() > show) out << " (+" << kept.size() - show << " more in report.json)";
     out << "\n";
   }

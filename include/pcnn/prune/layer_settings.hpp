@@ -30,15 +30,15 @@ std::vector<LayerOverride> read_layer_overrides(const std::string& path);
 // The resolved setting of one conv layer.
 struct LayerSetting {
   bool pattern_pruned = true;
-  int n = 9;           // non-zeros per kernel; K when dense
-  int patterns = 0;    // V; 0 when dense (no pattern table)
+  int n = 9;                 // non-zeros per kernel; K when dense
+  int patterns = 0;          // V; 0 when dense (no pattern table)
   std::string dense_reason;  // why the layer stays dense; empty when pruned
 };
 
 // Checks --n / --patterns and applies the overrides (each must name an
 // existing conv layer, at most one override per layer).
-std::vector<LayerSetting> resolve_layer_settings(const std::vector<FloatConv>& convs,
-                                                 int global_n, int global_patterns,
+std::vector<LayerSetting> resolve_layer_settings(const std::vector<FloatConv>& convs, int global_n,
+                                                 int global_patterns,
                                                  const std::vector<LayerOverride>& overrides);
 
 // "--patterns" text: a positive integer or "full".

@@ -30,16 +30,16 @@ struct PatternCount {
 // Histogram of nearest patterns over `kernels` consecutive kernels of K
 // weights each: one entry per mask of F_n that occurs, sorted by descending
 // count, equal counts by ascending mask.
-std::vector<PatternCount> count_nearest_patterns(const float* weights, std::int64_t kernels,
-                                                 int K, int n);
+std::vector<PatternCount> count_nearest_patterns(const float* weights, std::int64_t kernels, int K,
+                                                 int n);
 
 // Algorithm 1: the V most frequent nearest patterns. When fewer than V
 // distinct patterns occur, the remaining slots are filled from F_n in
 // ascending mask order (count 0) so that the table always holds exactly V.
 // The result is ordered like count_nearest_patterns(); its position is the
 // SPM index.
-std::vector<PatternCount> distill_patterns(const float* weights, std::int64_t kernels, int K,
-                                           int n, int V);
+std::vector<PatternCount> distill_patterns(const float* weights, std::int64_t kernels, int K, int n,
+                                           int V);
 
 // The selection step of Algorithm 1 on a histogram from count_nearest_patterns().
 std::vector<PatternCount> select_patterns(std::vector<PatternCount> counts, int K, int n, int V);

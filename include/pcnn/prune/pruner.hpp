@@ -16,21 +16,21 @@
 namespace pcnn {
 
 struct PruneOptions {
-  int n = 4;                               // global non-zeros per 3x3 kernel
-  int patterns = kPatternsDefault;         // global pattern budget V
-  std::string layers_file;                 // per-layer overrides; empty: none
+  int n = 4;                        // global non-zeros per 3x3 kernel
+  int patterns = kPatternsDefault;  // global pattern budget V
+  std::string layers_file;          // per-layer overrides; empty: none
   QuantGranularity quant = QuantGranularity::kPerChannel;
-  int calib_samples = 2;                   // 0: no calibration pass (unit activation range)
-  std::uint64_t seed = 1;                  // calibration inputs
+  int calib_samples = 2;   // 0: no calibration pass (unit activation range)
+  std::uint64_t seed = 1;  // calibration inputs
 };
 
 // What the pruner learnt about one layer, for the report.
 struct LayerPruneStats {
-  std::vector<PatternCount> nearest;       // Algorithm 1 histogram over F_n
-  std::vector<std::int64_t> assigned;      // per SPM index: kernels projected onto it
-  double weight_energy = 0.0;              // ||W||^2 of the BN-folded weights
-  double removed_energy = 0.0;             // ||W - P(W)||^2
-  double projection_error() const;         // ||W - P(W)|| / ||W||, 0 for an all-zero W
+  std::vector<PatternCount> nearest;   // Algorithm 1 histogram over F_n
+  std::vector<std::int64_t> assigned;  // per SPM index: kernels projected onto it
+  double weight_energy = 0.0;          // ||W||^2 of the BN-folded weights
+  double removed_energy = 0.0;         // ||W - P(W)||^2
+  double projection_error() const;     // ||W - P(W)|| / ||W||, 0 for an all-zero W
 };
 
 struct PrunedModel {
