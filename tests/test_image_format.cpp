@@ -1,6 +1,7 @@
 // SPM index bit packing, image round trip, checksums, version, atomic writes.
 #include <catch2/catch.hpp>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -120,6 +121,20 @@ TEST_CASE("image round trip rebuilds every layer", "[image]") {
       for (std::size_t m = 0; m < a.requant.size(); ++m) {
         CHECK(b.requant[m].multiplier == a.requant[m].multiplier);
         CHECK(b.requant[m].shift == a.requant[m].shift);
+      }
+    }
+    // Activation scales, bias and requantisation follow the given ranges.
+    for (std::size_t l = 0; l < back.layers.size(); ++l) {
+      const SpmLayer& b = back.layers[l];
+      CHECK(b.input_scale == Approx((2.0 + l) / 127.0));
+      CHECK(b.output_scale == Approx((3.0 + l) / 127.0));
+      for (std::size_t m = 0; m < b.requant.size(); ++m) {
+        const double real = static_cast<double>(b.input_scale) * b.weight_scale[m] / b.output_scale;
+        CHECK(std::ldexp(static_cast<double>(b.requant[m].multiplier),
+                         -(31 + b.requant[m].shift)) == Approx(real).epsilon(1e-9));
+        const double bias_real = pm.folded_bias[l][m];
+        CHECK(std::fabs(b.bias[m] * b.input_scale * b.weight_scale[m] - bias_real) <=
+              0.5 * b.input_scale * b.weight_scale[m] * (1 + 1e-6));
       }
     }
     // What the pruner decided: 3x3 layers pattern-pruned, the others dense.

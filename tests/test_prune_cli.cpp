@@ -7,6 +7,7 @@
 
 #include "onnx_test_models.hpp"
 #include "pcnn/image/model_images.hpp"
+#include "pcnn/onnx/onnx_model.hpp"
 #include "prune_test_support.hpp"
 
 using pcnn_test::TempDir;
@@ -58,6 +59,27 @@ TEST_CASE("pcnn-prune writes images, pruned model and report", "[prune]") {
     REQUIRE(pruned.ParseFromIstream(&in));
   }
   CHECK(pruned.graph().node_size() == 3);
+  // Reloaded, the pruned model has the original weights at kept positions and
+  // 0 elsewhere, exactly n per kernel.
+  const pcnn::OnnxModel before = pcnn::OnnxModel::load(tmp / "m.onnx");
+  const pcnn::OnnxModel after = pcnn::OnnxModel::load(tmp / "out/pruned.onnx");
+  REQUIRE(after.convs().size() == 2);
+  for (std::size_t l = 0; l < 2; ++l) {
+    const std::vector<float>& w0 = before.convs()[l].weights;
+    const std::vector<float>& w1 = after.convs()[l].weights;
+    REQUIRE(w0.size() == w1.size());
+    const std::vector<std::int8_t> q = img.layers[l].dense_weights();
+    for (std::size_t k = 0; k < w0.size() / 9; ++k) {
+      int kept = 0;
+      for (std::size_t p = 0; p < 9; ++p) {
+        const std::size_t i = k * 9 + p;
+        const bool in_mask = (img.layers[l].patterns[img.layers[l].kernel_index[k]] >> p) & 1u;
+        CHECK(w1[i] == (in_mask ? w0[i] : 0.0f));
+        kept += in_mask;
+      }
+      CHECK(kept == 2);
+    }
+  }
 }
 
 TEST_CASE("pcnn-prune output is byte-identical for the same model and options", "[prune]") {

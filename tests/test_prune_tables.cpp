@@ -164,6 +164,20 @@ TEST_CASE("report: projection error, CSC cost and index overhead on VGG-16-CIFAR
   }
   CHECK(r["layers"][3]["projection_error"].get<double>() ==
         Approx(std::sqrt(removed / all)).epsilon(1e-6));
+  // int8 weights: dense_weights() * scale equals the folded projected weight
+  // within half a quantisation step, and removed positions are exactly 0.
+  {
+    const SpmLayer& layer = pm.images.layers[3];
+    const std::vector<std::int8_t> q = layer.dense_weights();
+    REQUIRE(q.size() == c.weights.size());
+    for (std::size_t i = 0; i < q.size(); ++i) {
+      const std::size_t m = i / 9 / static_cast<std::size_t>(Cg);
+      const double folded = pm.pruned_weights[3][i] * (c.has_batchnorm ? c.bn_scale[m] : 1.0f);
+      if (pm.pruned_weights[3][i] == 0.0f) REQUIRE(q[i] == 0);
+      REQUIRE(std::fabs(q[i] * layer.weight_scale[m] - folded) <=
+              0.5 * layer.weight_scale[m] * (1 + 1e-5));
+    }
+  }
   // 16 patterns can do no better than every kernel's own top-4 (the full set).
   double removed_top4 = 0;
   for (std::size_t k = 0; k < c.weights.size() / 9; ++k) {
