@@ -102,28 +102,51 @@ void gemm_block(int M, int cols, int K, const float* A, const float* panels, flo
 }
 
 // Packs columns [n0, n1) of the im2col matrix of one group (rows: c, ky, kx;
-// columns: oy, ox) into panels, so no full im2col matrix is ever built.
+// columns: oy, ox) into panels, so no full im2col matrix is ever built. Each
+// (panel, row) is 16 contiguous floats; when a panel's 16 pixels lie in one
+// output row at stride 1 and inside the image, they are one 16-float copy.
 void im2col_panels(const ConvGeometry& g, const float* in, int c0, int n0, int n1, std::vector<float>& panels) {
   const int ow = g.out_w();
   const int cg = g.in_channels_per_group();
   const int K = cg * g.kernel_h * g.kernel_w;
   const int cols = n1 - n0;
-  panels.assign(static_cast<std::size_t>((cols + kPanel - 1) / kPanel) * K * kPanel, 0.0f);
-  for (int c = 0; c < cg; ++c) {
-    const float* plane = in + static_cast<std::size_t>(c0 + c) * g.in_h * g.in_w;
-    for (int ky = 0; ky < g.kernel_h; ++ky) {
-      for (int kx = 0; kx < g.kernel_w; ++kx) {
-        const int k = (c * g.kernel_h + ky) * g.kernel_w + kx;
-        int oy = n0 / ow, ox = n0 % ow;
-        for (int j = 0; j < cols; ++j) {
-          const int iy = oy * g.stride_h - g.pad_top + ky * g.dilation_h;
-          const int ix = ox * g.stride_w - g.pad_left + kx * g.dilation_w;
-          if (iy >= 0 && iy < g.in_h && ix >= 0 && ix < g.in_w)
-            panels[(static_cast<std::size_t>(j / kPanel) * K + k) * kPanel + j % kPanel] =
-                plane[static_cast<std::size_t>(iy) * g.in_w + ix];
-          if (++ox == ow) {
-            ox = 0;
-            ++oy;
+  const int num_panels = (cols + kPanel - 1) / kPanel;
+  panels.resize(static_cast<std::size_t>(num_panels) * K * kPanel);
+  const std::size_t plane_size = static_cast<std::size_t>(g.in_h) * g.in_w;
+  for (int p = 0; p < num_panels; ++p) {
+    // Top-left input position of each lane's window; lanes past n1 read nothing.
+    int iy0[kPanel], ix0[kPanel];
+    const int lanes = std::min(kPanel, cols - p * kPanel);
+    for (int l = 0; l < kPanel; ++l) {
+      const int n = n0 + p * kPanel + std::min(l, lanes - 1);
+      iy0[l] = (n / ow) * g.stride_h - g.pad_top;
+      ix0[l] = (n % ow) * g.stride_w - g.pad_left;
+      if (l >= lanes) iy0[l] = -(1 << 29);  // always out of bounds
+    }
+    const bool one_row = lanes == kPanel && g.stride_w == 1 && iy0[0] == iy0[kPanel - 1];
+    float* dst = panels.data() + static_cast<std::size_t>(p) * K * kPanel;
+    for (int c = 0; c < cg; ++c) {
+      const float* plane = in + static_cast<std::size_t>(c0 + c) * plane_size;
+      for (int ky = 0; ky < g.kernel_h; ++ky) {
+        for (int kx = 0; kx < g.kernel_w; ++kx) {
+          float* d = dst + static_cast<std::size_t>((c * g.kernel_h + ky) * g.kernel_w + kx) * kPanel;
+          const int dy = ky * g.dilation_h, dx = kx * g.dilation_w;
+          if (one_row) {
+            const int iy = iy0[0] + dy, ix = ix0[0] + dx;
+            if (iy < 0 || iy >= g.in_h) {
+              std::fill(d, d + kPanel, 0.0f);
+              continue;
+            }
+            if (ix >= 0 && ix + kPanel <= g.in_w) {
+              std::memcpy(d, plane + static_cast<std::size_t>(iy) * g.in_w + ix, kPanel * sizeof(float));
+              continue;
+            }
+          }
+          for (int l = 0; l < kPanel; ++l) {
+            const int iy = iy0[l] + dy, ix = ix0[l] + dx;
+            d[l] = (iy >= 0 && iy < g.in_h && ix >= 0 && ix < g.in_w)
+                       ? plane[static_cast<std::size_t>(iy) * g.in_w + ix]
+                       : 0.0f;
           }
         }
       }
