@@ -215,3 +215,34 @@ TEST_CASE("a wrongly sized input is rejected by run", "[onnx]") {
   for (const auto& c : m.convs()) w.push_back(c.weights);
   CHECK_THROWS_WITH(m.run(w, std::vector<float>(10)), Catch::Contains("input has 10 values"));
 }
+
+TEST_CASE("random byte flips never crash the loader or the interpreter", "[onnx]") {
+  pcnn_test::ScratchDir dir;
+  conv_net().write(dir.file("good.onnx"));
+  const std::string good = pcnn_test::read_bytes(dir.file("good.onnx"));
+  const std::uint64_t seed = Catch::rngSeed();
+  INFO("seed " << seed);
+  pcnn::onnx_detail::SeededRandom rng(seed);
+  int loaded = 0, rejected = 0;
+  for (int trial = 0; trial < 300; ++trial) {
+    std::string bytes = good;
+    const int flips = 1 + static_cast<int>(rng.next() % 3);
+    for (int f = 0; f < flips; ++f)
+      bytes[rng.next() % bytes.size()] = static_cast<char>(rng.next() & 0xff);
+    pcnn_test::write_bytes(dir.file("flip.onnx"), bytes);
+    try {
+      const auto m = pcnn::OnnxModel::load(dir.file("flip.onnx"));
+      std::vector<std::vector<float>> w;
+      for (const auto& c : m.convs()) w.push_back(c.weights);
+      try {
+        m.calibrate(w, 1, 1);
+      } catch (const pcnn::Error&) {
+      }
+      ++loaded;
+    } catch (const pcnn::Error& e) {
+      CHECK(std::string(e.what()).find('\n') == std::string::npos);
+      ++rejected;
+    }
+  }
+  CHECK(loaded + rejected == 300);
+}

@@ -196,7 +196,11 @@ GraphLayout analyse_graph(const onnx::ModelProto& model, const FloatValues& valu
   if (layout.input_name.empty()) throw Error(ctx.model_path, "graph has no data input");
 
   bool any_conv = false;
-  for (const auto& node : graph.node()) any_conv = any_conv || is_onnx_op(node, "Conv");
+  for (const auto& node : graph.node()) {
+    if (node.output_size() == 0 || node.output(0).empty())
+      throw Error(ctx.model_path, "node '" + node.name() + "' (" + node.op_type() + ") has no output");
+    any_conv = any_conv || is_onnx_op(node, "Conv");
+  }
   std::unordered_map<std::string, Shape> shapes;
   if (any_conv) shapes = infer_shapes(model, layout.input_name, ctx);
   for (const auto& in : graph.input()) {

@@ -111,6 +111,9 @@ Tensor pool(const NodeContext& nc, const View& x, bool is_max) {
   const auto pads = ints_attribute(nc.node, "pads", {0, 0, 0, 0});
   const auto dil = is_max ? ints_attribute(nc.node, "dilations", {1, 1}) : Shape{1, 1};
   if (strides.size() != 2 || pads.size() != 4 || dil.size() != 2) nc.fail("bad strides, pads or dilations");
+  for (int i = 0; i < 2; ++i)
+    if (kernel[i] < 1 || strides[i] < 1 || dil[i] < 1 || pads[i] < 0 || pads[i + 2] < 0)
+      nc.fail("kernel_shape, strides and dilations must be positive and pads not negative");
   const bool ceil_mode = int_attribute(nc.node, "ceil_mode", 0) != 0;
   const bool include_pad = int_attribute(nc.node, "count_include_pad", 0) != 0;
   const std::string auto_pad = string_attribute(nc.node, "auto_pad", "NOTSET");

@@ -151,19 +151,21 @@ std::vector<float> decode_float_tensor(const TensorProto& t, const TensorContext
   const auto count = static_cast<std::uint64_t>(element_count(t, ctx));
   bool typed = false;
   const std::string external = raw_payload(t, ctx, count, &typed);
+  if (typed) {  // sizes are checked before anything is allocated
+    if (t.data_type() == TensorProto::FLOAT) check_count(t, ctx, t.float_data_size(), count, "float_data");
+    else if (t.data_type() == TensorProto::DOUBLE) check_count(t, ctx, t.double_data_size(), count, "double_data");
+    else check_count(t, ctx, t.int32_data_size(), count, "int32_data");
+  }
   std::vector<float> out = allocate_floats(count);
   if (typed) {
     switch (t.data_type()) {
       case TensorProto::FLOAT:
-        check_count(t, ctx, t.float_data_size(), count, "float_data");
         std::copy(t.float_data().begin(), t.float_data().end(), out.begin());
         break;
       case TensorProto::DOUBLE:
-        check_count(t, ctx, t.double_data_size(), count, "double_data");
         for (std::uint64_t i = 0; i < count; ++i) out[i] = static_cast<float>(t.double_data(i));
         break;
       default:  // 16-bit types live in the low half of int32_data
-        check_count(t, ctx, t.int32_data_size(), count, "int32_data");
         for (std::uint64_t i = 0; i < count; ++i) {
           const auto bits = static_cast<std::uint16_t>(t.int32_data(i) & 0xffff);
           out[i] = t.data_type() == TensorProto::FLOAT16 ? half_to_float(bits) : bfloat16_to_float(bits);
