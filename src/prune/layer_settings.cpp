@@ -159,7 +159,7 @@ std::vector<LayerSetting> resolve_layer_settings(const std::vector<FloatConv>& c
         s.dense_reason = "kernel " + std::to_string(g.kernel_h) + "x" + std::to_string(g.kernel_w) +
                          ", group " + std::to_string(g.group) + ": not a 3x3 conv with group 1";
       else
-        s.dense_reason = "kept dense by " + o->where.substr(o->where.rfind(' ') + 1);
+        s.dense_reason = "kept dense by " + o->where;
       continue;
     }
     s.n = global_n;
