@@ -235,3 +235,35 @@ TEST_CASE("an output directory that cannot be written leaves nothing behind", "[
   write_model_images(pm.images, tmp / "out");
   CHECK(pcnn_test::listing(tmp.path()) == std::vector<std::string>{"file", "foreign", "out"});
 }
+
+TEST_CASE("a program reading corrupted images fails with one line naming the file", "[image]") {
+  // pcnn-sim is the program that reads images; it reports the reader's error.
+  TempDir tmp;
+  PrunedModel pm = sample_model();
+  write_model_images(pm.images, tmp / "flip");
+  flip_byte(tmp / "flip/patterns.bin", 3);
+  write_model_images(pm.images, tmp / "ver");
+  std::string text;
+  {
+    std::ifstream in(tmp / "ver/manifest.json");
+    text.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  text.replace(text.find("\"version\": 1"), 12, "\"version\": 2");
+  std::ofstream(tmp / "ver/manifest.json") << text;
+  const std::vector<std::string> before = pcnn_test::listing(tmp.path());
+  struct Case {
+    std::string dir, expected;
+  };
+  for (const Case& c :
+       {Case{tmp / "flip", tmp / "flip/patterns.bin: checksum mismatch"},
+        Case{tmp / "ver",
+             tmp / "ver/manifest.json: unknown format version 2 (this reader knows version 1)"}}) {
+    const pcnn_test::Run r =
+        pcnn_test::run_command(pcnn_test::binary("pcnn-sim") + " run " + c.dir + " --all");
+    INFO(r.out);
+    CHECK(r.status > 0);
+    CHECK(r.out.rfind("pcnn-sim: " + c.expected, 0) == 0);
+    CHECK(std::count(r.out.begin(), r.out.end(), '\n') == 1);
+  }
+  CHECK(pcnn_test::listing(tmp.path()) == before);
+}
