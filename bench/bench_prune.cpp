@@ -122,22 +122,23 @@ int main(int argc, char** argv) {
     const int runs = argc > 1 ? std::atoi(argv[1]) : 5;
     const int calib_runs = argc > 2 ? std::atoi(argv[2]) : 3;
     const int calib_samples = argc > 3 ? std::atoi(argv[3]) : 1;
+    const std::string zoo_name = argc > 4 ? argv[4] : "vgg16-imagenet";
     if (runs < 1 || calib_runs < 0 || calib_samples < 1) {
-      std::fprintf(stderr, "usage: bench_prune [RUNS=5] [CALIB_RUNS=3] [CALIB_SAMPLES=1]\n");
+      std::fprintf(stderr, "usage: bench_prune [RUNS=5] [CALIB_RUNS=3] [CALIB_SAMPLES=1] [ZOO_MODEL=vgg16-imagenet]\n");
       return 1;
     }
     std::string dir_template = "/tmp/pcnn-bench-prune-XXXXXX";
     if (!::mkdtemp(dir_template.data())) throw pcnn::Error("/tmp", "cannot create a directory");
     const std::string dir = dir_template;
-    const std::string model_path = dir + "/vgg16-imagenet.onnx";
+    const std::string model_path = dir + "/" + zoo_name + ".onnx";
     auto t = Clock::now();
-    pcnn::build_zoo_model("vgg16-imagenet", 1).write(model_path);
+    pcnn::build_zoo_model(zoo_name, 1).write(model_path);
     const double gen_s = since(t);
     const double file_mb =
         static_cast<double>(std::filesystem::file_size(model_path)) / (1024.0 * 1024.0);
     std::printf(
-        "vgg16-imagenet: %.1f MiB ONNX, generated in %.2f s; n = 4, V = 16, per-channel int8\n",
-        file_mb, gen_s);
+        "%s: %.1f MiB ONNX, generated in %.2f s; n = 4, V = 16, per-channel int8\n",
+        zoo_name.c_str(), file_mb, gen_s);
 
     std::vector<double> load, prune, write, images, onnx, commit, total, rss, calib, calib_rss;
     for (int i = 0; i < runs; ++i) {
