@@ -82,7 +82,9 @@ void prune_conv(const FloatConv& conv, const LayerSetting& setting, QuantGranula
   }
 
   // Projection, projection error and weight ranges.
-  pruned_raw.assign(conv.weights.size(), 0.0f);
+  // Filled in order with push_back: every element is written once.
+  pruned_raw.clear();
+  pruned_raw.reserve(conv.weights.size());
   std::vector<float> absmax(M, 0.0f);
   stats.weight_energy = 0.0;
   stats.removed_energy = 0.0;
@@ -103,10 +105,10 @@ void prune_conv(const FloatConv& conv, const LayerSetting& setting, QuantGranula
           static_cast<double>(f[static_cast<std::size_t>(p)]) * f[static_cast<std::size_t>(p)];
       stats.weight_energy += e;
       if (p >= 32 || ((mask >> p) & 1u)) {
-        pruned_raw[static_cast<std::size_t>(k * K + p)] =
-            conv.weights[static_cast<std::size_t>(k * K + p)];
+        pruned_raw.push_back(conv.weights[static_cast<std::size_t>(k * K + p)]);
         amax = std::max(amax, std::fabs(f[static_cast<std::size_t>(p)]));
       } else {
+        pruned_raw.push_back(0.0f);
         stats.removed_energy += e;
       }
     }
