@@ -1,7 +1,11 @@
 #pragma once
 // Helpers shared by the pruner and image tests: temporary directories,
 // synthetic conv layers, running the built programs.
+#include <sys/wait.h>
+
+#include <algorithm>
 #include <cstdint>
+#include <cstdlib>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
