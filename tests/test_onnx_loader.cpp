@@ -312,3 +312,52 @@ TEST_CASE("save_with_conv_weights rejects weights of the wrong size", "[onnx]") 
   CHECK_THROWS_AS(m.save_with_conv_weights(w, dir.file("o.onnx")), pcnn::Error);
   CHECK_FALSE(std::filesystem::exists(dir.file("o.onnx")));
 }
+
+TEST_CASE("weights that reach a conv through Identity nodes", "[onnx]") {
+  pcnn_test::ScratchDir dir;
+  small_net(3).write(dir.file("plain.onnx"));
+  const auto plain = pcnn::OnnxModel::load(dir.file("plain.onnx"));
+  // Route c1's weight and bias and bn1's scale through Identity, as some exporters do.
+  auto m = pcnn_test::read_proto(dir.file("plain.onnx"));
+  auto* nodes = m.mutable_graph()->mutable_node();
+  onnx::NodeProto* conv = nullptr;
+  onnx::NodeProto* bn = nullptr;
+  for (auto& n : *nodes) {
+    if (n.name() == "c1") conv = &n;
+    if (n.name() == "bn1") bn = &n;
+  }
+  REQUIRE(conv);
+  REQUIRE(bn);
+  std::vector<onnx::NodeProto> ids;
+  auto reroute = [&](onnx::NodeProto* n, int k) {
+    onnx::NodeProto id;
+    id.set_op_type("Identity");
+    id.set_name(n->input(k) + "_identity");
+    id.add_input(n->input(k));
+    id.add_output(n->input(k) + "_identity_out");
+    n->set_input(k, id.output(0));
+    ids.push_back(id);
+  };
+  reroute(conv, 1);
+  reroute(conv, 2);
+  reroute(bn, 1);
+  onnx::GraphProto* g = m.mutable_graph();
+  std::vector<onnx::NodeProto> all(ids.begin(), ids.end());
+  for (const auto& n : g->node()) all.push_back(n);
+  g->clear_node();
+  for (const auto& n : all) *g->add_node() = n;
+  pcnn_test::write_proto(m, dir.file("identity.onnx"));
+
+  const auto model = pcnn::OnnxModel::load(dir.file("identity.onnx"));
+  REQUIRE(model.convs().size() == plain.convs().size());
+  CHECK(model.convs()[0].weights == plain.convs()[0].weights);
+  CHECK(model.convs()[0].bias == plain.convs()[0].bias);
+  CHECK(model.convs()[0].bn_scale == plain.convs()[0].bn_scale);
+  std::vector<std::vector<float>> w;
+  for (const auto& c : model.convs()) w.push_back(c.weights);
+  const std::vector<float> input(3 * 12 * 12, 0.25f);
+  CHECK(model.run(w, input) == plain.run(w, input));
+  w[0][0] = 7.0f;
+  model.save_with_conv_weights(w, dir.file("out.onnx"));
+  CHECK(pcnn::OnnxModel::load(dir.file("out.onnx")).convs()[0].weights == w[0]);
+}

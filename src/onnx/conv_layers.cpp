@@ -73,8 +73,8 @@ ConvSite read_conv(const onnx::NodeProto& node, int node_index, int conv_index,
 
   if (node.input_size() < 2 || node.input(1).empty()) fail("has no weight input");
   site.input_name = node.input(0);
-  site.weight_name = node.input(1);
-  if (node.input_size() > 2) site.bias_name = node.input(2);
+  site.weight_name = index.source_name(node.input(1));
+  if (node.input_size() > 2 && !node.input(2).empty()) site.bias_name = index.source_name(node.input(2));
   const onnx::TensorProto* w = index.constant(site.weight_name);
   if (!w) fail("weight '" + site.weight_name + "' is neither an initializer nor a Constant output");
   if (w->data_type() == onnx::TensorProto::UNDEFINED) fail("weight '" + site.weight_name + "' has no data type");
@@ -164,12 +164,12 @@ int sole_consumer(const onnx::GraphProto& graph, const GraphIndex& index, const 
 
 // Reads a following BatchNormalization as y = scale * x + shift, when all its
 // parameters are constants of the right length.
-bool read_batchnorm(const onnx::NodeProto& bn, const FloatValues& values, int channels,
-                    FloatConv& conv) {
+bool read_batchnorm(const onnx::NodeProto& bn, const GraphIndex& index, const FloatValues& values,
+                    int channels, FloatConv& conv) {
   if (bn.input_size() < 5 || bn.output_size() < 1) return false;
   const std::vector<float>* p[4];
   for (int i = 0; i < 4; ++i) {
-    p[i] = values(bn.input(i + 1));
+    p[i] = values(index.source_name(bn.input(i + 1)));
     if (!p[i] || static_cast<int>(p[i]->size()) != channels) return false;
   }
   const float eps = float_attribute(bn, "epsilon", 1e-5f);
@@ -215,7 +215,7 @@ GraphLayout analyse_graph(const onnx::ModelProto& model, const FloatValues& valu
     ConvSite site = read_conv(node, i, static_cast<int>(layout.convs.size()), index, shapes, ctx);
     std::string out = node.output(0);
     const int bn = sole_consumer(graph, index, out, "BatchNormalization");
-    if (bn >= 0 && read_batchnorm(graph.node(bn), values, site.conv.geom.out_channels, site.conv))
+    if (bn >= 0 && read_batchnorm(graph.node(bn), index, values, site.conv.geom.out_channels, site.conv))
       out = graph.node(bn).output(0);
     const int relu = sole_consumer(graph, index, out, "Relu");
     if (relu >= 0) {

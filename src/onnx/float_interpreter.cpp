@@ -367,12 +367,13 @@ std::vector<float> FloatInterpreter::run(const std::vector<std::vector<float>>& 
         nc.fail("only Constant nodes with a 'value' tensor are supported");
       continue;
     }
+    if (node.op_type() == "Identity" && index.constant(node.output(0))) continue;  // readers see the source
     auto view = [&](int k) -> View {
       if (k >= node.input_size() || node.input(k).empty()) nc.fail("missing input " + std::to_string(k));
       const std::string& name = node.input(k);
       if (const auto it = env.find(name); it != env.end())
         return View{it->second.shape, it->second.data.data(), it->second.data.size()};
-      if (const auto it = constants_.find(name); it != constants_.end()) {
+      if (const auto it = constants_.find(index.source_name(name)); it != constants_.end()) {
         const auto* t = index.constant(name);
         return View{Shape(t->dims().begin(), t->dims().end()), it->second.data(), it->second.size()};
       }

@@ -15,6 +15,15 @@ GraphIndex::GraphIndex(const onnx::GraphProto& graph) {
       if (const auto* value = find_attribute(node, "value"); value && value->has_t())
         constants_[node.output(0)] = &value->t();
     }
+    // Some exporters route weights through Identity; nodes are in topological
+    // order, so the source is known by the time its Identity is seen.
+    if (is_onnx_op(node, "Identity") && node.input_size() == 1 && node.output_size() == 1) {
+      const auto src = constants_.find(node.input(0));
+      if (src != constants_.end()) {
+        constants_[node.output(0)] = src->second;
+        aliases_[node.output(0)] = source_name(node.input(0));
+      }
+    }
   }
   for (const auto& out : graph.output()) outputs_.insert(out.name());
   for (const auto& in : graph.input()) {
@@ -30,6 +39,11 @@ GraphIndex::GraphIndex(const onnx::GraphProto& graph) {
 const onnx::TensorProto* GraphIndex::constant(const std::string& name) const {
   const auto it = constants_.find(name);
   return it == constants_.end() ? nullptr : it->second;
+}
+
+const std::string& GraphIndex::source_name(const std::string& name) const {
+  const auto it = aliases_.find(name);
+  return it == aliases_.end() ? name : it->second;
 }
 
 const std::vector<int>& GraphIndex::consumers(const std::string& name) const {

@@ -15,8 +15,12 @@ class GraphIndex {
  public:
   explicit GraphIndex(const onnx::GraphProto& graph);
 
-  // The initializer or Constant-node value named `name`, or nullptr.
+  // The initializer or Constant-node value named `name` (also when reached
+  // through Identity nodes), or nullptr.
   const onnx::TensorProto* constant(const std::string& name) const;
+  // The name of the initializer or Constant output that `name` passes through
+  // Identity nodes from; `name` itself otherwise.
+  const std::string& source_name(const std::string& name) const;
   // Indices of the nodes that read `name`, in graph order.
   const std::vector<int>& consumers(const std::string& name) const;
   bool is_graph_output(const std::string& name) const { return outputs_.count(name) > 0; }
@@ -25,6 +29,7 @@ class GraphIndex {
 
  private:
   std::unordered_map<std::string, const onnx::TensorProto*> constants_;
+  std::unordered_map<std::string, std::string> aliases_;  // Identity output -> source
   std::unordered_map<std::string, std::vector<int>> consumers_;
   std::unordered_set<std::string> outputs_;
   std::string data_input_;

@@ -120,6 +120,8 @@ OnnxModel OnnxModel::load(const std::string& path) {
       conv.weights = m.convs[owner->second].weights;
     } else {
       auto it = m.floats.find(site.weight_name);
+      if (it == m.floats.end())
+        throw Error(path, "conv '" + conv.name + "': weight '" + site.weight_name + "' has no float values");
       conv.weights = std::move(it->second);
       m.floats.erase(it);
       m.weight_owner[site.weight_name] = conv.index;
@@ -127,7 +129,10 @@ OnnxModel OnnxModel::load(const std::string& path) {
     if (site.bias_name.empty()) {
       conv.bias.assign(conv.geom.out_channels, 0.0f);
     } else {
-      conv.bias = m.floats.at(site.bias_name);
+      const auto b = m.floats.find(site.bias_name);
+      if (b == m.floats.end())
+        throw Error(path, "conv '" + conv.name + "': bias '" + site.bias_name + "' has no float values");
+      conv.bias = b->second;
     }
     m.convs.push_back(std::move(conv));
   }
