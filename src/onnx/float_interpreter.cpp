@@ -412,7 +412,7 @@ std::vector<float> FloatInterpreter::run(const std::vector<std::vector<float>>& 
       }
       const float* bias = site.bias_name.empty() ? nullptr : constants_.at(site.bias_name).data();
       y.shape = {1, g.out_channels, g.out_h(), g.out_w()};
-      y.data.resize(static_cast<std::size_t>(g.output_elements()));
+      y.data = allocate_floats(static_cast<std::size_t>(g.output_elements()));
       conv2d(g, x.data, conv_weights[ci].data(), bias, y.data.data());
     } else if (op == "BatchNormalization") {
       const View p[4] = {view(1), view(2), view(3), view(4)};
