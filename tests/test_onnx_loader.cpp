@@ -361,3 +361,44 @@ TEST_CASE("weights that reach a conv through Identity nodes", "[onnx]") {
   model.save_with_conv_weights(w, dir.file("out.onnx"));
   CHECK(pcnn::OnnxModel::load(dir.file("out.onnx")).convs()[0].weights == w[0]);
 }
+
+TEST_CASE("external tensors of other types are carried inline into the written model", "[onnx]") {
+  pcnn_test::ScratchDir dir;
+  small_net(2).write(dir.file("ext.onnx"), pcnn::WeightStorage::external_data);
+  std::string data = pcnn_test::read_bytes(dir.file("ext.onnx.data"));
+  auto m = pcnn_test::read_proto(dir.file("ext.onnx"));
+  auto* extra = m.mutable_graph()->add_initializer();  // an unused INT8 tensor, as quantised models carry
+  extra->set_name("extra");
+  extra->set_data_type(onnx::TensorProto::INT8);
+  extra->add_dims(5);
+  extra->set_data_location(onnx::TensorProto::EXTERNAL);
+  auto add = [extra](const std::string& k, const std::string& v) {
+    auto* e = extra->add_external_data();
+    e->set_key(k);
+    e->set_value(v);
+  };
+  add("location", "ext.onnx.data");
+  add("offset", std::to_string(data.size()));
+  add("length", "5");
+  data += std::string("\x01\x02\x03\xfe\xff", 5);
+  pcnn_test::write_bytes(dir.file("ext.onnx.data"), data);
+  pcnn_test::write_proto(m, dir.file("ext.onnx"));
+
+  const auto model = pcnn::OnnxModel::load(dir.file("ext.onnx"));
+  std::vector<std::vector<float>> w;
+  for (const auto& c : model.convs()) w.push_back(c.weights);
+  std::filesystem::create_directories(dir.path() / "elsewhere");
+  const std::string out = (dir.path() / "elsewhere" / "out.onnx").string();
+  model.save_with_conv_weights(w, out);
+  const auto written = pcnn_test::read_proto(out);
+  bool found = false;
+  for (const auto& t : written.graph().initializer()) {
+    CHECK(t.data_location() != onnx::TensorProto::EXTERNAL);
+    if (t.name() == "extra") {
+      found = true;
+      CHECK(t.raw_data() == std::string("\x01\x02\x03\xfe\xff", 5));
+    }
+  }
+  CHECK(found);
+  CHECK(pcnn::OnnxModel::load(out).convs()[0].weights == w[0]);
+}

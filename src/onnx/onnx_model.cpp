@@ -39,24 +39,7 @@ namespace {
 // so that a written model does not point at files next to the source model.
 void inline_external(onnx::TensorProto& t, const TensorContext& ctx) {
   if (t.data_location() != onnx::TensorProto::EXTERNAL) return;
-  const auto count = static_cast<std::uint64_t>(onnx_detail::element_count(t, ctx));
-  std::string bytes;
-  if (t.data_type() == onnx::TensorProto::INT64 || t.data_type() == onnx::TensorProto::INT32) {
-    const auto v = onnx_detail::decode_int_tensor(t, ctx);
-    const int width = t.data_type() == onnx::TensorProto::INT64 ? 8 : 4;
-    bytes.resize(count * width);
-    for (std::uint64_t i = 0; i < count; ++i) {
-      if (width == 8) {
-        std::memcpy(&bytes[8 * i], &v[i], 8);
-      } else {
-        const auto x = static_cast<std::int32_t>(v[i]);
-        std::memcpy(&bytes[4 * i], &x, 4);
-      }
-    }
-  } else {
-    throw Error(ctx.model_path, "tensor '" + t.name() + "': external data of type " +
-                                    onnx_detail::data_type_name(t.data_type()) + " is not supported");
-  }
+  std::string bytes = onnx_detail::read_external_payload(t, ctx);
   onnx_detail::drop_tensor_payload(t);
   t.set_raw_data(std::move(bytes));
 }

@@ -82,10 +82,14 @@ std::string read_external(const TensorProto& t, const TensorContext& ctx, std::u
 
 int element_size(int data_type) {
   switch (data_type) {
-    case TensorProto::FLOAT: case TensorProto::INT32: return 4;
-    case TensorProto::FLOAT16: case TensorProto::BFLOAT16: return 2;
-    case TensorProto::DOUBLE: case TensorProto::INT64: return 8;
-    default: return 0;
+    case TensorProto::FLOAT: case TensorProto::INT32: case TensorProto::UINT32: return 4;
+    case TensorProto::FLOAT16: case TensorProto::BFLOAT16: case TensorProto::INT16:
+    case TensorProto::UINT16: return 2;
+    case TensorProto::DOUBLE: case TensorProto::INT64: case TensorProto::UINT64:
+    case TensorProto::COMPLEX64: return 8;
+    case TensorProto::INT8: case TensorProto::UINT8: case TensorProto::BOOL: return 1;
+    case TensorProto::COMPLEX128: return 16;
+    default: return 0;  // STRING and unknown types have no fixed width
   }
 }
 
@@ -193,6 +197,14 @@ std::vector<float> decode_float_tensor(const TensorProto& t, const TensorContext
       }
   }
   return out;
+}
+
+std::string read_external_payload(const TensorProto& t, const TensorContext& ctx) {
+  const int width = element_size(t.data_type());
+  if (width == 0)
+    fail(t, ctx, "external data of type " + data_type_name(t.data_type()) + " is not supported");
+  const auto count = static_cast<std::uint64_t>(element_count(t, ctx));
+  return read_external(t, ctx, count * static_cast<std::uint64_t>(width));
 }
 
 std::vector<std::int64_t> decode_int_tensor(const TensorProto& t, const TensorContext& ctx) {

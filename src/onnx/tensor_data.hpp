@@ -31,6 +31,9 @@ std::vector<float> decode_float_tensor(const onnx::TensorProto& tensor, const Te
 std::vector<std::int64_t> decode_int_tensor(const onnx::TensorProto& tensor,
                                             const TensorContext& ctx);
 
+// The raw little-endian bytes of an external-data tensor of any fixed-width type.
+std::string read_external_payload(const onnx::TensorProto& tensor, const TensorContext& ctx);
+
 // Drops the tensor's payload (all data fields, external-data entries) and frees
 // the memory it held; dims, name and data_type stay.
 void drop_tensor_payload(onnx::TensorProto& tensor);
