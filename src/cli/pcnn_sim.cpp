@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <iostream>
 #include <random>
+#include <unistd.h>
 #include <string>
 
 #include <systemc>
@@ -17,6 +18,7 @@
 #include "pcnn/sim/arch_config.hpp"
 #include "pcnn/sim/simulate.hpp"
 #include "pcnn/sim/tensor_file.hpp"
+#include "pcnn/sim/tile_plan.hpp"
 
 namespace po = boost::program_options;
 
@@ -135,12 +137,21 @@ int run_command(int argc, char** argv) {
 
   const pcnn::ModelImages images = pcnn::read_model_images(images_dir);
   std::vector<const pcnn::SpmLayer*> selected;
-  for (const pcnn::SpmLayer& l : images.layers)
-    if (layer_name.empty() || l.name == layer_name) selected.push_back(&l);
+  nlohmann::json skipped = nlohmann::json::array();
+  for (const pcnn::SpmLayer& l : images.layers) {
+    if (!layer_name.empty() && l.name != layer_name) continue;
+    const std::string why = pcnn::accelerator_unsupported_reason(l);
+    if (!why.empty()) {
+      if (!layer_name.empty()) throw pcnn::Error("--layer", "layer '" + l.name + "': " + why);
+      skipped.push_back({{"name", l.name}, {"reason", why}});  // --all runs the rest
+      continue;
+    }
+    selected.push_back(&l);
+  }
   if (selected.empty()) {
     if (!layer_name.empty())
       throw pcnn::Error("--layer", "no layer named '" + layer_name + "' in " + images_dir);
-    throw pcnn::Error(images_dir, "the images hold no layers");
+    throw pcnn::Error(images_dir, "the images hold no layer the accelerator can run");
   }
 
   // Jobs: every selected layer, then (unless --no-dense) their dense twins, so
@@ -177,12 +188,18 @@ int run_command(int argc, char** argv) {
       jobs.push_back(std::move(d));
     }
 
+  if (isatty(STDERR_FILENO)) {  // progress on a terminal only
+    options.on_layer_done = [](std::size_t done, std::size_t total) {
+      std::fprintf(stderr, "\r%zu/%zu layer runs", done, total);
+      if (done == total) std::fprintf(stderr, "\r%*s\r", 30, "");
+    };
+  }
   const auto t0 = std::chrono::steady_clock::now();
   const std::vector<pcnn::LayerResult> results = pcnn::simulate(jobs, arch, options);
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 
   // Table and JSON.
-  std::printf("%-16s %3s %3s %12s %11s %6s %12s %8s\n", "layer", "n", "V", "cycles", "time_us",
+  std::printf("%-24s %3s %3s %12s %11s %6s %12s %8s\n", "layer", "n", "V", "cycles", "time_us",
               "util", "dense_cyc", "speedup");
   nlohmann::json layers = nlohmann::json::array();
   std::uint64_t total = 0, total_dense = 0;
@@ -211,7 +228,7 @@ int run_command(int argc, char** argv) {
       lj["dense"] = pcnn::stats_to_json(d);
       lj["speedup_vs_dense"] = sp;
     }
-    std::printf("%-16s %3d %3d %12llu %11.2f %6.3f %12s %8s\n", l.name.c_str(), l.n,
+    std::printf("%-24s %3d %3d %12llu %11.2f %6.3f %12s %8s\n", l.name.c_str(), l.n,
                 l.num_patterns(), static_cast<unsigned long long>(s.cycles), s.time_ns / 1000.0,
                 s.lane_utilisation, dense_cycles, speed);
     layers.push_back(lj);
@@ -227,10 +244,13 @@ int run_command(int argc, char** argv) {
   for (std::size_t i = 0; i < count; ++i) macs += results[i].stats.macs_issued;
   const double util = static_cast<double>(macs) /
                       (static_cast<double>(total) * arch.pe_count * arch.lanes_per_pe);
-  std::printf("%-16s %3s %3s %12llu %11.2f %6.3f %12s %8s\n", "total", "", "",
+  std::printf("%-24s %3s %3s %12llu %11.2f %6.3f %12s %8s\n", "total", "", "",
               static_cast<unsigned long long>(total), total_ns / 1000.0, util, dense_cycles, speed);
-  std::fprintf(stderr, "pcnn-sim: simulated %zu layer run(s) in %.2f s (mode %s)\n", jobs.size(),
-               wall, pcnn::to_string(options.act_mode));
+  for (const auto& s : skipped)
+    std::printf("(skipped %s: %s)\n", s["name"].get<std::string>().c_str(),
+                s["reason"].get<std::string>().c_str());
+  std::printf("%zu layer runs simulated in %.2f s, activation mode %s\n", jobs.size(), wall,
+              pcnn::to_string(options.act_mode));
 
   if (!json_path.empty()) {
     nlohmann::json out = {
@@ -243,6 +263,7 @@ int run_command(int argc, char** argv) {
                       ? nlohmann::json{{"seed", seed}, {"act_density", density}}
                       : nlohmann::json{{"file", input_path}}},
         {"layers", layers},
+        {"skipped_layers", skipped},
         {"total", {{"cycles", total}, {"time_ns", total_ns}, {"lane_utilisation", util}}}};
     if (with_dense) {
       out["total"]["dense_cycles"] = total_dense;

@@ -133,6 +133,7 @@ std::vector<LayerResult> simulate(const std::vector<LayerJob>& jobs, const ArchC
     s.dram = {after.dram.bytes_read - b.dram.bytes_read,
               after.dram.bytes_written - b.dram.bytes_written};
     s.dram_energy_pj = after.dram.energy_pj - b.dram.energy_pj;
+    if (options.on_layer_done) options.on_layer_done(j + 1, jobs.size());
   };
   if (vcd)
     acc.pe_group.attach_tracer(vcd.get(), options.trace.from_cycle, options.trace.to_cycle,

@@ -39,13 +39,19 @@ std::uint64_t band_output_bytes(const ConvGeometry& g, const BandPlan& b) {
 
 }  // namespace
 
+std::string accelerator_unsupported_reason(const SpmLayer& layer) {
+  if (layer.geom.group != 1) return "grouped convolution is not supported by the accelerator";
+  if (layer.geom.kernel_size() > 16)
+    return "kernels with more than 16 positions are not supported by the accelerator";
+  return "";
+}
+
 TilePlan make_tile_plan(const SpmLayer& layer, const ArchConfig& arch,
                         const std::string& arch_where) {
   const ConvGeometry& g = layer.geom;
   const std::string lw = "layer '" + layer.name + "'";
-  if (g.group != 1) throw Error(lw, "grouped convolution is not supported by the accelerator");
-  if (g.kernel_size() > 16)
-    throw Error(lw, "kernels with more than 16 positions are not supported by the accelerator");
+  const std::string unsupported = accelerator_unsupported_reason(layer);
+  if (!unsupported.empty()) throw Error(lw, unsupported);
   if (g.out_h() <= 0 || g.out_w() <= 0) throw Error(lw, "kernel larger than the padded input");
 
   TilePlan p;

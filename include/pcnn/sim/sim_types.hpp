@@ -2,6 +2,7 @@
 // Options and results of a simulation run, shared by the library API, the
 // modules' statistics and the command line.
 #include <cstdint>
+#include <functional>
 #include <limits>
 #include <string>
 #include <vector>
@@ -67,6 +68,8 @@ struct SimOptions {
   ActMode act_mode = ActMode::off;
   TraceOptions trace;
   std::string arch_where = "architecture";  // names the architecture in messages
+  // Called after each layer with (layers done, layers in total), e.g. for progress.
+  std::function<void(std::size_t, std::size_t)> on_layer_done;
 };
 
 }  // namespace pcnn

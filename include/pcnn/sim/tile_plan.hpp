@@ -55,6 +55,10 @@ struct TilePlan {
   }
 };
 
+// Why the datapath cannot run this layer at all (grouped convolution, kernels
+// beyond 16 positions), or "" when it can.
+std::string accelerator_unsupported_reason(const SpmLayer& layer);
+
 // Throws pcnn::Error("<arch_where>: <key>: ...") when the architecture cannot
 // hold one tile of this layer, and Error("layer '<name>': ...") for layers the
 // datapath cannot run (grouped convolution, kernels beyond 16 positions).
