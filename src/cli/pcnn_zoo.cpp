@@ -57,8 +57,8 @@ int main(int argc, char** argv) {
     po::store(po::command_line_parser(argc, argv).options(all).positional(positional).run(), vm);
     po::notify(vm);
     if (vm.count("help")) {
-      std::cout << visible << "\nModels:\n";
-      for (const auto& e : pcnn::zoo_models()) std::cout << "  " << e.name << "  " << e.description << "\n";
+      std::cout << visible << "\nModels:\n" << std::flush;
+      for (const auto& e : pcnn::zoo_models()) std::printf("  %-21s %s\n", e.name.c_str(), e.description.c_str());
       return 0;
     }
     if (vm.count("list")) {
