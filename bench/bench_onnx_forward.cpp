@@ -11,7 +11,8 @@
 #include "pcnn/onnx/onnx_model.hpp"
 
 int main(int argc, char** argv) {
-  std::vector<std::string> names = {"vgg16-cifar", "resnet18-cifar", "resnet18-imagenet", "vgg16-imagenet"};
+  std::vector<std::string> names = {"vgg16-cifar", "resnet18-cifar", "resnet18-imagenet",
+                                    "vgg16-imagenet"};
   if (argc > 1) names.assign(argv + 1, argv + argc);
   const int runs = 5;
   const auto dir = std::filesystem::temp_directory_path() / "pcnn-bench-forward";

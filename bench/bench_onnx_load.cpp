@@ -61,7 +61,8 @@ Run spawn(const std::string& self, const std::string& job, const std::string& pa
   if (pid == 0) {
     dup2(fds[1], 1);
     close(fds[0]);
-    execl(self.c_str(), self.c_str(), "--child", job.c_str(), path.c_str(), static_cast<char*>(nullptr));
+    execl(self.c_str(), self.c_str(), "--child", job.c_str(), path.c_str(),
+          static_cast<char*>(nullptr));
     _exit(127);
   }
   close(fds[1]);
@@ -72,7 +73,8 @@ Run spawn(const std::string& self, const std::string& job, const std::string& pa
   rusage usage{};
   wait4(pid, &status, 0, &usage);
   Run r;
-  if (n > 0) std::sscanf(buf, "%lf %lf %lf %lf", &r.phase[0], &r.phase[1], &r.phase[2], &r.phase[3]);
+  if (n > 0)
+    std::sscanf(buf, "%lf %lf %lf %lf", &r.phase[0], &r.phase[1], &r.phase[2], &r.phase[3]);
   r.peak_mb = static_cast<double>(usage.ru_maxrss) / 1024.0;  // ru_maxrss is in KiB
   return r;
 }
@@ -81,18 +83,21 @@ Run spawn(const std::string& self, const std::string& job, const std::string& pa
 
 int main(int argc, char** argv) {
   if (argc == 4 && std::strcmp(argv[1], "--child") == 0) return child(argv[2], argv[3]);
-  std::vector<std::string> names = {"vgg16-cifar", "resnet18-cifar", "vgg16-imagenet", "vgg16-imagenet-full"};
+  std::vector<std::string> names = {"vgg16-cifar", "resnet18-cifar", "vgg16-imagenet",
+                                    "vgg16-imagenet-full"};
   if (argc > 1) names.assign(argv + 1, argv + argc);
   const std::string self = std::filesystem::read_symlink("/proc/self/exe").string();
-  const auto dir = std::filesystem::temp_directory_path() / ("pcnn-bench-load-" + std::to_string(getpid()));
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("pcnn-bench-load-" + std::to_string(getpid()));
   std::filesystem::create_directories(dir);
   const int runs = 5;
-  std::printf("%-20s %8s | %7s %8s %6s | %7s %7s %7s %7s %8s %6s\n", "model", "file MiB", "load s", "peak MiB",
-              "x file", "load s", "copy s", "calib s", "save s", "peak MiB", "x file");
+  std::printf("%-20s %8s | %7s %8s %6s | %7s %7s %7s %7s %8s %6s\n", "model", "file MiB", "load s",
+              "peak MiB", "x file", "load s", "copy s", "calib s", "save s", "peak MiB", "x file");
   for (const auto& name : names) {
     const std::string path = (dir / (name + ".onnx")).string();
     pcnn::build_zoo_model(name, 1).write(path);
-    const double file_mb = static_cast<double>(std::filesystem::file_size(path)) / (1024.0 * 1024.0);
+    const double file_mb =
+        static_cast<double>(std::filesystem::file_size(path)) / (1024.0 * 1024.0);
     // Medians per column over `runs` fresh processes.
     auto median = [&](const std::string& job) {
       std::vector<double> cols[5];
@@ -110,9 +115,10 @@ int main(int argc, char** argv) {
     };
     const Run load = median("load");
     const Run pipe = median("pipeline");
-    std::printf("%-20s %8.1f | %7.3f %8.1f %6.2f | %7.3f %7.3f %7.3f %7.3f %8.1f %6.2f\n", name.c_str(), file_mb,
-                load.phase[0], load.peak_mb, load.peak_mb / file_mb, pipe.phase[0], pipe.phase[1], pipe.phase[2],
-                pipe.phase[3], pipe.peak_mb, pipe.peak_mb / file_mb);
+    std::printf("%-20s %8.1f | %7.3f %8.1f %6.2f | %7.3f %7.3f %7.3f %7.3f %8.1f %6.2f\n",
+                name.c_str(), file_mb, load.phase[0], load.peak_mb, load.peak_mb / file_mb,
+                pipe.phase[0], pipe.phase[1], pipe.phase[2], pipe.phase[3], pipe.peak_mb,
+                pipe.peak_mb / file_mb);
     std::fflush(stdout);
     std::filesystem::remove(path);
     std::filesystem::remove(path + ".out.onnx");

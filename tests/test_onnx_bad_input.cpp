@@ -13,7 +13,8 @@ namespace {
 
 pcnn::ModelBuilder conv_net() {
   pcnn::ModelBuilder b("net", {1, 3, 8, 8}, 2);
-  std::string x = b.relu(b.batch_norm(b.conv(b.input(), 4, pcnn::ConvOptions{}, "c1"), "bn1"), "r1");
+  std::string x =
+      b.relu(b.batch_norm(b.conv(b.input(), 4, pcnn::ConvOptions{}, "c1"), "bn1"), "r1");
   x = b.conv(x, 4, pcnn::ConvOptions{}, "c2");
   b.output(b.gemm(b.flatten(b.global_average_pool(x, "gap"), "flat"), 3, "fc"));
   return b;
@@ -55,8 +56,8 @@ TEST_CASE("missing, truncated and random files are rejected", "[onnx]") {
 
   conv_net().write(dir.file("good.onnx"));
   const std::string bytes = pcnn_test::read_bytes(dir.file("good.onnx"));
-  for (std::size_t cut : {std::size_t{0}, std::size_t{1}, std::size_t{7}, bytes.size() / 3, bytes.size() / 2,
-                          bytes.size() - 100, bytes.size() - 1}) {
+  for (std::size_t cut : {std::size_t{0}, std::size_t{1}, std::size_t{7}, bytes.size() / 3,
+                          bytes.size() / 2, bytes.size() - 100, bytes.size() - 1}) {
     INFO("cut at " << cut);
     pcnn_test::write_bytes(dir.file("cut.onnx"), bytes.substr(0, cut));
     CHECK_THROWS_AS(pcnn::OnnxModel::load(dir.file("cut.onnx")), pcnn::Error);
@@ -116,14 +117,16 @@ TEST_CASE("weights inconsistent with the conv attributes or input are rejected",
       a.set_ints(1, 5);
     }
   pcnn_test::write_proto(m, dir.file("kernel.onnx"));
-  expect_load_error(dir.file("kernel.onnx"), "conv 'c2': kernel_shape [5,5] disagrees with weight shape [4,4,3,3]");
+  expect_load_error(dir.file("kernel.onnx"),
+                    "conv 'c2': kernel_shape [5,5] disagrees with weight shape [4,4,3,3]");
 
   m = good;  // weights for 5 input channels on a 4-channel input (data resized to match)
   auto* w = initializer(m, "c2.weight");
   w->set_dims(1, 5);
   w->mutable_raw_data()->resize(4 * 5 * 9 * 4);
   pcnn_test::write_proto(m, dir.file("channels.onnx"));
-  expect_load_error(dir.file("channels.onnx"), "conv 'c2': weight shape [4,5,3,3] with group 1 needs 5 input channels");
+  expect_load_error(dir.file("channels.onnx"),
+                    "conv 'c2': weight shape [4,5,3,3] with group 1 needs 5 input channels");
 
   m = good;
   w = initializer(m, "c1.weight");
@@ -136,7 +139,8 @@ TEST_CASE("weights inconsistent with the conv attributes or input are rejected",
   m = good;
   node(m, "c1")->set_input(1, "nowhere");
   pcnn_test::write_proto(m, dir.file("dangling.onnx"));
-  expect_load_error(dir.file("dangling.onnx"), "weight 'nowhere' is neither an initializer nor a Constant output");
+  expect_load_error(dir.file("dangling.onnx"),
+                    "weight 'nowhere' is neither an initializer nor a Constant output");
 
   m = good;
   for (auto& a : *node(m, "c1")->mutable_attribute())
@@ -190,8 +194,10 @@ TEST_CASE("unsupported operators fail the forward pass, not the load", "[onnx]")
   const auto m = pcnn::OnnxModel::load(dir.file("lrn.onnx"));
   REQUIRE(m.convs().size() == 1);
   const std::vector<std::vector<float>> w = {m.convs()[0].weights};
-  CHECK_THROWS_WITH(m.calibrate(w, 1, 1),
-                    dir.file("lrn.onnx") + ": node 'norm' (LRN): operator LRN is not supported by the float interpreter");
+  CHECK_THROWS_WITH(
+      m.calibrate(w, 1, 1),
+      dir.file("lrn.onnx") +
+          ": node 'norm' (LRN): operator LRN is not supported by the float interpreter");
   CHECK_THROWS_AS(m.run(w, std::vector<float>(3 * 8 * 8)), pcnn::Error);
 }
 

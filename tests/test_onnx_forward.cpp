@@ -23,7 +23,8 @@ std::vector<std::vector<float>> weights_of(const pcnn::OnnxModel& m) {
 // Direct-loop convolution, written independently of the im2col kernel.
 std::vector<float> naive_conv(const pcnn::ConvGeometry& g, const std::vector<float>& in,
                               const std::vector<float>& w, const std::vector<float>& bias) {
-  const int oh = g.out_h(), ow = g.out_w(), cg = g.in_channels_per_group(), mg = g.out_channels / g.group;
+  const int oh = g.out_h(), ow = g.out_w(), cg = g.in_channels_per_group(),
+            mg = g.out_channels / g.group;
   std::vector<float> out(static_cast<std::size_t>(g.out_channels) * oh * ow);
   for (int m = 0; m < g.out_channels; ++m)
     for (int y = 0; y < oh; ++y)
@@ -46,7 +47,8 @@ std::vector<float> naive_conv(const pcnn::ConvGeometry& g, const std::vector<flo
 
 }  // namespace
 
-TEST_CASE("forward pass of a tiny conv / relu / pool / gemm net matches the hand computation", "[onnx]") {
+TEST_CASE("forward pass of a tiny conv / relu / pool / gemm net matches the hand computation",
+          "[onnx]") {
   pcnn_test::ScratchDir dir;
   pcnn::ModelBuilder b("tiny", {1, 1, 4, 4}, 1);
   // Channel 0: centre tap only (identity) + 0.5; channel 1: 3x3 box sum - 50.
@@ -86,7 +88,8 @@ TEST_CASE("average pooling, global pooling, residual add and softmax", "[onnx]")
     b.write(dir.file("avg.onnx"));
     const auto m = pcnn::OnnxModel::load(dir.file("avg.onnx"));
     CHECK(m.convs().empty());
-    const std::vector<float> expect = {1, 1.5, 2.5, 3, 2.5, 3, 4, 4.5, 5.5, 6, 7, 7.5, 7, 7.5, 8.5, 9};
+    const std::vector<float> expect = {1,   1.5, 2.5, 3,   2.5, 3,   4,   4.5,
+                                       5.5, 6,   7,   7.5, 7,   7.5, 8.5, 9};
     const auto y = m.run({}, nine);
     REQUIRE(y.size() == expect.size());
     for (std::size_t i = 0; i < y.size(); ++i) CHECK(y[i] == Approx(expect[i]));
@@ -117,8 +120,9 @@ TEST_CASE("conv kernel matches direct loops for strides, dilations, groups and p
   struct Case {
     int c, m, h, w, k, stride, pad, dil, group;
   };
-  const Case cases[] = {{3, 8, 9, 7, 3, 1, 1, 1, 1}, {4, 6, 10, 10, 3, 2, 1, 1, 2}, {5, 7, 9, 9, 3, 1, 2, 2, 1},
-                        {8, 8, 6, 6, 3, 1, 1, 1, 8}, {6, 13, 5, 5, 1, 1, 0, 1, 1}, {3, 64, 17, 17, 7, 2, 3, 1, 1},
+  const Case cases[] = {{3, 8, 9, 7, 3, 1, 1, 1, 1},  {4, 6, 10, 10, 3, 2, 1, 1, 2},
+                        {5, 7, 9, 9, 3, 1, 2, 2, 1},  {8, 8, 6, 6, 3, 1, 1, 1, 8},
+                        {6, 13, 5, 5, 1, 1, 0, 1, 1}, {3, 64, 17, 17, 7, 2, 3, 1, 1},
                         {32, 21, 8, 8, 3, 1, 1, 1, 1}};
   pcnn::onnx_detail::SeededRandom rng(42);
   for (const auto& t : cases) {
@@ -132,19 +136,21 @@ TEST_CASE("conv kernel matches direct loops for strides, dilations, groups and p
     g.pad_top = g.pad_left = g.pad_bottom = g.pad_right = t.pad;
     g.dilation_h = g.dilation_w = t.dil;
     g.group = t.group;
-    std::vector<float> in(static_cast<std::size_t>(g.input_elements())), w(static_cast<std::size_t>(g.weight_count())),
-        bias(t.m);
+    std::vector<float> in(static_cast<std::size_t>(g.input_elements())),
+        w(static_cast<std::size_t>(g.weight_count())), bias(t.m);
     for (auto& v : in) v = rng.normal();
     for (auto& v : w) v = rng.normal();
     for (auto& v : bias) v = rng.normal();
     std::vector<float> out(static_cast<std::size_t>(g.output_elements()));
     pcnn::onnx_detail::conv2d(g, in.data(), w.data(), bias.data(), out.data());
     const auto ref = naive_conv(g, in, w, bias);
-    for (std::size_t i = 0; i < out.size(); ++i) REQUIRE(out[i] == Approx(ref[i]).margin(1e-4).epsilon(1e-4));
+    for (std::size_t i = 0; i < out.size(); ++i)
+      REQUIRE(out[i] == Approx(ref[i]).margin(1e-4).epsilon(1e-4));
   }
 }
 
-TEST_CASE("calibration records conv input and post-ReLU output ranges, deterministically", "[onnx]") {
+TEST_CASE("calibration records conv input and post-ReLU output ranges, deterministically",
+          "[onnx]") {
   pcnn_test::ScratchDir dir;
   pcnn::ModelBuilder b("calib", {1, 2, 6, 6}, 9);
   std::string x = b.conv(b.input(), 4, pcnn::ConvOptions{}, "c");

@@ -143,7 +143,8 @@ TEST_CASE("FLOAT16, BFLOAT16 and DOUBLE in typed fields decode like raw_data", "
   for (const auto& c : b16.convs()) weights.push_back(c.weights);
   b16.save_with_conv_weights(weights, dir.file("bf16_out.onnx"));
   const auto out = pcnn_test::read_proto(dir.file("bf16_out.onnx"));
-  for (const auto& t : out.graph().initializer()) CHECK(t.data_type() == onnx::TensorProto::BFLOAT16);
+  for (const auto& t : out.graph().initializer())
+    CHECK(t.data_type() == onnx::TensorProto::BFLOAT16);
   const auto back = pcnn::OnnxModel::load(dir.file("bf16_out.onnx"));
   for (std::size_t i = 0; i < weights.size(); ++i) CHECK(back.convs()[i].weights == weights[i]);
 }
@@ -171,7 +172,8 @@ TEST_CASE("half precision conversion is exact where it must be", "[onnx]") {
 TEST_CASE("BN is exposed as scale and shift, ReLU detection follows the consumers", "[onnx]") {
   pcnn_test::ScratchDir dir;
   pcnn::ModelBuilder b("bn", {1, 2, 5, 5}, 1);
-  const std::vector<float> gamma = {2.0f, 0.5f}, beta = {0.1f, -0.3f}, mean = {1.0f, -2.0f}, var = {3.0f, 0.25f};
+  const std::vector<float> gamma = {2.0f, 0.5f}, beta = {0.1f, -0.3f}, mean = {1.0f, -2.0f},
+                           var = {3.0f, 0.25f};
   std::string x = b.conv(b.input(), 2, pcnn::ConvOptions{}, "with_bn");
   x = b.batch_norm(x, gamma, beta, mean, var, 1e-3f, "bn");
   x = b.relu(x, "relu");
@@ -260,8 +262,9 @@ TEST_CASE("conv attributes give the right geometry, auto_pad included", "[onnx]"
 TEST_CASE("save_with_conv_weights writes the same graph with new conv weights", "[onnx]") {
   pcnn_test::ScratchDir dir;
   const auto net = small_net(5);
-  for (const auto storage : {pcnn::WeightStorage::raw_data, pcnn::WeightStorage::float16,
-                             pcnn::WeightStorage::constant_nodes, pcnn::WeightStorage::external_data}) {
+  for (const auto storage :
+       {pcnn::WeightStorage::raw_data, pcnn::WeightStorage::float16,
+        pcnn::WeightStorage::constant_nodes, pcnn::WeightStorage::external_data}) {
     INFO(static_cast<int>(storage));
     net.write(dir.file("in.onnx"), storage);
     const auto m = pcnn::OnnxModel::load(dir.file("in.onnx"));
@@ -295,7 +298,8 @@ TEST_CASE("save_with_conv_weights writes the same graph with new conv weights", 
           m.run(weights, std::vector<float>(3 * 12 * 12, 0.5f)));
     // No temporary file left next to the output.
     int files = 0;
-    for (const auto& e : std::filesystem::directory_iterator(dir.path() / "out")) files += e.is_regular_file();
+    for (const auto& e : std::filesystem::directory_iterator(dir.path() / "out"))
+      files += e.is_regular_file();
     CHECK(files == 1);
   }
 }
@@ -367,7 +371,8 @@ TEST_CASE("external tensors of other types are carried inline into the written m
   small_net(2).write(dir.file("ext.onnx"), pcnn::WeightStorage::external_data);
   std::string data = pcnn_test::read_bytes(dir.file("ext.onnx.data"));
   auto m = pcnn_test::read_proto(dir.file("ext.onnx"));
-  auto* extra = m.mutable_graph()->add_initializer();  // an unused INT8 tensor, as quantised models carry
+  auto* extra =
+      m.mutable_graph()->add_initializer();  // an unused INT8 tensor, as quantised models carry
   extra->set_name("extra");
   extra->set_data_type(onnx::TensorProto::INT8);
   extra->add_dims(5);

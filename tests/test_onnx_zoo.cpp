@@ -170,7 +170,8 @@ TEST_CASE("zoo writes byte-identical files per seed and He-initialised weights",
     // BN statistics are seeded, not identity.
     bool non_trivial = false;
     for (std::size_t m = 0; m < c.bn_scale.size(); ++m)
-      non_trivial = non_trivial || std::abs(c.bn_scale[m] - 1.0f) > 1e-3f || std::abs(c.bn_shift[m]) > 1e-3f;
+      non_trivial =
+          non_trivial || std::abs(c.bn_scale[m] - 1.0f) > 1e-3f || std::abs(c.bn_shift[m]) > 1e-3f;
     CHECK(non_trivial);
   }
 }

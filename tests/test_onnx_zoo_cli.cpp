@@ -65,8 +65,10 @@ TEST_CASE("pcnn-zoo writes a checked model and reports bad arguments in one line
   };
   one_line_error(zoo("alexnet -o '" + dir.file("a.onnx") + "'"), "alexnet: unknown model");
   one_line_error(zoo("vgg16-cifar"), "--output: missing output file");
-  one_line_error(zoo("vgg16-cifar -o '" + dir.file("s.onnx") + "' --seed -3"), "--seed: '-3' is not an integer");
-  one_line_error(zoo("vgg16-cifar -o '" + dir.file("no/such/dir/m.onnx") + "'"), "cannot create file");
+  one_line_error(zoo("vgg16-cifar -o '" + dir.file("s.onnx") + "' --seed -3"),
+                 "--seed: '-3' is not an integer");
+  one_line_error(zoo("vgg16-cifar -o '" + dir.file("no/such/dir/m.onnx") + "'"),
+                 "cannot create file");
   CHECK_FALSE(std::filesystem::exists(dir.file("a.onnx")));
   CHECK_FALSE(std::filesystem::exists(dir.file("s.onnx")));
   CHECK(zoo("--help").status == 0);

@@ -29,25 +29,26 @@ std::string sci(std::int64_t v) {
 }
 
 void list_models() {
-  std::printf("%-20s %-12s %5s %11s %10s %10s  %s\n", "name", "input", "convs", "conv params", "conv MACs",
-              "all params", "description");
+  std::printf("%-20s %-12s %5s %11s %10s %10s  %s\n", "name", "input", "convs", "conv params",
+              "conv MACs", "all params", "description");
   for (const auto& e : pcnn::zoo_models()) {
     const auto s = pcnn::build_zoo_model(e.name).summary();
-    std::printf("%-20s %-12s %5d %11s %10s %10s  %s\n", e.name.c_str(), shape_text(s.input_shape).c_str(),
-                s.conv_layers, sci(s.conv_params).c_str(), sci(s.conv_macs).c_str(), sci(s.params).c_str(),
-                e.description.c_str());
+    std::printf("%-20s %-12s %5d %11s %10s %10s  %s\n", e.name.c_str(),
+                shape_text(s.input_shape).c_str(), s.conv_layers, sci(s.conv_params).c_str(),
+                sci(s.conv_macs).c_str(), sci(s.params).c_str(), e.description.c_str());
   }
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  po::options_description visible("Usage: pcnn-zoo NAME -o FILE.onnx [--seed S] | pcnn-zoo --list\nOptions");
-  visible.add_options()
-      ("help,h", "show this help")
-      ("list", "list the models with their conv layer, parameter and MAC counts")
-      ("output,o", po::value<std::string>(), "ONNX file to write")
-      ("seed", po::value<std::string>()->default_value("1"), "seed of the weights, 0..2^64-1 (same seed, same file)");
+  po::options_description visible(
+      "Usage: pcnn-zoo NAME -o FILE.onnx [--seed S] | pcnn-zoo --list\nOptions");
+  visible.add_options()("help,h", "show this help")(
+      "list", "list the models with their conv layer, parameter and MAC counts")(
+      "output,o", po::value<std::string>(), "ONNX file to write")(
+      "seed", po::value<std::string>()->default_value("1"),
+      "seed of the weights, 0..2^64-1 (same seed, same file)");
   po::options_description all;
   all.add(visible).add_options()("name", po::value<std::string>(), "model name");
   po::positional_options_description positional;
@@ -58,7 +59,8 @@ int main(int argc, char** argv) {
     po::notify(vm);
     if (vm.count("help")) {
       std::cout << visible << "\nModels:\n" << std::flush;
-      for (const auto& e : pcnn::zoo_models()) std::printf("  %-21s %s\n", e.name.c_str(), e.description.c_str());
+      for (const auto& e : pcnn::zoo_models())
+        std::printf("  %-21s %s\n", e.name.c_str(), e.description.c_str());
       return 0;
     }
     if (vm.count("list")) {
@@ -71,7 +73,8 @@ int main(int argc, char** argv) {
     std::uint64_t seed = 0;
     try {
       std::size_t used = 0;
-      if (seed_text.empty() || seed_text.find_first_not_of("0123456789") != std::string::npos) throw 0;
+      if (seed_text.empty() || seed_text.find_first_not_of("0123456789") != std::string::npos)
+        throw 0;
       seed = std::stoull(seed_text, &used);
     } catch (...) {
       throw pcnn::Error("--seed", "'" + seed_text + "' is not an integer in 0..2^64-1");

@@ -17,8 +17,9 @@ constexpr int kRows = 6;
 // C. The 6 x 16 accumulator tile lives in twelve 8-float vector registers.
 // Two builds of the same loop: AVX2 with fused multiply-add, picked at run time
 // when the CPU has it, and a portable one in GCC vector extensions.
-__attribute__((target("avx2,fma")))
-void micro_kernel_avx2(int rows, int cols, int K, const float* const* a, const float* panel, float* C, int ldc) {
+__attribute__((target("avx2,fma"))) void micro_kernel_avx2(int rows, int cols, int K,
+                                                           const float* const* a,
+                                                           const float* panel, float* C, int ldc) {
   const float *a0 = a[0], *a1 = a[1], *a2 = a[2], *a3 = a[3], *a4 = a[4], *a5 = a[5];
   __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
   __m256 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
@@ -45,7 +46,8 @@ void micro_kernel_avx2(int rows, int cols, int K, const float* const* a, const f
     c51 = _mm256_fmadd_ps(b1, w, c51);
   }
   float acc[kRows][kPanel];
-  const __m256 tile[kRows][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}};
+  const __m256 tile[kRows][2] = {{c00, c01}, {c10, c11}, {c20, c21},
+                                 {c30, c31}, {c40, c41}, {c50, c51}};
   for (int r = 0; r < kRows; ++r) {
     _mm256_storeu_ps(acc[r], tile[r][0]);
     _mm256_storeu_ps(acc[r] + 8, tile[r][1]);
@@ -54,8 +56,8 @@ void micro_kernel_avx2(int rows, int cols, int K, const float* const* a, const f
     for (int j = 0; j < cols; ++j) C[static_cast<std::size_t>(r) * ldc + j] += acc[r][j];
 }
 
-void micro_kernel_portable(int rows, int cols, int K, const float* const* a, const float* panel, float* C,
-                           int ldc) {
+void micro_kernel_portable(int rows, int cols, int K, const float* const* a, const float* panel,
+                           float* C, int ldc) {
   typedef float Vec4 __attribute__((vector_size(16)));
   Vec4 c[kRows][4] = {};
   for (int k = 0; k < K; ++k) {
@@ -74,7 +76,8 @@ void micro_kernel_portable(int rows, int cols, int K, const float* const* a, con
 
 const bool kHaveAvx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
 
-void micro_kernel(int rows, int cols, int K, const float* A, int lda, const float* panel, float* C, int ldc) {
+void micro_kernel(int rows, int cols, int K, const float* A, int lda, const float* panel, float* C,
+                  int ldc) {
   const float* a[kRows];
   for (int r = 0; r < kRows; ++r) a[r] = A + static_cast<std::size_t>(r < rows ? r : 0) * lda;
   if (kHaveAvx2) {
@@ -95,7 +98,8 @@ void gemm_block(int M, int cols, int K, const float* A, const float* panels, flo
   for (int m = 0; m < M; m += kRows) {
     const int rows = std::min(kRows, M - m);
     for (int p = 0; p < num_panels; ++p)
-      micro_kernel(rows, std::min(kPanel, cols - p * kPanel), K, A + static_cast<std::size_t>(m) * K, K,
+      micro_kernel(rows, std::min(kPanel, cols - p * kPanel), K,
+                   A + static_cast<std::size_t>(m) * K, K,
                    panels + static_cast<std::size_t>(p) * K * kPanel,
                    C + static_cast<std::size_t>(m) * ldc + p * kPanel, ldc);
   }
@@ -105,7 +109,8 @@ void gemm_block(int M, int cols, int K, const float* A, const float* panels, flo
 // columns: oy, ox) into panels, so no full im2col matrix is ever built. Each
 // (panel, row) is 16 contiguous floats; when a panel's 16 pixels lie in one
 // output row at stride 1 and inside the image, they are one 16-float copy.
-void im2col_panels(const ConvGeometry& g, const float* in, int c0, int n0, int n1, std::vector<float>& panels) {
+void im2col_panels(const ConvGeometry& g, const float* in, int c0, int n0, int n1,
+                   std::vector<float>& panels) {
   const int ow = g.out_w();
   const int cg = g.in_channels_per_group();
   const int K = cg * g.kernel_h * g.kernel_w;
@@ -129,7 +134,8 @@ void im2col_panels(const ConvGeometry& g, const float* in, int c0, int n0, int n
       const float* plane = in + static_cast<std::size_t>(c0 + c) * plane_size;
       for (int ky = 0; ky < g.kernel_h; ++ky) {
         for (int kx = 0; kx < g.kernel_w; ++kx) {
-          float* d = dst + static_cast<std::size_t>((c * g.kernel_h + ky) * g.kernel_w + kx) * kPanel;
+          float* d =
+              dst + static_cast<std::size_t>((c * g.kernel_h + ky) * g.kernel_w + kx) * kPanel;
           const int dy = ky * g.dilation_h, dx = kx * g.dilation_w;
           if (one_row) {
             const int iy = iy0[0] + dy, ix = ix0[0] + dx;
@@ -138,7 +144,8 @@ void im2col_panels(const ConvGeometry& g, const float* in, int c0, int n0, int n
               continue;
             }
             if (ix >= 0 && ix + kPanel <= g.in_w) {
-              std::memcpy(d, plane + static_cast<std::size_t>(iy) * g.in_w + ix, kPanel * sizeof(float));
+              std::memcpy(d, plane + static_cast<std::size_t>(iy) * g.in_w + ix,
+                          kPanel * sizeof(float));
               continue;
             }
           }

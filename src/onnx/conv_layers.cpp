@@ -49,7 +49,8 @@ std::unordered_map<std::string, Shape> infer_shapes(const onnx::ModelProto& mode
 
 std::string dims_text(const Shape& s) {
   std::string t = "[";
-  for (std::size_t i = 0; i < s.size(); ++i) t += (i ? "," : "") + (s[i] < 0 ? std::string("?") : std::to_string(s[i]));
+  for (std::size_t i = 0; i < s.size(); ++i)
+    t += (i ? "," : "") + (s[i] < 0 ? std::string("?") : std::to_string(s[i]));
   return t + "]";
 }
 
@@ -69,17 +70,22 @@ ConvSite read_conv(const onnx::NodeProto& node, int node_index, int conv_index,
   site.conv.index = conv_index;
   site.conv.name = node_label(node);
   const std::string where = "conv '" + site.conv.name + "'";
-  auto fail = [&](const std::string& what) -> void { throw Error(ctx.model_path, where + ": " + what); };
+  auto fail = [&](const std::string& what) -> void {
+    throw Error(ctx.model_path, where + ": " + what);
+  };
 
   if (node.input_size() < 2 || node.input(1).empty()) fail("has no weight input");
   site.input_name = node.input(0);
   site.weight_name = index.source_name(node.input(1));
-  if (node.input_size() > 2 && !node.input(2).empty()) site.bias_name = index.source_name(node.input(2));
+  if (node.input_size() > 2 && !node.input(2).empty())
+    site.bias_name = index.source_name(node.input(2));
   const onnx::TensorProto* w = index.constant(site.weight_name);
   if (!w) fail("weight '" + site.weight_name + "' is neither an initializer nor a Constant output");
-  if (w->data_type() == onnx::TensorProto::UNDEFINED) fail("weight '" + site.weight_name + "' has no data type");
+  if (w->data_type() == onnx::TensorProto::UNDEFINED)
+    fail("weight '" + site.weight_name + "' has no data type");
   if (!is_float_type(w->data_type()))
-    fail("weight '" + site.weight_name + "' has unsupported data type " + data_type_name(w->data_type()));
+    fail("weight '" + site.weight_name + "' has unsupported data type " +
+         data_type_name(w->data_type()));
   const Shape wd(w->dims().begin(), w->dims().end());
   if (wd.size() != 4)
     fail("weight '" + site.weight_name + "' has shape " + dims_text(wd) +
@@ -96,21 +102,25 @@ ConvSite read_conv(const onnx::NodeProto& node, int node_index, int conv_index,
     fail("kernel_shape " + dims_text(kernel) + " disagrees with weight shape " + dims_text(wd));
   const auto strides = ints_attribute(node, "strides", {1, 1});
   const auto dilations = ints_attribute(node, "dilations", {1, 1});
-  if (strides.size() != 2 || strides[0] < 1 || strides[1] < 1) fail("bad strides " + dims_text(strides));
-  if (dilations.size() != 2 || dilations[0] < 1 || dilations[1] < 1) fail("bad dilations " + dims_text(dilations));
+  if (strides.size() != 2 || strides[0] < 1 || strides[1] < 1)
+    fail("bad strides " + dims_text(strides));
+  if (dilations.size() != 2 || dilations[0] < 1 || dilations[1] < 1)
+    fail("bad dilations " + dims_text(dilations));
   g.stride_h = static_cast<int>(strides[0]);
   g.stride_w = static_cast<int>(strides[1]);
   g.dilation_h = static_cast<int>(dilations[0]);
   g.dilation_w = static_cast<int>(dilations[1]);
   const auto group = int_attribute(node, "group", 1);
   if (group < 1 || wd[0] % group != 0)
-    fail("group " + std::to_string(group) + " does not divide the " + std::to_string(wd[0]) + " output channels");
+    fail("group " + std::to_string(group) + " does not divide the " + std::to_string(wd[0]) +
+         " output channels");
   g.group = static_cast<int>(group);
 
   const auto it = shapes.find(site.input_name);
   const Shape in = it == shapes.end() ? Shape{} : it->second;
   if (in.size() != 4 || in[1] < 0 || in[2] < 0 || in[3] < 0)
-    fail("cannot infer the shape of its input '" + site.input_name + "' (got " + dims_text(in) + ")");
+    fail("cannot infer the shape of its input '" + site.input_name + "' (got " + dims_text(in) +
+         ")");
   g.in_channels = static_cast<int>(in[1]);
   g.in_h = static_cast<int>(in[2]);
   g.in_w = static_cast<int>(in[3]);
@@ -145,8 +155,9 @@ ConvSite read_conv(const onnx::NodeProto& node, int node_index, int conv_index,
     const onnx::TensorProto* b = index.constant(site.bias_name);
     if (!b) fail("bias '" + site.bias_name + "' is neither an initializer nor a Constant output");
     if (b->dims_size() != 1 || b->dims(0) != wd[0])
-      fail("bias '" + site.bias_name + "' has shape " + dims_text(Shape(b->dims().begin(), b->dims().end())) +
-           "; expected [" + std::to_string(wd[0]) + "]");
+      fail("bias '" + site.bias_name + "' has shape " +
+           dims_text(Shape(b->dims().begin(), b->dims().end())) + "; expected [" +
+           std::to_string(wd[0]) + "]");
   }
   return site;
 }
@@ -189,7 +200,8 @@ bool read_batchnorm(const onnx::NodeProto& bn, const GraphIndex& index, const Fl
 GraphLayout analyse_graph(const onnx::ModelProto& model, const FloatValues& values,
                           const TensorContext& ctx) {
   const auto& graph = model.graph();
-  if (default_opset(model) == 0) throw Error(ctx.model_path, "model imports no opset for the ONNX domain");
+  if (default_opset(model) == 0)
+    throw Error(ctx.model_path, "model imports no opset for the ONNX domain");
   GraphIndex index(graph);
   GraphLayout layout;
   layout.input_name = index.data_input();
@@ -198,7 +210,8 @@ GraphLayout analyse_graph(const onnx::ModelProto& model, const FloatValues& valu
   bool any_conv = false;
   for (const auto& node : graph.node()) {
     if (node.output_size() == 0 || node.output(0).empty())
-      throw Error(ctx.model_path, "node '" + node.name() + "' (" + node.op_type() + ") has no output");
+      throw Error(ctx.model_path,
+                  "node '" + node.name() + "' (" + node.op_type() + ") has no output");
     any_conv = any_conv || is_onnx_op(node, "Conv");
   }
   std::unordered_map<std::string, Shape> shapes;
@@ -215,7 +228,8 @@ GraphLayout analyse_graph(const onnx::ModelProto& model, const FloatValues& valu
     ConvSite site = read_conv(node, i, static_cast<int>(layout.convs.size()), index, shapes, ctx);
     std::string out = node.output(0);
     const int bn = sole_consumer(graph, index, out, "BatchNormalization");
-    if (bn >= 0 && read_batchnorm(graph.node(bn), index, values, site.conv.geom.out_channels, site.conv))
+    if (bn >= 0 &&
+        read_batchnorm(graph.node(bn), index, values, site.conv.geom.out_channels, site.conv))
       out = graph.node(bn).output(0);
     const int relu = sole_consumer(graph, index, out, "Relu");
     if (relu >= 0) {
@@ -233,4 +247,3 @@ GraphLayout analyse_graph(const onnx::ModelProto& model, const FloatValues& valu
 }
 
 }  // namespace pcnn::onnx_detail
-

@@ -13,7 +13,7 @@
 namespace pcnn::onnx_detail {
 
 struct ConvSite {
-  FloatConv conv;            // everything but weights and bias values
+  FloatConv conv;  // everything but weights and bias values
   int node_index = 0;
   std::string weight_name;   // initializer or Constant output
   std::string bias_name;     // "" when the node has no bias

@@ -39,10 +39,16 @@ std::string shape_text(const Shape& s) {
 }
 
 const std::unordered_set<std::string>& supported_ops() {
-  static const std::unordered_set<std::string> ops = {
-      "Conv", "BatchNormalization", "Relu", "MaxPool", "AveragePool", "GlobalAveragePool",
-      "GlobalMaxPool", "Add", "Sub", "Mul", "Div", "Gemm", "MatMul", "Flatten", "Reshape",
-      "Identity", "Dropout", "Softmax", "Constant", "Clip"};
+  static const std::unordered_set<std::string> ops = {"Conv",          "BatchNormalization",
+                                                      "Relu",          "MaxPool",
+                                                      "AveragePool",   "GlobalAveragePool",
+                                                      "GlobalMaxPool", "Add",
+                                                      "Sub",           "Mul",
+                                                      "Div",           "Gemm",
+                                                      "MatMul",        "Flatten",
+                                                      "Reshape",       "Identity",
+                                                      "Dropout",       "Softmax",
+                                                      "Constant",      "Clip"};
   return ops;
 }
 
@@ -51,11 +57,13 @@ struct NodeContext {
   const onnx::NodeProto& node;
   const TensorContext& ctx;
   [[noreturn]] void fail(const std::string& what) const {
-    throw Error(ctx.model_path, "node '" + node_label(node) + "' (" + node.op_type() + "): " + what);
+    throw Error(ctx.model_path,
+                "node '" + node_label(node) + "' (" + node.op_type() + "): " + what);
   }
   std::int64_t axis(std::int64_t a, std::size_t rank) const {
     const auto r = static_cast<std::int64_t>(rank);
-    if (a < -r || a >= r + 1) fail("axis " + std::to_string(a) + " out of range for rank " + std::to_string(rank));
+    if (a < -r || a >= r + 1)
+      fail("axis " + std::to_string(a) + " out of range for rank " + std::to_string(rank));
     return a < 0 ? a + r : a;
   }
 };
@@ -70,7 +78,8 @@ void batchnorm(const NodeContext& nc, Tensor& x, const View* p) {
   if (x.shape.size() < 2) nc.fail("input rank below 2");
   const auto channels = x.shape[1];
   for (int i = 0; i < 4; ++i)
-    if (static_cast<std::int64_t>(p[i].size) != channels) nc.fail("parameter size does not match the channels");
+    if (static_cast<std::int64_t>(p[i].size) != channels)
+      nc.fail("parameter size does not match the channels");
   if (int_attribute(nc.node, "training_mode", 0) != 0) nc.fail("training_mode is not supported");
   const float eps = float_attribute(nc.node, "epsilon", 1e-5f);
   const std::int64_t inner = channels > 0 ? numel(x.shape) / x.shape[0] / channels : 0;
@@ -84,9 +93,9 @@ void batchnorm(const NodeContext& nc, Tensor& x, const View* p) {
 }
 
 // Output length and begin padding of one pooled dimension.
-void pool_dim(const NodeContext& nc, std::int64_t in, std::int64_t k, std::int64_t s, std::int64_t d,
-              std::int64_t pad_begin, std::int64_t pad_end, bool ceil_mode, const std::string& auto_pad,
-              std::int64_t* out, std::int64_t* begin) {
+void pool_dim(const NodeContext& nc, std::int64_t in, std::int64_t k, std::int64_t s,
+              std::int64_t d, std::int64_t pad_begin, std::int64_t pad_end, bool ceil_mode,
+              const std::string& auto_pad, std::int64_t* out, std::int64_t* begin) {
   const std::int64_t span = (k - 1) * d + 1;
   if (auto_pad == "SAME_UPPER" || auto_pad == "SAME_LOWER") {
     *out = (in + s - 1) / s;
@@ -94,8 +103,10 @@ void pool_dim(const NodeContext& nc, std::int64_t in, std::int64_t k, std::int64
     *begin = auto_pad == "SAME_UPPER" ? total / 2 : total - total / 2;
     return;
   }
-  if (auto_pad == "VALID") pad_begin = pad_end = 0;
-  else if (auto_pad != "NOTSET") nc.fail("unknown auto_pad '" + auto_pad + "'");
+  if (auto_pad == "VALID")
+    pad_begin = pad_end = 0;
+  else if (auto_pad != "NOTSET")
+    nc.fail("unknown auto_pad '" + auto_pad + "'");
   const std::int64_t room = in + pad_begin + pad_end - span;
   if (room < 0) nc.fail("window larger than the padded input");
   *out = (ceil_mode ? (room + s - 1) / s : room / s) + 1;
@@ -110,7 +121,8 @@ Tensor pool(const NodeContext& nc, const View& x, bool is_max) {
   const auto strides = ints_attribute(nc.node, "strides", {1, 1});
   const auto pads = ints_attribute(nc.node, "pads", {0, 0, 0, 0});
   const auto dil = is_max ? ints_attribute(nc.node, "dilations", {1, 1}) : Shape{1, 1};
-  if (strides.size() != 2 || pads.size() != 4 || dil.size() != 2) nc.fail("bad strides, pads or dilations");
+  if (strides.size() != 2 || pads.size() != 4 || dil.size() != 2)
+    nc.fail("bad strides, pads or dilations");
   for (int i = 0; i < 2; ++i)
     if (kernel[i] < 1 || strides[i] < 1 || dil[i] < 1 || pads[i] < 0 || pads[i + 2] < 0)
       nc.fail("kernel_shape, strides and dilations must be positive and pads not negative");
@@ -248,7 +260,8 @@ Tensor gemm(const NodeContext& nc, const View& a, const View& b, const View* c) 
   const float beta = float_attribute(nc.node, "beta", 1.0f);
   const std::int64_t M = ta ? a.shape[1] : a.shape[0], K = ta ? a.shape[0] : a.shape[1];
   const std::int64_t KB = tb ? b.shape[1] : b.shape[0], N = tb ? b.shape[0] : b.shape[1];
-  if (K != KB) nc.fail("inner dimensions differ: " + shape_text(a.shape) + " and " + shape_text(b.shape));
+  if (K != KB)
+    nc.fail("inner dimensions differ: " + shape_text(a.shape) + " and " + shape_text(b.shape));
   std::vector<float> at;
   const float* A = a.data;
   if (ta) {
@@ -272,7 +285,8 @@ Tensor matmul(const NodeContext& nc, const View& a, const View& b) {
   if (b.shape.size() > 2 || b.shape.empty() || a.shape.empty())
     nc.fail("only a 1-D or 2-D right-hand side is supported, got " + shape_text(b.shape));
   const std::int64_t K = b.shape[0], N = b.shape.size() == 2 ? b.shape[1] : 1;
-  if (a.shape.back() != K) nc.fail("inner dimensions differ: " + shape_text(a.shape) + " and " + shape_text(b.shape));
+  if (a.shape.back() != K)
+    nc.fail("inner dimensions differ: " + shape_text(a.shape) + " and " + shape_text(b.shape));
   Shape out(a.shape.begin(), a.shape.end() - 1);
   if (b.shape.size() == 2) out.push_back(N);
   const std::int64_t M = numel(a.shape) / std::max<std::int64_t>(K, 1);
@@ -286,9 +300,12 @@ Tensor softmax(const NodeContext& nc, const View& x, std::int64_t opset) {
   std::int64_t outer = 1, len = 1, inner = 1;
   for (std::size_t i = 0; i < rank; ++i) {
     const auto d = x.shape[i];
-    if (static_cast<std::int64_t>(i) < axis) outer *= d;
-    else if (opset < 13 || static_cast<std::int64_t>(i) == axis) len *= d;  // before 13: flattened tail
-    else inner *= d;
+    if (static_cast<std::int64_t>(i) < axis)
+      outer *= d;
+    else if (opset < 13 || static_cast<std::int64_t>(i) == axis)
+      len *= d;  // before 13: flattened tail
+    else
+      inner *= d;
   }
   for (std::int64_t o = 0; o < outer; ++o)
     for (std::int64_t in = 0; in < inner; ++in) {
@@ -308,10 +325,14 @@ Tensor softmax(const NodeContext& nc, const View& x, std::int64_t opset) {
 
 }  // namespace
 
-FloatInterpreter::FloatInterpreter(const onnx::ModelProto& model, const GraphLayout& layout,
-                                   const std::unordered_map<std::string, std::vector<float>>& constants,
-                                   const TensorContext& ctx)
-    : model_(model), layout_(layout), constants_(constants), ctx_(ctx), opset_(default_opset(model)) {
+FloatInterpreter::FloatInterpreter(
+    const onnx::ModelProto& model, const GraphLayout& layout,
+    const std::unordered_map<std::string, std::vector<float>>& constants, const TensorContext& ctx)
+    : model_(model),
+      layout_(layout),
+      constants_(constants),
+      ctx_(ctx),
+      opset_(default_opset(model)) {
   const auto& graph = model.graph();
   GraphIndex index(graph);
   for (int i = 0; i < graph.node_size(); ++i) {
@@ -319,10 +340,11 @@ FloatInterpreter::FloatInterpreter(const onnx::ModelProto& model, const GraphLay
     const NodeContext nc{node, ctx};
     const bool default_domain = node.domain().empty() || node.domain() == "ai.onnx";
     if (!default_domain || supported_ops().count(node.op_type()) == 0)
-      nc.fail("operator " + (node.domain().empty() ? std::string() : node.domain() + ".") + node.op_type() +
-              " is not supported by the float interpreter");
+      nc.fail("operator " + (node.domain().empty() ? std::string() : node.domain() + ".") +
+              node.op_type() + " is not supported by the float interpreter");
     for (int o = 1; o < node.output_size(); ++o)
-      if (!node.output(o).empty() && (!index.consumers(node.output(o)).empty() || index.is_graph_output(node.output(o))))
+      if (!node.output(o).empty() &&
+          (!index.consumers(node.output(o)).empty() || index.is_graph_output(node.output(o))))
         nc.fail("output " + std::to_string(o) + " ('" + node.output(o) + "') is not supported");
     for (const auto& in : node.input())
       if (!in.empty()) ++uses_[in];
@@ -342,8 +364,9 @@ std::vector<float> FloatInterpreter::run(const std::vector<std::vector<float>>& 
   const Shape& in_shape = layout_.input_shape;
   if (in_shape.empty() || numel(in_shape) != static_cast<std::int64_t>(input.size()) ||
       std::any_of(in_shape.begin(), in_shape.end(), [](std::int64_t d) { return d < 0; }))
-    throw Error(ctx_.model_path, "input has " + std::to_string(input.size()) + " values; graph input '" +
-                                     layout_.input_name + "' has shape " + shape_text(in_shape));
+    throw Error(ctx_.model_path, "input has " + std::to_string(input.size()) +
+                                     " values; graph input '" + layout_.input_name +
+                                     "' has shape " + shape_text(in_shape));
   if (ranges) ranges->resize(layout_.convs.size());
 
   std::unordered_map<std::string, Tensor> env;
@@ -367,15 +390,18 @@ std::vector<float> FloatInterpreter::run(const std::vector<std::vector<float>>& 
         nc.fail("only Constant nodes with a 'value' tensor are supported");
       continue;
     }
-    if (node.op_type() == "Identity" && index.constant(node.output(0))) continue;  // readers see the source
+    if (node.op_type() == "Identity" && index.constant(node.output(0)))
+      continue;  // readers see the source
     auto view = [&](int k) -> View {
-      if (k >= node.input_size() || node.input(k).empty()) nc.fail("missing input " + std::to_string(k));
+      if (k >= node.input_size() || node.input(k).empty())
+        nc.fail("missing input " + std::to_string(k));
       const std::string& name = node.input(k);
       if (const auto it = env.find(name); it != env.end())
         return View{it->second.shape, it->second.data.data(), it->second.data.size()};
       if (const auto it = constants_.find(index.source_name(name)); it != constants_.end()) {
         const auto* t = index.constant(name);
-        return View{Shape(t->dims().begin(), t->dims().end()), it->second.data(), it->second.size()};
+        return View{Shape(t->dims().begin(), t->dims().end()), it->second.data(),
+                    it->second.size()};
       }
       nc.fail("input '" + name + "' is not available (computed later or not a float tensor)");
     };
@@ -404,7 +430,8 @@ std::vector<float> FloatInterpreter::run(const std::vector<std::vector<float>>& 
       const View x = view(0);
       if (x.shape != Shape{1, g.in_channels, g.in_h, g.in_w})
         nc.fail("input shape " + shape_text(x.shape) + " differs from the inferred [1," +
-                std::to_string(g.in_channels) + "," + std::to_string(g.in_h) + "," + std::to_string(g.in_w) + "]");
+                std::to_string(g.in_channels) + "," + std::to_string(g.in_h) + "," +
+                std::to_string(g.in_w) + "]");
       if (ranges) {
         float mx = 0.0f;
         for (std::size_t k = 0; k < x.size; ++k) mx = std::max(mx, std::fabs(x.data[k]));
@@ -459,7 +486,8 @@ std::vector<float> FloatInterpreter::run(const std::vector<std::vector<float>>& 
       y.shape = {outer, numel(x.shape) / std::max<std::int64_t>(outer, 1)};
     } else if (op == "Reshape") {
       const View x = view(0);
-      const onnx::TensorProto* shape_tensor = has_input(1) ? index.constant(node.input(1)) : nullptr;
+      const onnx::TensorProto* shape_tensor =
+          has_input(1) ? index.constant(node.input(1)) : nullptr;
       if (!shape_tensor) nc.fail("only a constant target shape is supported");
       Shape target = decode_int_tensor(*shape_tensor, ctx_);
       const bool allow_zero = int_attribute(node, "allowzero", 0) != 0;
@@ -479,7 +507,8 @@ std::vector<float> FloatInterpreter::run(const std::vector<std::vector<float>>& 
         }
       }
       if (infer >= 0) target[infer] = known > 0 ? numel(x.shape) / known : 0;
-      if (numel(target) != numel(x.shape)) nc.fail("cannot reshape " + shape_text(x.shape) + " to " + shape_text(target));
+      if (numel(target) != numel(x.shape))
+        nc.fail("cannot reshape " + shape_text(x.shape) + " to " + shape_text(target));
       y = take();
       y.shape = target;
     } else if (op == "Identity" || op == "Dropout") {
@@ -504,7 +533,8 @@ std::vector<float> FloatInterpreter::run(const std::vector<std::vector<float>>& 
 
 std::vector<ConvActivationRange> FloatInterpreter::calibrate(
     const std::vector<std::vector<float>>& conv_weights, int samples, std::uint64_t seed) const {
-  if (samples < 1) throw Error("calibration", "needs at least one sample, got " + std::to_string(samples));
+  if (samples < 1)
+    throw Error("calibration", "needs at least one sample, got " + std::to_string(samples));
   const std::int64_t n = numel(layout_.input_shape);
   if (layout_.input_shape.empty() || n <= 0)
     throw Error(ctx_.model_path, "graph input '" + layout_.input_name + "' has no static shape");

@@ -36,9 +36,9 @@ class FloatInterpreter {
   const std::unordered_map<std::string, std::vector<float>>& constants_;
   const TensorContext& ctx_;
   std::int64_t opset_ = 0;
-  std::unordered_map<int, int> conv_of_node_;              // node index -> conv index
+  std::unordered_map<int, int> conv_of_node_;                        // node index -> conv index
   std::unordered_map<std::string, std::vector<int>> final_outputs_;  // tensor -> convs
-  std::unordered_map<std::string, int> uses_;              // reads per tensor
+  std::unordered_map<std::string, int> uses_;                        // reads per tensor
 };
 
 }  // namespace pcnn::onnx_detail

@@ -74,7 +74,8 @@ std::vector<std::int64_t> ints_attribute(const onnx::NodeProto& node, const std:
   return {a->ints().begin(), a->ints().end()};
 }
 
-std::int64_t int_attribute(const onnx::NodeProto& node, const std::string& name, std::int64_t fallback) {
+std::int64_t int_attribute(const onnx::NodeProto& node, const std::string& name,
+                           std::int64_t fallback) {
   const auto* a = find_attribute(node, name);
   return a ? a->i() : fallback;
 }

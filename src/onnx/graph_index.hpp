@@ -44,7 +44,8 @@ std::string node_label(const onnx::NodeProto& node);
 const onnx::AttributeProto* find_attribute(const onnx::NodeProto& node, const std::string& name);
 std::vector<std::int64_t> ints_attribute(const onnx::NodeProto& node, const std::string& name,
                                          std::vector<std::int64_t> fallback);
-std::int64_t int_attribute(const onnx::NodeProto& node, const std::string& name, std::int64_t fallback);
+std::int64_t int_attribute(const onnx::NodeProto& node, const std::string& name,
+                           std::int64_t fallback);
 float float_attribute(const onnx::NodeProto& node, const std::string& name, float fallback);
 std::string string_attribute(const onnx::NodeProto& node, const std::string& name,
                              const std::string& fallback);

@@ -5,8 +5,8 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <unordered_map>
 
@@ -78,7 +78,8 @@ onnx::AttributeProto string_attr(const std::string& name, const std::string& v) 
   return a;
 }
 
-void set_value_info(onnx::ValueInfoProto* v, const std::string& name, const Shape& shape, int elem_type) {
+void set_value_info(onnx::ValueInfoProto* v, const std::string& name, const Shape& shape,
+                    int elem_type) {
   v->set_name(name);
   auto* tt = v->mutable_type()->mutable_tensor_type();
   tt->set_elem_type(elem_type);
@@ -111,14 +112,16 @@ struct ModelBuilder::Impl {
   }
   std::string tensor(TensorSpec spec) {
     std::string name = spec.name;
-    if (spec.kind == TensorSpec::Kind::values && static_cast<std::int64_t>(spec.values.size()) != product(spec.dims))
+    if (spec.kind == TensorSpec::Kind::values &&
+        static_cast<std::int64_t>(spec.values.size()) != product(spec.dims))
       throw Error(kWhere, "tensor '" + name + "' gets " + std::to_string(spec.values.size()) +
                               " values; its shape needs " + std::to_string(product(spec.dims)));
     tensors.push_back(std::move(spec));
     return name;
   }
-  std::string add_node(const std::string& op, const std::string& name, const std::vector<std::string>& inputs,
-                       const Shape& out_shape, std::vector<onnx::AttributeProto> attrs = {}) {
+  std::string add_node(const std::string& op, const std::string& name,
+                       const std::vector<std::string>& inputs, const Shape& out_shape,
+                       std::vector<onnx::AttributeProto> attrs = {}) {
     onnx::NodeProto n;
     n.set_op_type(op);
     n.set_name(name);
@@ -159,7 +162,8 @@ onnx::ModelProto ModelBuilder::Impl::proto(WeightStorage storage) const {
   opset->set_version(13);
   auto* g = m.mutable_graph();
   g->set_name(graph_name);
-  const int float_type = storage == WeightStorage::float16 ? onnx::TensorProto::FLOAT16 : onnx::TensorProto::FLOAT;
+  const int float_type =
+      storage == WeightStorage::float16 ? onnx::TensorProto::FLOAT16 : onnx::TensorProto::FLOAT;
   set_value_info(g->add_input(), input_name, input_shape, float_type);
   auto fill_header = [&](onnx::TensorProto* t, const TensorSpec& spec) {
     t->set_name(spec.name);
@@ -200,7 +204,8 @@ onnx::ModelProto ModelBuilder::Impl::proto(WeightStorage storage) const {
   return m;
 }
 
-ModelBuilder::ModelBuilder(std::string graph_name, std::vector<std::int64_t> input_nchw, std::uint64_t seed)
+ModelBuilder::ModelBuilder(std::string graph_name, std::vector<std::int64_t> input_nchw,
+                           std::uint64_t seed)
     : impl_(std::make_unique<Impl>()) {
   if (input_nchw.size() != 4) throw Error(kWhere, "the input shape must be NCHW");
   impl_->graph_name = std::move(graph_name);
@@ -213,7 +218,9 @@ ModelBuilder::ModelBuilder(ModelBuilder&&) noexcept = default;
 ModelBuilder& ModelBuilder::operator=(ModelBuilder&&) noexcept = default;
 
 const std::string& ModelBuilder::input() const { return impl_->input_name; }
-std::vector<std::int64_t> ModelBuilder::shape(const std::string& tensor) const { return impl_->shape_of(tensor); }
+std::vector<std::int64_t> ModelBuilder::shape(const std::string& tensor) const {
+  return impl_->shape_of(tensor);
+}
 
 std::string ModelBuilder::conv(const std::string& x, int out_channels, const ConvOptions& opt,
                                const std::string& name) {
@@ -222,16 +229,23 @@ std::string ModelBuilder::conv(const std::string& x, int out_channels, const Con
     throw Error(kWhere, "conv input '" + x + "' does not suit group " + std::to_string(opt.group));
   const std::int64_t fan_in = in[1] / opt.group * opt.kernel * opt.kernel;
   const std::string n = impl_->node_name(name, "conv");
-  TensorSpec w{n + ".weight", {out_channels, in[1] / opt.group, opt.kernel, opt.kernel},
-               TensorSpec::Kind::normal, std::sqrt(2.0f / static_cast<float>(fan_in)), 0.0f, {}, {}};
+  TensorSpec w{n + ".weight",
+               {out_channels, in[1] / opt.group, opt.kernel, opt.kernel},
+               TensorSpec::Kind::normal,
+               std::sqrt(2.0f / static_cast<float>(fan_in)),
+               0.0f,
+               {},
+               {}};
   std::vector<std::string> inputs = {x, impl_->tensor(std::move(w))};
   if (opt.bias) {
     const float bound = 1.0f / std::sqrt(static_cast<float>(fan_in));
-    inputs.push_back(impl_->tensor({n + ".bias", {out_channels}, TensorSpec::Kind::uniform, -bound, bound, {}, {}}));
+    inputs.push_back(impl_->tensor(
+        {n + ".bias", {out_channels}, TensorSpec::Kind::uniform, -bound, bound, {}, {}}));
   }
   const int k = opt.kernel, d = opt.dilation, s = opt.stride;
   const int pad = opt.pad >= 0 ? opt.pad : (k - 1) / 2 * d;
-  std::vector<onnx::AttributeProto> attrs = {ints_attr("dilations", {d, d}), int_attr("group", opt.group),
+  std::vector<onnx::AttributeProto> attrs = {ints_attr("dilations", {d, d}),
+                                             int_attr("group", opt.group),
                                              ints_attr("kernel_shape", {k, k})};
   Shape out = {in[0], out_channels, 0, 0};
   for (int i = 2; i < 4; ++i) {
@@ -243,14 +257,17 @@ std::string ModelBuilder::conv(const std::string& x, int out_channels, const Con
       out[i] = (in[i] + 2 * pad - (k - 1) * d - 1) / s + 1;
     if (out[i] <= 0) throw Error(kWhere, "conv '" + n + "' has no output pixels");
   }
-  if (opt.auto_pad.empty()) attrs.push_back(ints_attr("pads", {pad, pad, pad, pad}));
-  else attrs.push_back(string_attr("auto_pad", opt.auto_pad));
+  if (opt.auto_pad.empty())
+    attrs.push_back(ints_attr("pads", {pad, pad, pad, pad}));
+  else
+    attrs.push_back(string_attr("auto_pad", opt.auto_pad));
   attrs.push_back(ints_attr("strides", {s, s}));
   return impl_->add_node("Conv", n, inputs, out, std::move(attrs));
 }
 
 std::string ModelBuilder::conv(const std::string& x, int out_channels, const ConvOptions& opt,
-                               std::vector<float> weights, std::vector<float> bias, const std::string& name) {
+                               std::vector<float> weights, std::vector<float> bias,
+                               const std::string& name) {
   const std::string out = conv(x, out_channels, opt, name);
   auto& node = impl_->nodes.back();
   auto& tensors = impl_->tensors;
@@ -267,9 +284,11 @@ std::string ModelBuilder::conv(const std::string& x, int out_channels, const Con
   w.kind = TensorSpec::Kind::values;
   w.values = std::move(weights);
   if (!bias.empty()) {
-    if (static_cast<int>(bias.size()) != out_channels) throw Error(kWhere, "conv bias size differs from the channels");
+    if (static_cast<int>(bias.size()) != out_channels)
+      throw Error(kWhere, "conv bias size differs from the channels");
     if (node.input_size() < 3) {
-      node.add_input(impl_->tensor({node.name() + ".bias", {out_channels}, TensorSpec::Kind::values, 0, 0, bias, {}}));
+      node.add_input(impl_->tensor(
+          {node.name() + ".bias", {out_channels}, TensorSpec::Kind::values, 0, 0, bias, {}}));
     } else {
       TensorSpec& b = find(node.input(2));
       b.kind = TensorSpec::Kind::values;
@@ -286,13 +305,16 @@ std::string ModelBuilder::batch_norm(const std::string& x, const std::string& na
   using K = TensorSpec::Kind;
   const std::string gamma = impl_->tensor({n + ".weight", {c}, K::uniform, 0.5f, 1.5f, {}, {}});
   const std::string beta = impl_->tensor({n + ".bias", {c}, K::uniform, -0.25f, 0.25f, {}, {}});
-  const std::string mean = impl_->tensor({n + ".running_mean", {c}, K::uniform, -0.25f, 0.25f, {}, {}});
+  const std::string mean =
+      impl_->tensor({n + ".running_mean", {c}, K::uniform, -0.25f, 0.25f, {}, {}});
   const std::string var = impl_->tensor({n + ".running_var", {c}, K::uniform, 0.5f, 2.0f, {}, {}});
-  return impl_->add_node("BatchNormalization", n, {x, gamma, beta, mean, var}, in, {float_attr("epsilon", 1e-5f)});
+  return impl_->add_node("BatchNormalization", n, {x, gamma, beta, mean, var}, in,
+                         {float_attr("epsilon", 1e-5f)});
 }
 
-std::string ModelBuilder::batch_norm(const std::string& x, std::vector<float> gamma, std::vector<float> beta,
-                                     std::vector<float> mean, std::vector<float> var, float epsilon,
+std::string ModelBuilder::batch_norm(const std::string& x, std::vector<float> gamma,
+                                     std::vector<float> beta, std::vector<float> mean,
+                                     std::vector<float> var, float epsilon,
                                      const std::string& name) {
   const Shape& in = impl_->shape_of(x);
   const std::int64_t c = in.at(1);
@@ -300,9 +322,12 @@ std::string ModelBuilder::batch_norm(const std::string& x, std::vector<float> ga
   using K = TensorSpec::Kind;
   const std::string g = impl_->tensor({n + ".weight", {c}, K::values, 0, 0, std::move(gamma), {}});
   const std::string b = impl_->tensor({n + ".bias", {c}, K::values, 0, 0, std::move(beta), {}});
-  const std::string m = impl_->tensor({n + ".running_mean", {c}, K::values, 0, 0, std::move(mean), {}});
-  const std::string v = impl_->tensor({n + ".running_var", {c}, K::values, 0, 0, std::move(var), {}});
-  return impl_->add_node("BatchNormalization", n, {x, g, b, m, v}, in, {float_attr("epsilon", epsilon)});
+  const std::string m =
+      impl_->tensor({n + ".running_mean", {c}, K::values, 0, 0, std::move(mean), {}});
+  const std::string v =
+      impl_->tensor({n + ".running_var", {c}, K::values, 0, 0, std::move(var), {}});
+  return impl_->add_node("BatchNormalization", n, {x, g, b, m, v}, in,
+                         {float_attr("epsilon", epsilon)});
 }
 
 std::string ModelBuilder::relu(const std::string& x, const std::string& name) {
@@ -319,36 +344,44 @@ Shape pooled(const Shape& in, int k, int s, int p) {
 }
 }  // namespace
 
-std::string ModelBuilder::max_pool(const std::string& x, int kernel, int stride, int pad, const std::string& name) {
-  return impl_->add_node("MaxPool", impl_->node_name(name, "maxpool"), {x}, pooled(impl_->shape_of(x), kernel, stride, pad),
-                         {ints_attr("kernel_shape", {kernel, kernel}), ints_attr("pads", {pad, pad, pad, pad}),
-                          ints_attr("strides", {stride, stride})});
+std::string ModelBuilder::max_pool(const std::string& x, int kernel, int stride, int pad,
+                                   const std::string& name) {
+  return impl_->add_node(
+      "MaxPool", impl_->node_name(name, "maxpool"), {x},
+      pooled(impl_->shape_of(x), kernel, stride, pad),
+      {ints_attr("kernel_shape", {kernel, kernel}), ints_attr("pads", {pad, pad, pad, pad}),
+       ints_attr("strides", {stride, stride})});
 }
 
-std::string ModelBuilder::average_pool(const std::string& x, int kernel, int stride, int pad, const std::string& name) {
-  return impl_->add_node("AveragePool", impl_->node_name(name, "avgpool"), {x},
-                         pooled(impl_->shape_of(x), kernel, stride, pad),
-                         {ints_attr("kernel_shape", {kernel, kernel}), ints_attr("pads", {pad, pad, pad, pad}),
-                          ints_attr("strides", {stride, stride})});
+std::string ModelBuilder::average_pool(const std::string& x, int kernel, int stride, int pad,
+                                       const std::string& name) {
+  return impl_->add_node(
+      "AveragePool", impl_->node_name(name, "avgpool"), {x},
+      pooled(impl_->shape_of(x), kernel, stride, pad),
+      {ints_attr("kernel_shape", {kernel, kernel}), ints_attr("pads", {pad, pad, pad, pad}),
+       ints_attr("strides", {stride, stride})});
 }
 
 std::string ModelBuilder::global_average_pool(const std::string& x, const std::string& name) {
   const Shape& in = impl_->shape_of(x);
-  return impl_->add_node("GlobalAveragePool", impl_->node_name(name, "gap"), {x}, {in.at(0), in.at(1), 1, 1});
+  return impl_->add_node("GlobalAveragePool", impl_->node_name(name, "gap"), {x},
+                         {in.at(0), in.at(1), 1, 1});
 }
 
 std::string ModelBuilder::add(const std::string& a, const std::string& b, const std::string& name) {
-  if (impl_->shape_of(a) != impl_->shape_of(b)) throw Error(kWhere, "Add of tensors with different shapes");
+  if (impl_->shape_of(a) != impl_->shape_of(b))
+    throw Error(kWhere, "Add of tensors with different shapes");
   return impl_->add_node("Add", impl_->node_name(name, "add"), {a, b}, impl_->shape_of(a));
 }
 
 std::string ModelBuilder::flatten(const std::string& x, const std::string& name) {
   const Shape& in = impl_->shape_of(x);
-  return impl_->add_node("Flatten", impl_->node_name(name, "flatten"), {x}, {in.at(0), product(in) / in.at(0)},
-                         {int_attr("axis", 1)});
+  return impl_->add_node("Flatten", impl_->node_name(name, "flatten"), {x},
+                         {in.at(0), product(in) / in.at(0)}, {int_attr("axis", 1)});
 }
 
-std::string ModelBuilder::reshape(const std::string& x, std::vector<std::int64_t> target, const std::string& name) {
+std::string ModelBuilder::reshape(const std::string& x, std::vector<std::int64_t> target,
+                                  const std::string& name) {
   const std::string n = impl_->node_name(name, "reshape");
   const Shape& in = impl_->shape_of(x);
   Shape out = target;
@@ -356,13 +389,20 @@ std::string ModelBuilder::reshape(const std::string& x, std::vector<std::int64_t
   int infer = -1;
   for (std::size_t i = 0; i < out.size(); ++i) {
     if (out[i] == 0 && i < in.size()) out[i] = in[i];  // 0 copies the input's dimension
-    if (out[i] == -1) infer = static_cast<int>(i);
-    else known *= out[i];
+    if (out[i] == -1)
+      infer = static_cast<int>(i);
+    else
+      known *= out[i];
   }
   if (infer >= 0 && known > 0) out[infer] = product(in) / known;
   if (product(out) != product(in)) throw Error(kWhere, "reshape of '" + x + "' changes its size");
-  const std::string shape = impl_->tensor({n + ".shape", {static_cast<std::int64_t>(target.size())},
-                                           TensorSpec::Kind::int64s, 0, 0, {}, target});
+  const std::string shape = impl_->tensor({n + ".shape",
+                                           {static_cast<std::int64_t>(target.size())},
+                                           TensorSpec::Kind::int64s,
+                                           0,
+                                           0,
+                                           {},
+                                           target});
   return impl_->add_node("Reshape", n, {x, shape}, out);
 }
 
@@ -372,10 +412,13 @@ std::string ModelBuilder::gemm(const std::string& x, int out_features, const std
   const std::string n = impl_->node_name(name, "fc");
   const float bound = 1.0f / std::sqrt(static_cast<float>(in[1]));
   using K = TensorSpec::Kind;
-  const std::string w = impl_->tensor({n + ".weight", {out_features, in[1]}, K::uniform, -bound, bound, {}, {}});
-  const std::string b = impl_->tensor({n + ".bias", {out_features}, K::uniform, -bound, bound, {}, {}});
-  return impl_->add_node("Gemm", n, {x, w, b}, {in[0], out_features},
-                         {float_attr("alpha", 1.0f), float_attr("beta", 1.0f), int_attr("transB", 1)});
+  const std::string w =
+      impl_->tensor({n + ".weight", {out_features, in[1]}, K::uniform, -bound, bound, {}, {}});
+  const std::string b =
+      impl_->tensor({n + ".bias", {out_features}, K::uniform, -bound, bound, {}, {}});
+  return impl_->add_node(
+      "Gemm", n, {x, w, b}, {in[0], out_features},
+      {float_attr("alpha", 1.0f), float_attr("beta", 1.0f), int_attr("transB", 1)});
 }
 
 std::string ModelBuilder::gemm(const std::string& x, int out_features, std::vector<float> weights,
@@ -384,21 +427,26 @@ std::string ModelBuilder::gemm(const std::string& x, int out_features, std::vect
   if (in.size() != 2) throw Error(kWhere, "Gemm needs a 2-D input");
   const std::string n = impl_->node_name(name, "fc");
   using K = TensorSpec::Kind;
-  const std::string w = impl_->tensor({n + ".weight", {out_features, in[1]}, K::values, 0, 0, std::move(weights), {}});
-  const std::string b = impl_->tensor({n + ".bias", {out_features}, K::values, 0, 0, std::move(bias), {}});
-  return impl_->add_node("Gemm", n, {x, w, b}, {in[0], out_features},
-                         {float_attr("alpha", 1.0f), float_attr("beta", 1.0f), int_attr("transB", 1)});
+  const std::string w = impl_->tensor(
+      {n + ".weight", {out_features, in[1]}, K::values, 0, 0, std::move(weights), {}});
+  const std::string b =
+      impl_->tensor({n + ".bias", {out_features}, K::values, 0, 0, std::move(bias), {}});
+  return impl_->add_node(
+      "Gemm", n, {x, w, b}, {in[0], out_features},
+      {float_attr("alpha", 1.0f), float_attr("beta", 1.0f), int_attr("transB", 1)});
 }
 
 std::string ModelBuilder::softmax(const std::string& x, const std::string& name) {
-  return impl_->add_node("Softmax", impl_->node_name(name, "softmax"), {x}, impl_->shape_of(x), {int_attr("axis", -1)});
+  return impl_->add_node("Softmax", impl_->node_name(name, "softmax"), {x}, impl_->shape_of(x),
+                         {int_attr("axis", -1)});
 }
 
 std::string ModelBuilder::constant(const std::string& name, std::vector<std::int64_t> dims,
-                                  std::vector<float> values) {
+                                   std::vector<float> values) {
   if (impl_->shapes.count(name)) throw Error(kWhere, "tensor '" + name + "' exists already");
   impl_->shapes[name] = dims;
-  return impl_->tensor({name, std::move(dims), TensorSpec::Kind::values, 0, 0, std::move(values), {}});
+  return impl_->tensor(
+      {name, std::move(dims), TensorSpec::Kind::values, 0, 0, std::move(values), {}});
 }
 
 std::string ModelBuilder::node(const std::string& op_type, const std::vector<std::string>& inputs,

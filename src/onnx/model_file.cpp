@@ -22,10 +22,10 @@ namespace {
 
 using google::protobuf::io::CodedOutputStream;
 
-constexpr std::uint32_t kGraphField = 7;         // ModelProto.graph
-constexpr std::uint32_t kNodeField = 1;          // GraphProto.node
-constexpr std::uint32_t kInitializerField = 5;   // GraphProto.initializer
-constexpr std::uint32_t kRawDataField = 9;       // TensorProto.raw_data
+constexpr std::uint32_t kGraphField = 7;        // ModelProto.graph
+constexpr std::uint32_t kNodeField = 1;         // GraphProto.node
+constexpr std::uint32_t kInitializerField = 5;  // GraphProto.initializer
+constexpr std::uint32_t kRawDataField = 9;      // TensorProto.raw_data
 constexpr std::uint32_t kLengthDelimited = 2;
 
 std::uint32_t tag(std::uint32_t field) { return (field << 3) | kLengthDelimited; }
@@ -49,7 +49,8 @@ std::uint64_t element_product(const onnx::TensorProto& t) {
 }
 
 // A node with its Constant tensors filled in (a copy), or nullptr when none needs it.
-std::unique_ptr<onnx::NodeProto> filled_node(const onnx::NodeProto& node, const PayloadSource& source) {
+std::unique_ptr<onnx::NodeProto> filled_node(const onnx::NodeProto& node,
+                                             const PayloadSource& source) {
   if (node.op_type() != "Constant") return nullptr;
   std::unique_ptr<onnx::NodeProto> copy;
   for (int a = 0; a < node.attribute_size(); ++a) {
@@ -90,7 +91,8 @@ class FileSink {
   void finish() {
     out_.Trim();
     if (out_.HadError() || raw_.GetErrno() != 0 || !raw_.Flush())
-      throw Error(path_, std::string("cannot write: ") + std::strerror(raw_.GetErrno() ? raw_.GetErrno() : EIO));
+      throw Error(path_, std::string("cannot write: ") +
+                             std::strerror(raw_.GetErrno() ? raw_.GetErrno() : EIO));
   }
 
  private:
@@ -182,8 +184,7 @@ class StreamingReader {
       case 2: {
         std::uint32_t length;
         if (!in_.ReadVarint32(&length) || length > static_cast<std::uint32_t>(INT32_MAX) ||
-            !fits(length) ||
-            !in_.ReadString(&bytes, static_cast<int>(length)))
+            !fits(length) || !in_.ReadString(&bytes, static_cast<int>(length)))
           corrupt();
         os.WriteVarint32(length);
         os.WriteRaw(bytes.data(), static_cast<int>(bytes.size()));
@@ -275,7 +276,7 @@ class StreamingReader {
 }  // namespace
 
 ModelFile read_model_file(const std::string& path) {
-  struct stat st{};
+  struct stat st {};
   if (::stat(path.c_str(), &st) != 0)
     throw Error(path, std::string("cannot open: ") + std::strerror(errno));
   if (!S_ISREG(st.st_mode)) throw Error(path, "not a regular file");

@@ -28,7 +28,7 @@ std::string vgg16_features(ModelBuilder& b) {
 
 ModelBuilder vgg16_cifar(std::uint64_t seed) {
   ModelBuilder b("vgg16-cifar", {1, 3, 32, 32}, seed);
-  std::string x = vgg16_features(b);          // 512 x 1 x 1
+  std::string x = vgg16_features(b);  // 512 x 1 x 1
   x = b.flatten(x, "flatten");
   x = b.gemm(x, 10, "fc");
   b.output(x);
@@ -38,7 +38,7 @@ ModelBuilder vgg16_cifar(std::uint64_t seed) {
 // torchvision's VGG-16 classifier (25088-4096-4096-1000, 124 M weights, ~470 MB).
 ModelBuilder vgg16_imagenet_full(std::uint64_t seed) {
   ModelBuilder b("vgg16-imagenet-full", {1, 3, 224, 224}, seed);
-  std::string x = vgg16_features(b);          // 512 x 7 x 7
+  std::string x = vgg16_features(b);  // 512 x 7 x 7
   x = b.flatten(x, "flatten");
   x = b.gemm(x, 4096, "fc6");
   x = b.relu(x, "relu6");
@@ -92,7 +92,8 @@ std::string resnet18_stages(ModelBuilder& b, std::string x) {
   for (int s = 0; s < 4; ++s) {
     for (int i = 0; i < 2; ++i) {
       const int stride = (s > 0 && i == 0) ? 2 : 1;
-      x = basic_block(b, x, in_ch, widths[s], stride, "layer" + std::to_string(s + 1) + "." + std::to_string(i));
+      x = basic_block(b, x, in_ch, widths[s], stride,
+                      "layer" + std::to_string(s + 1) + "." + std::to_string(i));
       in_ch = widths[s];
     }
   }
@@ -135,10 +136,13 @@ ModelBuilder resnet18_imagenet(std::uint64_t seed) {
 const std::vector<ZooEntry>& zoo_models() {
   static const std::vector<ZooEntry> entries = {
       {"vgg16-cifar", "VGG-16 (BN) for CIFAR-10: 13 conv3x3, 5 max pools, Gemm 512-10"},
-      {"resnet18-cifar", "ResNet-18 for CIFAR-10: 3x3 stem, 4 stages of 2 BasicBlocks, Gemm 512-10"},
+      {"resnet18-cifar",
+       "ResNet-18 for CIFAR-10: 3x3 stem, 4 stages of 2 BasicBlocks, Gemm 512-10"},
       {"vgg16-imagenet", "VGG-16 (BN) for ImageNet: 13 conv3x3, GlobalAveragePool + Gemm 512-1000"},
-      {"vgg16-imagenet-full", "as vgg16-imagenet with the original classifier 25088-4096-4096-1000"},
-      {"resnet18-imagenet", "ResNet-18 for ImageNet: 7x7/2 stem, max pool, 4 stages, Gemm 512-1000"},
+      {"vgg16-imagenet-full",
+       "as vgg16-imagenet with the original classifier 25088-4096-4096-1000"},
+      {"resnet18-imagenet",
+       "ResNet-18 for ImageNet: 7x7/2 stem, max pool, 4 stages, Gemm 512-1000"},
   };
   return entries;
 }

@@ -46,7 +46,8 @@ void inline_external(onnx::TensorProto& t, const TensorContext& ctx) {
 
 }  // namespace
 
-void OnnxModel::Impl::decode_constants(std::vector<std::optional<std::vector<float>>>& initializer_values) {
+void OnnxModel::Impl::decode_constants(
+    std::vector<std::optional<std::vector<float>>>& initializer_values) {
   auto take = [&](onnx::TensorProto& t, const std::string& key) {
     if (t.data_type() == onnx::TensorProto::UNDEFINED)
       throw Error(ctx.model_path, "tensor '" + key + "': missing data type");
@@ -104,7 +105,8 @@ OnnxModel OnnxModel::load(const std::string& path) {
     } else {
       auto it = m.floats.find(site.weight_name);
       if (it == m.floats.end())
-        throw Error(path, "conv '" + conv.name + "': weight '" + site.weight_name + "' has no float values");
+        throw Error(path, "conv '" + conv.name + "': weight '" + site.weight_name +
+                              "' has no float values");
       conv.weights = std::move(it->second);
       m.floats.erase(it);
       m.weight_owner[site.weight_name] = conv.index;
@@ -114,7 +116,8 @@ OnnxModel OnnxModel::load(const std::string& path) {
     } else {
       const auto b = m.floats.find(site.bias_name);
       if (b == m.floats.end())
-        throw Error(path, "conv '" + conv.name + "': bias '" + site.bias_name + "' has no float values");
+        throw Error(path,
+                    "conv '" + conv.name + "': bias '" + site.bias_name + "' has no float values");
       conv.bias = b->second;
     }
     m.convs.push_back(std::move(conv));
@@ -132,12 +135,13 @@ namespace {
 void check_weights(const std::vector<FloatConv>& convs,
                    const std::vector<std::vector<float>>& conv_weights, const std::string& where) {
   if (conv_weights.size() != convs.size())
-    throw Error(where, "got weights for " + std::to_string(conv_weights.size()) + " convs; the model has " +
-                           std::to_string(convs.size()));
+    throw Error(where, "got weights for " + std::to_string(conv_weights.size()) +
+                           " convs; the model has " + std::to_string(convs.size()));
   for (std::size_t i = 0; i < convs.size(); ++i)
     if (static_cast<std::int64_t>(conv_weights[i].size()) != convs[i].geom.weight_count())
-      throw Error(where, "conv '" + convs[i].name + "': got " + std::to_string(conv_weights[i].size()) +
-                             " weights; it has " + std::to_string(convs[i].geom.weight_count()));
+      throw Error(where, "conv '" + convs[i].name + "': got " +
+                             std::to_string(conv_weights[i].size()) + " weights; it has " +
+                             std::to_string(convs[i].geom.weight_count()));
 }
 
 }  // namespace
@@ -151,7 +155,8 @@ void OnnxModel::save_with_conv_weights(const std::vector<std::vector<float>>& co
   source.values = [&](const onnx::TensorProto& t) -> const float* {
     const std::string& key = m.dropped.at(&t);
     const auto owner = m.weight_owner.find(key);
-    return owner != m.weight_owner.end() ? conv_weights[owner->second].data() : m.floats.at(key).data();
+    return owner != m.weight_owner.end() ? conv_weights[owner->second].data()
+                                         : m.floats.at(key).data();
   };
   onnx_detail::write_model_file(m.model, source, path);
 }

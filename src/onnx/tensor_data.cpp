@@ -16,9 +16,7 @@ namespace {
 namespace fs = std::filesystem;
 using onnx::TensorProto;
 
-std::string label(const TensorProto& t) {
-  return "tensor '" + t.name() + "'";
-}
+std::string label(const TensorProto& t) { return "tensor '" + t.name() + "'"; }
 
 [[noreturn]] void fail(const TensorProto& t, const TensorContext& ctx, const std::string& what) {
   throw Error(ctx.model_path, label(t) + ": " + what);
@@ -42,15 +40,16 @@ std::string read_external(const TensorProto& t, const TensorContext& ctx, std::u
         has_length = true;
       }
     } catch (const std::exception&) {
-      fail(t, ctx, "external-data entry '" + entry.key() + "' is not a number: '" +
-                       entry.value() + "'");
+      fail(t, ctx,
+           "external-data entry '" + entry.key() + "' is not a number: '" + entry.value() + "'");
     }
   }
   if (location.empty()) fail(t, ctx, "external data without a 'location' entry");
   const fs::path rel(location);
   if (rel.is_absolute()) fail(t, ctx, "external-data location '" + location + "' is absolute");
   for (const auto& part : rel) {
-    if (part == "..") fail(t, ctx, "external-data location '" + location + "' leaves the model's directory");
+    if (part == "..")
+      fail(t, ctx, "external-data location '" + location + "' leaves the model's directory");
   }
   const fs::path dir = ctx.model_dir.empty() ? fs::path(".") : fs::path(ctx.model_dir);
   const fs::path file = dir / rel;
@@ -63,16 +62,19 @@ std::string read_external(const TensorProto& t, const TensorContext& ctx, std::u
       fail(t, ctx, "external-data location '" + location + "' leaves the model's directory");
   }
   if (has_length && length != expected)
-    fail(t, ctx, "external-data length " + std::to_string(length) + " does not match the " +
-                     std::to_string(expected) + " bytes its dims need");
+    fail(t, ctx,
+         "external-data length " + std::to_string(length) + " does not match the " +
+             std::to_string(expected) + " bytes its dims need");
   std::ifstream in(file, std::ios::binary);
-  if (!in) fail(t, ctx, "cannot open external-data file '" + location + "': " + std::strerror(errno));
+  if (!in)
+    fail(t, ctx, "cannot open external-data file '" + location + "': " + std::strerror(errno));
   in.seekg(0, std::ios::end);
   const auto size = static_cast<std::uint64_t>(in.tellg());
   if (offset > size || size - offset < expected)
-    fail(t, ctx, "external-data file '" + location + "' holds " + std::to_string(size) +
-                     " bytes; the tensor needs " + std::to_string(expected) + " at offset " +
-                     std::to_string(offset));
+    fail(t, ctx,
+         "external-data file '" + location + "' holds " + std::to_string(size) +
+             " bytes; the tensor needs " + std::to_string(expected) + " at offset " +
+             std::to_string(offset));
   std::string bytes(expected, '\0');
   in.seekg(static_cast<std::streamoff>(offset));
   in.read(bytes.data(), static_cast<std::streamsize>(expected));
@@ -82,14 +84,28 @@ std::string read_external(const TensorProto& t, const TensorContext& ctx, std::u
 
 int element_size(int data_type) {
   switch (data_type) {
-    case TensorProto::FLOAT: case TensorProto::INT32: case TensorProto::UINT32: return 4;
-    case TensorProto::FLOAT16: case TensorProto::BFLOAT16: case TensorProto::INT16:
-    case TensorProto::UINT16: return 2;
-    case TensorProto::DOUBLE: case TensorProto::INT64: case TensorProto::UINT64:
-    case TensorProto::COMPLEX64: return 8;
-    case TensorProto::INT8: case TensorProto::UINT8: case TensorProto::BOOL: return 1;
-    case TensorProto::COMPLEX128: return 16;
-    default: return 0;  // STRING and unknown types have no fixed width
+    case TensorProto::FLOAT:
+    case TensorProto::INT32:
+    case TensorProto::UINT32:
+      return 4;
+    case TensorProto::FLOAT16:
+    case TensorProto::BFLOAT16:
+    case TensorProto::INT16:
+    case TensorProto::UINT16:
+      return 2;
+    case TensorProto::DOUBLE:
+    case TensorProto::INT64:
+    case TensorProto::UINT64:
+    case TensorProto::COMPLEX64:
+      return 8;
+    case TensorProto::INT8:
+    case TensorProto::UINT8:
+    case TensorProto::BOOL:
+      return 1;
+    case TensorProto::COMPLEX128:
+      return 16;
+    default:
+      return 0;  // STRING and unknown types have no fixed width
   }
 }
 
@@ -102,8 +118,9 @@ std::string raw_payload(const TensorProto& t, const TensorContext& ctx, std::uin
   if (t.data_location() == TensorProto::EXTERNAL) return read_external(t, ctx, expected);
   if (!t.raw_data().empty() || count == 0) {
     if (t.raw_data().size() != expected)
-      fail(t, ctx, "raw_data holds " + std::to_string(t.raw_data().size()) + " bytes; dims need " +
-                       std::to_string(expected));
+      fail(t, ctx,
+           "raw_data holds " + std::to_string(t.raw_data().size()) + " bytes; dims need " +
+               std::to_string(expected));
     return {};
   }
   *typed = true;
@@ -113,8 +130,9 @@ std::string raw_payload(const TensorProto& t, const TensorContext& ctx, std::uin
 void check_count(const TensorProto& t, const TensorContext& ctx, std::uint64_t have,
                  std::uint64_t want, const char* field) {
   if (have != want)
-    fail(t, ctx, std::string(field) + " holds " + std::to_string(have) + " values; dims need " +
-                     std::to_string(want));
+    fail(t, ctx,
+         std::string(field) + " holds " + std::to_string(have) + " values; dims need " +
+             std::to_string(want));
 }
 
 }  // namespace
@@ -149,16 +167,20 @@ std::uint64_t raw_byte_count(int data_type, std::uint64_t count) {
 std::vector<float> decode_float_tensor(const TensorProto& t, const TensorContext& ctx) {
   if (t.data_type() == TensorProto::UNDEFINED) fail(t, ctx, "missing data type");
   if (!is_float_type(t.data_type()))
-    fail(t, ctx, "unsupported data type " + data_type_name(t.data_type()) +
-                     " (expected FLOAT, FLOAT16, BFLOAT16 or DOUBLE)");
+    fail(t, ctx,
+         "unsupported data type " + data_type_name(t.data_type()) +
+             " (expected FLOAT, FLOAT16, BFLOAT16 or DOUBLE)");
   if (t.has_segment()) fail(t, ctx, "segmented tensors are not supported");
   const auto count = static_cast<std::uint64_t>(element_count(t, ctx));
   bool typed = false;
   const std::string external = raw_payload(t, ctx, count, &typed);
   if (typed) {  // sizes are checked before anything is allocated
-    if (t.data_type() == TensorProto::FLOAT) check_count(t, ctx, t.float_data_size(), count, "float_data");
-    else if (t.data_type() == TensorProto::DOUBLE) check_count(t, ctx, t.double_data_size(), count, "double_data");
-    else check_count(t, ctx, t.int32_data_size(), count, "int32_data");
+    if (t.data_type() == TensorProto::FLOAT)
+      check_count(t, ctx, t.float_data_size(), count, "float_data");
+    else if (t.data_type() == TensorProto::DOUBLE)
+      check_count(t, ctx, t.double_data_size(), count, "double_data");
+    else
+      check_count(t, ctx, t.int32_data_size(), count, "int32_data");
   }
   std::vector<float> out = allocate_floats(count);
   if (typed) {
@@ -172,7 +194,8 @@ std::vector<float> decode_float_tensor(const TensorProto& t, const TensorContext
       default:  // 16-bit types live in the low half of int32_data
         for (std::uint64_t i = 0; i < count; ++i) {
           const auto bits = static_cast<std::uint16_t>(t.int32_data(i) & 0xffff);
-          out[i] = t.data_type() == TensorProto::FLOAT16 ? half_to_float(bits) : bfloat16_to_float(bits);
+          out[i] =
+              t.data_type() == TensorProto::FLOAT16 ? half_to_float(bits) : bfloat16_to_float(bits);
         }
     }
     return out;
@@ -193,7 +216,8 @@ std::vector<float> decode_float_tensor(const TensorProto& t, const TensorContext
       for (std::uint64_t i = 0; i < count; ++i) {
         std::uint16_t bits;
         std::memcpy(&bits, bytes + 2 * i, 2);
-        out[i] = t.data_type() == TensorProto::FLOAT16 ? half_to_float(bits) : bfloat16_to_float(bits);
+        out[i] =
+            t.data_type() == TensorProto::FLOAT16 ? half_to_float(bits) : bfloat16_to_float(bits);
       }
   }
   return out;
@@ -323,7 +347,7 @@ std::uint16_t float_to_half(float f) {
   if (abs >= 0x7f800000u)  // inf or nan
     return static_cast<std::uint16_t>(sign | 0x7c00u | (abs > 0x7f800000u ? 0x200u : 0u));
   if (abs >= 0x477ff000u) return static_cast<std::uint16_t>(sign | 0x7c00u);  // rounds to inf
-  if (abs < 0x38800000u) {  // result is subnormal or zero
+  if (abs < 0x38800000u) {               // result is subnormal or zero
     if (abs < 0x33000000u) return sign;  // below half the smallest subnormal
     const std::uint32_t e = abs >> 23;
     const std::uint32_t mant = (abs & 0x7fffffu) | 0x800000u;

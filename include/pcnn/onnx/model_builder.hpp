@@ -20,13 +20,13 @@ enum class WeightStorage {
 };
 
 struct ConvOptions {
-  int kernel = 3;         // square kernel size
+  int kernel = 3;  // square kernel size
   int stride = 1;
-  int pad = -1;           // on every side; -1 = (kernel - 1) / 2 * dilation
+  int pad = -1;  // on every side; -1 = (kernel - 1) / 2 * dilation
   int dilation = 1;
   int group = 1;
   bool bias = false;
-  std::string auto_pad;   // "", "VALID", "SAME_UPPER", "SAME_LOWER" (overrides pad)
+  std::string auto_pad;  // "", "VALID", "SAME_UPPER", "SAME_LOWER" (overrides pad)
 };
 
 // Counts read back from the built graph by the ONNX loader's graph analysis.
@@ -56,7 +56,8 @@ class ModelBuilder {
                    const std::string& name = "");
   // Conv with given weights [M][C/group][k][k] and bias (empty: none).
   std::string conv(const std::string& x, int out_channels, const ConvOptions& opt,
-                   std::vector<float> weights, std::vector<float> bias, const std::string& name = "");
+                   std::vector<float> weights, std::vector<float> bias,
+                   const std::string& name = "");
   // BatchNormalization with seeded statistics: gamma in [0.5, 1.5], beta in
   // [-0.25, 0.25], mean in [-0.25, 0.25], var in [0.5, 2].
   std::string batch_norm(const std::string& x, const std::string& name = "");
@@ -79,7 +80,8 @@ class ModelBuilder {
                    std::vector<float> bias, const std::string& name = "");
   std::string softmax(const std::string& x, const std::string& name = "");
   // A float constant (stored like the weights); returns its tensor name.
-  std::string constant(const std::string& name, std::vector<std::int64_t> dims, std::vector<float> values);
+  std::string constant(const std::string& name, std::vector<std::int64_t> dims,
+                       std::vector<float> values);
   // Any other single-output node, for tests (output shape given by the caller).
   std::string node(const std::string& op_type, const std::vector<std::string>& inputs,
                    std::vector<std::int64_t> output_shape, const std::string& name = "");
