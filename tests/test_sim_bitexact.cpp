@@ -79,18 +79,18 @@ void run_random_batch(bool small, pcnn::ActMode mode, int layers, std::uint64_t 
 }  // namespace
 
 TEST_CASE("random layers are bit-exact, default architecture, mode off", "[sim][bitexact]") {
-  run_random_batch(false, pcnn::ActMode::off, 12, test_seed());
+  run_random_batch(false, pcnn::ActMode::off, 40, test_seed());
 }
 TEST_CASE("random layers are bit-exact, default architecture, mode gate", "[sim][bitexact]") {
-  run_random_batch(false, pcnn::ActMode::gate, 12, test_seed());
+  run_random_batch(false, pcnn::ActMode::gate, 40, test_seed());
 }
 TEST_CASE("random layers are bit-exact, default architecture, mode skip", "[sim][bitexact]") {
-  run_random_batch(false, pcnn::ActMode::skip, 12, test_seed());
+  run_random_batch(false, pcnn::ActMode::skip, 40, test_seed());
 }
 TEST_CASE("random layers are bit-exact on small tiled architectures", "[sim][bitexact]") {
   const std::uint64_t seed = test_seed();
-  for (int k = 0; k < 6; ++k) {
+  for (int k = 0; k < 12; ++k) {
     const pcnn::ActMode modes[] = {pcnn::ActMode::off, pcnn::ActMode::gate, pcnn::ActMode::skip};
-    run_random_batch(true, modes[k % 3], 8, seed + static_cast<std::uint64_t>(k));
+    run_random_batch(true, modes[k % 3], 12, seed + static_cast<std::uint64_t>(k));
   }
 }
