@@ -44,6 +44,12 @@ pcnn::LayerStats run(pcnn::ActMode mode, const std::vector<std::int8_t>& input) 
   const std::vector<pcnn::LayerJob> jobs = {tiny_job(input)};
   const auto results = pcnn::simulate(jobs, tiny_arch(), opt);
   REQUIRE(results[0].output == pcnn::golden_conv_layer(jobs[0].layer, jobs[0].input));
+  // The walk over the module hierarchy finds the same counters.
+  const nlohmann::json& m = results[0].module_stats;
+  CHECK(m["top.pe_group"]["mac_cycles"] == results[0].stats.mac_cycles);
+  CHECK(m["top.weight_sram"]["bytes_read"] == results[0].stats.weight_sram.bytes_read);
+  CHECK(m["top.dram"]["bytes_written"] == results[0].stats.dram.bytes_written);
+  CHECK(m["top.pe_group.spm_decoder"]["decodes"] == results[0].stats.pattern_decodes);
   return results[0].stats;
 }
 

@@ -12,6 +12,7 @@
 #include <tlm_utils/simple_target_socket.h>
 
 #include "pcnn/sim/arch_config.hpp"
+#include "pcnn/sim/stats_source.hpp"
 
 namespace pcnn {
 
@@ -22,7 +23,7 @@ struct DramStats {
   double energy_pj = 0.0;
 };
 
-class Dram : public sc_core::sc_module {
+class Dram : public sc_core::sc_module, public StatsSource {
  public:
   tlm_utils::simple_target_socket<Dram> host_target_socket;
 
@@ -30,6 +31,12 @@ class Dram : public sc_core::sc_module {
 
   const DramStats& stats() const { return stats_; }
   void reset_stats() { stats_ = DramStats{}; }
+  nlohmann::json stats_json() const override {
+    return {{"bytes_read", stats_.bytes_read},
+            {"bytes_written", stats_.bytes_written},
+            {"accesses", stats_.accesses},
+            {"energy_pj", stats_.energy_pj}};
+  }
   // Grows the backing store (the host lays out each layer's images itself).
   void resize(std::uint64_t size_bytes) { mem_.assign(size_bytes, 0); }
 

@@ -38,6 +38,24 @@ PeGroup::PeGroup(const sc_core::sc_module_name& name, const ArchConfig& arch,
 
 PeGroup::~PeGroup() = default;
 
+nlohmann::json PeGroup::stats_json() const {
+  const StallCycles& st = stats_.stalls;
+  return {{"cycles", stats_.cycles},
+          {"mac_cycles", stats_.mac_cycles},
+          {"macs_issued", stats_.macs_issued},
+          {"macs_effectual", stats_.macs_effectual},
+          {"refills", stats_.refills},
+          {"steps", stats_.steps},
+          {"stall_cycles",
+           {{"weight_sram", st.weight_sram},
+            {"pattern_sram", st.pattern_sram},
+            {"register_refill", st.register_refill},
+            {"data_sram", st.data_sram},
+            {"dram", st.dram},
+            {"fill_drain", st.fill_drain},
+            {"writeback", st.writeback}}}};
+}
+
 int PeGroup::band_positions(int band) const {
   const BandPlan& b = plan_->bands[band];
   return (b.out_row_end - b.out_row_begin) * OW_;

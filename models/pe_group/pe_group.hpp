@@ -27,6 +27,7 @@
 #include "pcnn/image/spm_layer.hpp"
 #include "pcnn/sim/arch_config.hpp"
 #include "pcnn/sim/sim_types.hpp"
+#include "pcnn/sim/stats_source.hpp"
 #include "pcnn/sim/tile_plan.hpp"
 
 namespace pcnn {
@@ -48,7 +49,7 @@ struct PeGroupStats {
 // event and books the skipped cycles as DRAM stalls; so a run whose host and
 // PE group wait on each other runs out of events and is reported, instead of
 // spinning on a free-running sc_clock.
-class PeGroup : public sc_core::sc_module {
+class PeGroup : public sc_core::sc_module, public StatsSource {
  public:
   tlm_utils::simple_initiator_socket<PeGroup> weight_initiator_socket;
   tlm_utils::simple_initiator_socket<PeGroup> pattern_initiator_socket;
@@ -69,6 +70,7 @@ class PeGroup : public sc_core::sc_module {
 
   const PeGroupStats& stats() const { return stats_; }
   void reset_stats() { stats_ = PeGroupStats{}; }
+  nlohmann::json stats_json() const override;
   std::uint64_t cycle() const { return cycle_; }  // clock edges seen while busy, all layers
 
   // Trace one PE plus group-level signals into `vcd` for cycles [from, to].

@@ -8,10 +8,11 @@
 #include <systemc>
 
 #include "models/sparsity_io/sparsity_io_logic.hpp"
+#include "pcnn/sim/stats_source.hpp"
 
 namespace pcnn {
 
-class SparsityIo : public sc_core::sc_module {
+class SparsityIo : public sc_core::sc_module, public StatsSource {
  public:
   explicit SparsityIo(const sc_core::sc_module_name& name) : sc_core::sc_module(name) {}
 
@@ -22,6 +23,7 @@ class SparsityIo : public sc_core::sc_module {
   }
   std::uint64_t evaluations() const { return evaluations_; }
   void reset_stats() { evaluations_ = 0; }
+  nlohmann::json stats_json() const override { return {{"kernel_evaluations", evaluations_}}; }
 
  private:
   std::uint64_t evaluations_ = 0;

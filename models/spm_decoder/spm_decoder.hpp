@@ -8,10 +8,11 @@
 
 #include "models/pattern_config/pattern_config.hpp"
 #include "models/spm_decoder/spm_decoder_logic.hpp"
+#include "pcnn/sim/stats_source.hpp"
 
 namespace pcnn {
 
-class SpmDecoder : public sc_core::sc_module {
+class SpmDecoder : public sc_core::sc_module, public StatsSource {
  public:
   SpmDecoder(const sc_core::sc_module_name& name, const PatternConfig& pac)
       : sc_core::sc_module(name), pac_(pac) {}
@@ -28,6 +29,7 @@ class SpmDecoder : public sc_core::sc_module {
   const PatternTable& table() const { return pac_.table(); }
   std::uint64_t decodes() const { return decodes_; }
   void reset_stats() { decodes_ = 0; }
+  nlohmann::json stats_json() const override { return {{"decodes", decodes_}}; }
 
  private:
   const PatternConfig& pac_;

@@ -12,6 +12,7 @@
 #include <tlm_utils/simple_target_socket.h>
 
 #include "pcnn/sim/arch_config.hpp"
+#include "pcnn/sim/stats_source.hpp"
 
 namespace pcnn {
 
@@ -29,7 +30,7 @@ std::uint64_t sram_access_cycles(const SramConfig& cfg, std::uint64_t words);
 std::uint64_t sram_words_touched(const SramConfig& cfg, std::uint64_t address,
                                  std::uint64_t length);
 
-class Sram : public sc_core::sc_module {
+class Sram : public sc_core::sc_module, public StatsSource {
  public:
   tlm_utils::simple_target_socket<Sram> host_target_socket;
   tlm_utils::simple_target_socket<Sram> pe_target_socket;
@@ -39,6 +40,11 @@ class Sram : public sc_core::sc_module {
   const SramConfig& config() const { return cfg_; }
   const SramStats& stats() const { return stats_; }
   void reset_stats() { stats_ = SramStats{}; }
+  nlohmann::json stats_json() const override {
+    return {{"bytes_read", stats_.bytes_read},   {"bytes_written", stats_.bytes_written},
+            {"read_transactions", stats_.reads}, {"write_transactions", stats_.writes},
+            {"busy_cycles", stats_.busy_cycles}};
+  }
   // Direct view for tests and tracing; not a data path.
   const std::vector<std::uint8_t>& contents() const { return mem_; }
 

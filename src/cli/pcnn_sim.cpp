@@ -216,7 +216,8 @@ int run_command(int argc, char** argv) {
                          {"pattern_pruned", l.pattern_pruned},
                          {"geometry", geometry_json(l.geom)},
                          {"dense_macs", l.geom.dense_macs()},
-                         {"stats", pcnn::stats_to_json(s)}};
+                         {"stats", pcnn::stats_to_json(s)},
+                         {"modules", results[i].module_stats}};
     char speed[32] = "-";
     char dense_cycles[32] = "-";
     if (with_dense) {

@@ -9,6 +9,7 @@
 #include "models/accelerator/accelerator.hpp"
 #include "models/trace/vcd_writer.hpp"
 #include "pcnn/core/error.hpp"
+#include "pcnn/sim/stats_source.hpp"
 #include "pcnn/sim/systemc_context.hpp"
 #include "pcnn/sim/tile_plan.hpp"
 
@@ -88,9 +89,13 @@ std::vector<LayerResult> simulate(const std::vector<LayerJob>& jobs, const ArchC
   fresh_systemc_context();
   std::vector<LayerResult> results(jobs.size());
   std::vector<Snapshot> before(jobs.size());
+  std::vector<nlohmann::json> walk_before(jobs.size());
   auto top = std::make_unique<Accelerator>("top", arch, host_jobs, options.act_mode, dram_bytes);
   Accelerator& acc = *top;
-  acc.host_controller.on_layer_start = [&](std::size_t j) { before[j] = take(acc); };
+  acc.host_controller.on_layer_start = [&](std::size_t j) {
+    before[j] = take(acc);
+    walk_before[j] = collect_stats(acc);
+  };
   acc.host_controller.on_layer_end = [&](std::size_t j) {
     const Snapshot after = take(acc);
     const Snapshot& b = before[j];
@@ -133,6 +138,7 @@ std::vector<LayerResult> simulate(const std::vector<LayerJob>& jobs, const ArchC
     s.dram = {after.dram.bytes_read - b.dram.bytes_read,
               after.dram.bytes_written - b.dram.bytes_written};
     s.dram_energy_pj = after.dram.energy_pj - b.dram.energy_pj;
+    results[j].module_stats = stats_difference(collect_stats(acc), walk_before[j]);
     if (options.on_layer_done) options.on_layer_done(j + 1, jobs.size());
   };
   if (vcd)

@@ -21,6 +21,9 @@ struct LayerJob {
 struct LayerResult {
   std::vector<std::int8_t> output;  // [M][OH][OW]
   LayerStats stats;
+  // Every module's own counters for this layer, by hierarchical name
+  // ("top.weight_sram", "top.pe_group", ...), from one walk of the hierarchy.
+  nlohmann::json module_stats;
 };
 
 // Checks every job (layer consistency, input shape, that one tile fits the

@@ -1,0 +1,26 @@
+#pragma once
+// Modules that own statistics implement StatsSource; collect_stats() walks the
+// SystemC hierarchy once and gathers every module's counters under its
+// hierarchical name, e.g. {"top.weight_sram": {"bytes_read": ...}, ...}.
+#include <nlohmann/json.hpp>
+
+namespace sc_core {
+class sc_object;
+}
+
+namespace pcnn {
+
+class StatsSource {
+ public:
+  virtual ~StatsSource() = default;
+  // Named counters, each a number with its unit in its name.
+  virtual nlohmann::json stats_json() const = 0;
+};
+
+// Every StatsSource at or below `root`, by hierarchical name.
+nlohmann::json collect_stats(const sc_core::sc_object& root);
+
+// after - before for every number in two collections of the same shape.
+nlohmann::json stats_difference(const nlohmann::json& after, const nlohmann::json& before);
+
+}  // namespace pcnn
