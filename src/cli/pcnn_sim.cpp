@@ -247,6 +247,27 @@ int run_command(int argc, char** argv) {
                       (static_cast<double>(total) * arch.pe_count * arch.lanes_per_pe);
   std::printf("%-24s %3s %3s %12llu %11.2f %6.3f %12s %8s\n", "total", "", "",
               static_cast<unsigned long long>(total), total_ns / 1000.0, util, dense_cycles, speed);
+  // Second table: where the cycles went and what moved.
+  std::printf("\n%-24s %11s %11s %8s %8s %8s %8s %8s %8s %8s %9s %9s %9s %9s\n", "layer",
+              "MACs", "effectual", "st_wsram", "st_psram", "st_refil", "st_dsram", "st_dram",
+              "st_fill", "st_wback", "wsram_KB", "psram_KB", "dsram_KB", "dram_KB");
+  for (std::size_t i = 0; i < count; ++i) {
+    const pcnn::LayerStats& s = results[i].stats;
+    auto kb = [](const pcnn::TrafficStats& t) {
+      return static_cast<double>(t.bytes_read + t.bytes_written) / 1024.0;
+    };
+    std::printf("%-24s %11llu %11llu %8llu %8llu %8llu %8llu %8llu %8llu %8llu %9.1f %9.1f %9.1f %9.1f\n",
+                jobs[i].layer.name.c_str(), static_cast<unsigned long long>(s.macs_issued),
+                static_cast<unsigned long long>(s.macs_effectual),
+                static_cast<unsigned long long>(s.stalls.weight_sram),
+                static_cast<unsigned long long>(s.stalls.pattern_sram),
+                static_cast<unsigned long long>(s.stalls.register_refill),
+                static_cast<unsigned long long>(s.stalls.data_sram),
+                static_cast<unsigned long long>(s.stalls.dram),
+                static_cast<unsigned long long>(s.stalls.fill_drain),
+                static_cast<unsigned long long>(s.stalls.writeback), kb(s.weight_sram),
+                kb(s.pattern_sram), kb(s.data_sram), kb(s.dram));
+  }
   for (const auto& s : skipped)
     std::printf("(skipped %s: %s)\n", s["name"].get<std::string>().c_str(),
                 s["reason"].get<std::string>().c_str());
