@@ -4,16 +4,20 @@
 #include <catch2/catch.hpp>
 
 #include <functional>
+#include <random>
 
 #include <systemc>
 #include <tlm>
 #include <tlm_utils/simple_initiator_socket.h>
 
+#include "models/accelerator/accelerator.hpp"
 #include "models/dram/dram.hpp"
 #include "models/pattern_config/pattern_config.hpp"
 #include "models/sram/gather_extension.hpp"
 #include "models/sram/sram.hpp"
+#include "pcnn/golden/random_layer.hpp"
 #include "pcnn/sim/systemc_context.hpp"
+#include "pcnn/sim/tile_plan.hpp"
 
 namespace {
 
@@ -164,4 +168,30 @@ TEST_CASE("DRAM: queued accesses share the bandwidth, latency overlaps", "[sim][
   sc_core::sc_start();
   CHECK(dram.stats().bytes_read == 1500);
   CHECK(dram.stats().energy_pj == Approx(3000.0));
+}
+
+TEST_CASE("a host and PE group waiting on each other run out of events", "[sim][modules]") {
+  // A plan that promises the PE group a weight chunk the host never moves: the
+  // PE group sleeps on the handshake, nothing else is scheduled, sc_start()
+  // returns without sc_stop(), and the host reports that it did not finish
+  // (simulate() turns this into an error instead of hanging).
+  pcnn::fresh_systemc_context();
+  std::mt19937_64 rng(4);
+  pcnn::ConvGeometry g;
+  g.in_channels = 4;
+  g.out_channels = 4;
+  g.in_h = g.in_w = 5;
+  const pcnn::SpmLayer layer = pcnn::make_layer_with_geometry(g, 4, 4, false, rng, "stuck");
+  const std::vector<std::int8_t> input(static_cast<std::size_t>(g.input_elements()), 1);
+  const pcnn::ArchConfig arch;
+  std::vector<pcnn::HostJob> jobs(1);
+  jobs[0].layer = &layer;
+  jobs[0].input = &input;
+  jobs[0].plan = pcnn::make_tile_plan(layer, arch);
+  jobs[0].plan.chunks_per_tile = 0;  // the host will move no weights
+  jobs[0].plan.groups_per_chunk = 1;
+  pcnn::Accelerator top("top", arch, jobs, pcnn::ActMode::off, pcnn::dram_layout(layer).end);
+  sc_core::sc_start();
+  CHECK(!top.host_controller.finished());
+  CHECK(top.pe_group.busy());
 }
