@@ -244,7 +244,7 @@ void HostController::load_thread() {
       }
     }
     // The next layer starts when this one's results are in DRAM.
-    while (job.end_time == sc_core::SC_ZERO_TIME) wait(layer_done_);
+    while (!job.done) wait(layer_done_);
   }
 }
 
@@ -282,6 +282,7 @@ void HostController::drain_thread() {
           job.output[(static_cast<std::size_t>(m) * OH + y) * OW + x] =
               static_cast<std::int8_t>(hwc[(static_cast<std::size_t>(y) * OW + x) * M + m]);
     job.end_time = sc_core::sc_time_stamp();
+    job.done = true;
     if (on_layer_end) on_layer_end(j);
     layer_done_.notify(sc_core::SC_ZERO_TIME);
   }

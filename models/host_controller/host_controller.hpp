@@ -31,6 +31,7 @@ struct HostJob {
   // Filled by the host.
   std::vector<std::int8_t> output;                  // [M][OH][OW]
   sc_core::sc_time start_time, end_time;
+  bool done = false;
 };
 
 // DRAM layout of one layer: weights, SPM indices, input, output (bytes).
