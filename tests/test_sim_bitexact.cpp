@@ -94,3 +94,45 @@ TEST_CASE("random layers are bit-exact on small tiled architectures", "[sim][bit
     run_random_batch(true, modes[k % 3], 12, seed + static_cast<std::uint64_t>(k));
   }
 }
+
+TEST_CASE("other kernel shapes are bit-exact: 1x1, 1x3, 4x4, dilation 2", "[sim][bitexact]") {
+  const std::uint64_t seed = test_seed();
+  std::printf("kernel shapes, seed %llu\n", static_cast<unsigned long long>(seed));
+  std::mt19937_64 rng(seed);
+  struct Shape {
+    int kh, kw, stride, pad, dilation, n, patterns;
+  };
+  const Shape shapes[] = {{1, 1, 2, 0, 1, 1, 1},  {1, 3, 1, 1, 1, 2, 3}, {4, 4, 1, 2, 1, 5, 12},
+                          {3, 3, 1, 2, 2, 4, 16}, {3, 3, 2, 1, 2, 9, 1}, {2, 3, 2, 0, 1, 4, 5}};
+  std::vector<pcnn::LayerJob> jobs;
+  int i = 0;
+  for (const Shape& s : shapes) {
+    pcnn::ConvGeometry g;
+    g.in_channels = 1 + static_cast<int>(pcnn::uniform_below(rng, 70));
+    g.out_channels = 1 + static_cast<int>(pcnn::uniform_below(rng, 70));
+    g.in_h = 5 + static_cast<int>(pcnn::uniform_below(rng, 9));
+    g.in_w = 5 + static_cast<int>(pcnn::uniform_below(rng, 9));
+    g.kernel_h = s.kh;
+    g.kernel_w = s.kw;
+    g.stride_h = g.stride_w = s.stride;
+    g.pad_top = g.pad_left = g.pad_bottom = g.pad_right = s.pad;
+    g.dilation_h = g.dilation_w = s.dilation;
+    pcnn::LayerJob job;
+    job.layer = pcnn::make_layer_with_geometry(g, s.n, s.patterns, (i & 1) != 0, rng,
+                                               "shape" + std::to_string(i));
+    job.input = pcnn::random_activations(g.input_elements(), 0.4, false, rng);
+    jobs.push_back(job);
+    job.layer = pcnn::dense_equivalent(job.layer);
+    jobs.push_back(job);
+    ++i;
+  }
+  for (pcnn::ActMode mode : {pcnn::ActMode::off, pcnn::ActMode::gate, pcnn::ActMode::skip}) {
+    pcnn::SimOptions opt;
+    opt.act_mode = mode;
+    const auto results = pcnn::simulate(jobs, pcnn::ArchConfig{}, opt);
+    for (std::size_t k = 0; k < jobs.size(); ++k) {
+      INFO("job " << k << " mode " << pcnn::to_string(mode) << " seed " << seed);
+      REQUIRE(results[k].output == pcnn::golden_conv_layer(jobs[k].layer, jobs[k].input));
+    }
+  }
+}
