@@ -1,4 +1,5 @@
 #include "models/dram/dram.hpp"
+#include "models/common/payload_check.hpp"
 
 #include <algorithm>
 #include <cstring>
@@ -16,25 +17,8 @@ Dram::Dram(const sc_core::sc_module_name& name, const DramConfig& cfg, std::uint
 }
 
 bool Dram::check(tlm::tlm_generic_payload& trans) const {
-  if (!trans.is_read() && !trans.is_write()) {
-    trans.set_response_status(tlm::TLM_COMMAND_ERROR_RESPONSE);
-    return false;
-  }
-  if (trans.get_byte_enable_ptr() != nullptr) {
-    trans.set_response_status(tlm::TLM_BYTE_ENABLE_ERROR_RESPONSE);
-    return false;
-  }
-  const unsigned int width = trans.get_streaming_width();
-  if (width != 0 && width != trans.get_data_length()) {
-    trans.set_response_status(tlm::TLM_BURST_ERROR_RESPONSE);
-    return false;
-  }
-  const std::uint64_t size = mem_.size();
-  if (trans.get_address() > size || trans.get_data_length() > size - trans.get_address()) {
-    trans.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
-    return false;
-  }
-  return true;
+  if (!check_payload_form(trans)) return false;
+  return check_payload_range(trans, mem_.size());
 }
 
 void Dram::b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay) {

@@ -1,4 +1,5 @@
 #include "models/pattern_config/pattern_config.hpp"
+#include "models/common/payload_check.hpp"
 
 #include <cstring>
 
@@ -13,25 +14,10 @@ PatternConfig::PatternConfig(const sc_core::sc_module_name& name, double clock_p
 }
 
 bool PatternConfig::access(tlm::tlm_generic_payload& trans) {
-  if (!trans.is_read() && !trans.is_write()) {
-    trans.set_response_status(tlm::TLM_COMMAND_ERROR_RESPONSE);
-    return false;
-  }
-  if (trans.get_byte_enable_ptr() != nullptr) {
-    trans.set_response_status(tlm::TLM_BYTE_ENABLE_ERROR_RESPONSE);
-    return false;
-  }
-  const unsigned int width = trans.get_streaming_width();
-  if (width != 0 && width != trans.get_data_length()) {
-    trans.set_response_status(tlm::TLM_BURST_ERROR_RESPONSE);
-    return false;
-  }
+  if (!check_payload_form(trans)) return false;
+  if (!check_payload_range(trans, kSize)) return false;
   const std::uint64_t a = trans.get_address();
   const std::uint64_t len = trans.get_data_length();
-  if (a > kSize || len > kSize - a) {
-    trans.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
-    return false;
-  }
   if (trans.is_write()) {
     std::memcpy(regs_ + a, trans.get_data_ptr(), len);
     rebuild_table();

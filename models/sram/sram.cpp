@@ -1,4 +1,5 @@
 #include "models/sram/sram.hpp"
+#include "models/common/payload_check.hpp"
 
 #include <cstring>
 
@@ -38,19 +39,7 @@ bool Sram::in_range(std::uint64_t address, std::uint64_t length) const {
 }
 
 bool Sram::check(tlm::tlm_generic_payload& trans) const {
-  if (!trans.is_read() && !trans.is_write()) {
-    trans.set_response_status(tlm::TLM_COMMAND_ERROR_RESPONSE);
-    return false;
-  }
-  if (trans.get_byte_enable_ptr() != nullptr) {
-    trans.set_response_status(tlm::TLM_BYTE_ENABLE_ERROR_RESPONSE);
-    return false;
-  }
-  const unsigned int width = trans.get_streaming_width();
-  if (width != 0 && width != trans.get_data_length()) {
-    trans.set_response_status(tlm::TLM_BURST_ERROR_RESPONSE);
-    return false;
-  }
+  if (!check_payload_form(trans)) return false;
   const GatherExtension* gather = trans.get_extension<GatherExtension>();
   if (gather) {
     std::uint64_t total = 0;
