@@ -6,6 +6,7 @@
 #include <iostream>
 #include <string>
 
+#include "pcnn/core/command_line.hpp"
 #include "pcnn/core/error.hpp"
 #include "pcnn/image/model_images.hpp"
 #include "pcnn/image/staging_dir.hpp"
@@ -40,19 +41,7 @@ int run(int argc, char** argv) {
        "random N(0,1) inputs for activation calibration; 0 = no calibration (unit ranges)")
       ("seed", po::value(&opt.seed)->default_value(opt.seed), "seed of the calibration inputs");
   // clang-format on
-  po::options_description hidden;
-  hidden.add_options()("model", po::value(&model_path));
-  po::options_description all;
-  all.add(visible).add(hidden);
-  po::positional_options_description pos;
-  pos.add("model", 1);
-  po::variables_map vm;
-  try {
-    po::store(po::command_line_parser(argc, argv).options(all).positional(pos).run(), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    throw pcnn::Error("command line", e.what());
-  }
+  const po::variables_map vm = pcnn::parse_command_line(argc, argv, visible, "model", model_path);
   if (vm.count("help")) {
     std::cout << visible;
     return 0;

@@ -12,6 +12,7 @@
 
 #include <systemc>
 
+#include "pcnn/core/command_line.hpp"
 #include "pcnn/core/error.hpp"
 #include "pcnn/golden/random_layer.hpp"
 #include "pcnn/image/model_images.hpp"
@@ -91,19 +92,7 @@ int run_command(int argc, char** argv) {
       ("vcd-pe", po::value(&vcd_pe)->default_value(0), "the PE whose lanes and masks are traced")
       ("json", po::value(&json_path), "write the results as JSON")
       ("no-dense", "skip the dense comparison runs (no speedup)");
-  po::options_description hidden;
-  hidden.add_options()("images", po::value(&images_dir));
-  po::options_description all;
-  all.add(visible).add(hidden);
-  po::positional_options_description pos;
-  pos.add("images", 1);
-  po::variables_map vm;
-  try {
-    po::store(po::command_line_parser(argc, argv).options(all).positional(pos).run(), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    throw pcnn::Error("command line", e.what());
-  }
+  const po::variables_map vm = pcnn::parse_command_line(argc, argv, visible, "images", images_dir);
   if (vm.count("help")) {
     std::cout << visible;
     return 0;
