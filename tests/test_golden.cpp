@@ -234,7 +234,11 @@ TEST_CASE("random layers are valid and their outputs spread over int8", "[golden
       sat += (v == 127 || v == -128);
       zeros += (v == 0);
     }
-    if (y.size() >= 64) CHECK(sat * 2 < static_cast<std::int64_t>(y.size()));
+    // A layer with few output channels has few independent kernels: with
+    // non-negative inputs one channel's weight sum can push most of its outputs
+    // to a rail, so the per-layer check needs several channels to be meaningful.
+    if (y.size() >= 64 && g.out_channels >= 8)
+      CHECK(sat * 2 < static_cast<std::int64_t>(y.size()));
     outputs += static_cast<std::int64_t>(y.size());
     saturated += sat;
   }
