@@ -144,6 +144,44 @@ TEST_CASE("pcnn-sim run: table, JSON and a VCD that vcd2fst accepts", "[sim][cli
   CHECK(r2.out.find("convB") == std::string::npos);
 }
 
+TEST_CASE("pcnn-sim run: a 7x7 stem and a grouped layer run lowered", "[sim][cli]") {
+  TempDir tmp;
+  std::mt19937_64 rng(9);
+  pcnn::ModelImages images;
+  images.model_name = "stem";
+  images.source_file = "stem.onnx";
+  pcnn::ConvGeometry g;
+  g.in_channels = 3;
+  g.out_channels = 8;
+  g.in_h = g.in_w = 16;
+  g.kernel_h = g.kernel_w = 7;
+  g.stride_h = g.stride_w = 2;
+  g.pad_top = g.pad_left = g.pad_bottom = g.pad_right = 3;
+  images.layers.push_back(pcnn::make_dense_layer_with_geometry(g, true, rng, "stem"));
+  g.in_channels = 8;
+  g.in_h = g.in_w = 8;
+  g.kernel_h = g.kernel_w = 3;
+  g.stride_h = g.stride_w = 1;
+  g.pad_top = g.pad_left = g.pad_bottom = g.pad_right = 1;
+  g.group = 2;
+  images.layers.push_back(pcnn::make_dense_layer_with_geometry(g, false, rng, "grouped"));
+  images.layers[1].index = 1;
+  const std::string dir = tmp.path + "/images", json = tmp.path + "/r.json";
+  pcnn::write_model_images(images, dir);
+  const RunResult r = run_sim(tmp, "run '" + dir + "' --all --json '" + json + "'");
+  INFO(r.err);
+  REQUIRE(r.status == 0);
+  CHECK(r.out.find("(stem lowered: 7x7 kernel as 4 2x7 sub-kernels") != std::string::npos);
+  CHECK(r.out.find("(grouped lowered: 2 groups as separate passes)") != std::string::npos);
+  const nlohmann::json j = nlohmann::json::parse(slurp(json));
+  REQUIRE(j["layers"].size() == 2);
+  CHECK(j["layers"][0]["stats"]["tiling"]["passes"] == 1);
+  CHECK(j["layers"][1]["stats"]["tiling"]["passes"] == 2);
+  CHECK(j["layers"][1]["stats"]["lowering"] == "2 groups as separate passes");
+  // Dense layers: the same cycles as their dense twin.
+  CHECK(j["layers"][1]["speedup_vs_dense"].get<double>() == 1.0);
+}
+
 TEST_CASE("pcnn-sim run: bad images and manifests", "[sim][cli]") {
   TempDir tmp;
   const std::string images = make_images(tmp);

@@ -8,8 +8,12 @@
 #include "models/pe_group/pe_logic.hpp"
 #include "models/sram/gather_extension.hpp"
 #include "models/trace/vcd_writer.hpp"
+#include "pcnn/sim/layer_lowering.hpp"
 
 namespace pcnn {
+
+// The host lowers larger kernels to what the pointer generator handles.
+static_assert(kMaxKernelPositions == kAcceleratorMaxKernelPositions);
 
 
 PeGroup::PeGroup(const sc_core::sc_module_name& name, const ArchConfig& arch,

@@ -62,6 +62,9 @@ Requant requant_for_scale(double scale) {
   return rq;
 }
 
+// Defined after the layer makers.
+void fill_weights_and_quantisation(SpmLayer& layer, std::mt19937_64& rng);
+
 }  // namespace
 
 RandomLayerSpec random_layer_spec(std::mt19937_64& rng, const RandomSpecLimits& limits) {
@@ -137,7 +140,34 @@ SpmLayer make_layer_with_geometry(const ConvGeometry& geom, int n, int num_patte
   layer.kernel_index.resize(static_cast<std::size_t>(kernels));
   for (auto& idx : layer.kernel_index)
     idx = static_cast<std::uint32_t>(uniform_below(rng, static_cast<std::uint64_t>(num_patterns)));
+  fill_weights_and_quantisation(layer, rng);
+  return layer;
+}
 
+SpmLayer make_dense_layer_with_geometry(const ConvGeometry& geom, bool relu, std::mt19937_64& rng,
+                                        const std::string& name) {
+  const std::string where = "layer '" + name + "'";
+  if (geom.kernel_size() < 1) throw Error(where, "empty kernel");
+  if (geom.group < 1 || geom.in_channels % geom.group != 0)
+    throw Error(where, "group does not divide the input channels");
+  SpmLayer layer;
+  layer.name = name;
+  layer.geom = geom;
+  layer.pattern_pruned = false;
+  layer.n = geom.kernel_size();
+  layer.relu = relu;
+  fill_weights_and_quantisation(layer, rng);
+  return layer;
+}
+
+namespace {
+
+// Stored values, scales, bias and requantisation of a layer whose shape, n and
+// masks are set.
+void fill_weights_and_quantisation(SpmLayer& layer, std::mt19937_64& rng) {
+  const ConvGeometry& geom = layer.geom;
+  const int n = layer.n;
+  const std::int64_t kernels = geom.kernel_count();
   // Some layers keep a few zeros among the stored values (a trained weight can be 0).
   const double zero_fraction = chance(rng, 0.2) ? 0.1 : 0.0;
   layer.nonzeros.resize(static_cast<std::size_t>(kernels * n));
@@ -173,8 +203,9 @@ SpmLayer make_layer_with_geometry(const ConvGeometry& geom, int n, int num_patte
     layer.bias[m] = static_cast<std::int32_t>(uniform_int(rng, -bias_limit, bias_limit));
   }
   layer.validate();
-  return layer;
 }
+
+}  // namespace
 
 SpmLayer make_random_layer(const RandomLayerSpec& spec, std::mt19937_64& rng) {
   if (!spec.geom.pattern_prunable())

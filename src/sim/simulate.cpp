@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstdlib>
+#include <deque>
 #include <memory>
 
 #include <systemc>
@@ -9,6 +10,7 @@
 #include "models/accelerator/accelerator.hpp"
 #include "models/trace/vcd_writer.hpp"
 #include "pcnn/core/error.hpp"
+#include "pcnn/sim/layer_lowering.hpp"
 #include "pcnn/sim/stats_source.hpp"
 #include "pcnn/sim/systemc_context.hpp"
 #include "pcnn/sim/tile_plan.hpp"
@@ -49,6 +51,39 @@ TrafficStats diff(const SramStats& after, const SramStats& before) {
   return {after.bytes_read - before.bytes_read, after.bytes_written - before.bytes_written};
 }
 
+// Statistics of a further pass of the same layer; utilisation is recomputed by
+// the caller from the sums.
+void add_pass_stats(LayerStats& s, const LayerStats& p) {
+  s.cycles += p.cycles;
+  s.time_ns += p.time_ns;
+  s.mac_cycles += p.mac_cycles;
+  s.stalls.weight_sram += p.stalls.weight_sram;
+  s.stalls.pattern_sram += p.stalls.pattern_sram;
+  s.stalls.register_refill += p.stalls.register_refill;
+  s.stalls.data_sram += p.stalls.data_sram;
+  s.stalls.dram += p.stalls.dram;
+  s.stalls.fill_drain += p.stalls.fill_drain;
+  s.stalls.writeback += p.stalls.writeback;
+  s.macs_issued += p.macs_issued;
+  s.macs_effectual += p.macs_effectual;
+  s.refills += p.refills;
+  s.pattern_decodes += p.pattern_decodes;
+  s.steps += p.steps;
+  s.bands = std::max(s.bands, p.bands);
+  s.tiles += p.tiles;
+  s.groups = std::max(s.groups, p.groups);
+  s.chunks += p.chunks;
+  s.spatially_tiled = s.spatially_tiled || p.spatially_tiled;
+  s.passes += p.passes;
+  for (auto [into, from] : {std::pair{&s.weight_sram, &p.weight_sram},
+                            std::pair{&s.pattern_sram, &p.pattern_sram},
+                            std::pair{&s.data_sram, &p.data_sram}, std::pair{&s.dram, &p.dram}}) {
+    into->bytes_read += from->bytes_read;
+    into->bytes_written += from->bytes_written;
+  }
+  s.dram_energy_pj += p.dram_energy_pj;
+}
+
 }  // namespace
 
 void fresh_systemc_context() {
@@ -62,7 +97,12 @@ void fresh_systemc_context() {
 std::vector<LayerResult> simulate(const std::vector<LayerJob>& jobs, const ArchConfig& arch,
                                   const SimOptions& options) {
   arch.validate(options.arch_where);
-  std::vector<HostJob> host_jobs(jobs.size());
+  // Layers the datapath cannot run as they are become several host jobs
+  // (passes); owner[h] is the job a host job belongs to.
+  std::deque<LayerJob> lowered_passes;
+  std::vector<std::string> lowering(jobs.size());
+  std::vector<HostJob> host_jobs;
+  std::vector<std::size_t> owner;
   std::uint64_t dram_bytes = 64;
   for (std::size_t j = 0; j < jobs.size(); ++j) {
     const SpmLayer& layer = jobs[j].layer;
@@ -73,10 +113,25 @@ std::vector<LayerResult> simulate(const std::vector<LayerJob>& jobs, const ArchC
                       std::to_string(layer.geom.in_channels) + "x" + std::to_string(layer.geom.in_h) +
                       "x" + std::to_string(layer.geom.in_w) + "), got " +
                       std::to_string(jobs[j].input.size()));
-    host_jobs[j].layer = &layer;
-    host_jobs[j].input = &jobs[j].input;
-    host_jobs[j].plan = make_tile_plan(layer, arch, options.arch_where);
-    dram_bytes = std::max(dram_bytes, dram_layout(layer).end);
+    std::vector<const LayerJob*> passes{&jobs[j]};
+    if (needs_lowering(layer)) {
+      LoweredLayer lowered = lower_for_accelerator(jobs[j]);
+      lowering[j] = lowered.description;
+      passes.clear();
+      for (LayerJob& pass : lowered.passes) {
+        lowered_passes.push_back(std::move(pass));
+        passes.push_back(&lowered_passes.back());
+      }
+    }
+    for (const LayerJob* pass : passes) {
+      HostJob h;
+      h.layer = &pass->layer;
+      h.input = &pass->input;
+      h.plan = make_tile_plan(pass->layer, arch, options.arch_where);
+      dram_bytes = std::max(dram_bytes, dram_layout(pass->layer).end);
+      host_jobs.push_back(std::move(h));
+      owner.push_back(j);
+    }
   }
 
   std::unique_ptr<VcdWriter> vcd;
@@ -87,9 +142,9 @@ std::vector<LayerResult> simulate(const std::vector<LayerJob>& jobs, const ArchC
   }
 
   fresh_systemc_context();
-  std::vector<LayerResult> results(jobs.size());
-  std::vector<Snapshot> before(jobs.size());
-  std::vector<nlohmann::json> walk_before(jobs.size());
+  std::vector<LayerResult> pass_results(host_jobs.size());
+  std::vector<Snapshot> before(host_jobs.size());
+  std::vector<nlohmann::json> walk_before(host_jobs.size());
   auto top = std::make_unique<Accelerator>("top", arch, host_jobs, options.act_mode, dram_bytes);
   Accelerator& acc = *top;
   acc.host_controller.on_layer_start = [&](std::size_t j) {
@@ -99,7 +154,7 @@ std::vector<LayerResult> simulate(const std::vector<LayerJob>& jobs, const ArchC
   acc.host_controller.on_layer_end = [&](std::size_t j) {
     const Snapshot after = take(acc);
     const Snapshot& b = before[j];
-    LayerStats& s = results[j].stats;
+    LayerStats& s = pass_results[j].stats;
     const PeGroupStats& pa = after.pe;
     const PeGroupStats& pb = b.pe;
     const double period = arch.clock_period_ns();
@@ -138,8 +193,9 @@ std::vector<LayerResult> simulate(const std::vector<LayerJob>& jobs, const ArchC
     s.dram = {after.dram.bytes_read - b.dram.bytes_read,
               after.dram.bytes_written - b.dram.bytes_written};
     s.dram_energy_pj = after.dram.energy_pj - b.dram.energy_pj;
-    results[j].module_stats = stats_difference(collect_stats(acc), walk_before[j]);
-    if (options.on_layer_done) options.on_layer_done(j + 1, jobs.size());
+    pass_results[j].module_stats = stats_difference(collect_stats(acc), walk_before[j]);
+    const bool last_pass = j + 1 == host_jobs.size() || owner[j + 1] != owner[j];
+    if (options.on_layer_done && last_pass) options.on_layer_done(owner[j] + 1, jobs.size());
   };
   if (vcd)
     acc.pe_group.attach_tracer(vcd.get(), options.trace.from_cycle, options.trace.to_cycle,
@@ -151,8 +207,34 @@ std::vector<LayerResult> simulate(const std::vector<LayerJob>& jobs, const ArchC
   }
   if (!acc.host_controller.finished())
     throw Error("simulation", "ran out of events before the host controller finished");
-  for (std::size_t j = 0; j < jobs.size(); ++j) results[j].output = std::move(host_jobs[j].output);
   if (vcd) vcd->close();
+
+  // One result per job: a lowered layer's passes add up, their outputs are
+  // consecutive output channels.
+  std::vector<LayerResult> results(jobs.size());
+  std::vector<bool> seen(jobs.size(), false);
+  for (std::size_t h = 0; h < host_jobs.size(); ++h) {
+    LayerResult& r = results[owner[h]];
+    LayerResult& part = pass_results[h];
+    if (!seen[owner[h]]) {
+      r.stats = part.stats;
+      r.module_stats = std::move(part.module_stats);
+      r.output = std::move(host_jobs[h].output);
+      seen[owner[h]] = true;
+    } else {
+      add_pass_stats(r.stats, part.stats);
+      r.module_stats = stats_sum(r.module_stats, part.module_stats);
+      r.output.insert(r.output.end(), host_jobs[h].output.begin(), host_jobs[h].output.end());
+    }
+  }
+  for (std::size_t j = 0; j < jobs.size(); ++j) {
+    LayerStats& s = results[j].stats;
+    s.lowering = lowering[j];
+    s.lane_utilisation =
+        s.cycles ? static_cast<double>(s.macs_issued) /
+                       (static_cast<double>(s.cycles) * arch.pe_count * arch.lanes_per_pe)
+                 : 0.0;
+  }
   return results;
 }
 
@@ -182,7 +264,9 @@ nlohmann::json stats_to_json(const LayerStats& s) {
             {"tiles", s.tiles},
             {"groups", s.groups},
             {"chunks", s.chunks},
-            {"spatially_tiled", s.spatially_tiled}}},
+            {"spatially_tiled", s.spatially_tiled},
+            {"passes", s.passes}}},
+          {"lowering", s.lowering},
           {"weight_sram", traffic(s.weight_sram)},
           {"pattern_sram", traffic(s.pattern_sram)},
           {"data_sram", traffic(s.data_sram)},

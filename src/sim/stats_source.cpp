@@ -32,4 +32,17 @@ nlohmann::json stats_difference(const nlohmann::json& after, const nlohmann::jso
   return after;
 }
 
+nlohmann::json stats_sum(const nlohmann::json& a, const nlohmann::json& b) {
+  if (a.is_object()) {
+    nlohmann::json out = a;
+    for (auto it = b.begin(); b.is_object() && it != b.end(); ++it)
+      out[it.key()] = a.contains(it.key()) ? stats_sum(a[it.key()], *it) : *it;
+    return out;
+  }
+  if (a.is_number_unsigned() && b.is_number_unsigned())
+    return a.get<std::uint64_t>() + b.get<std::uint64_t>();
+  if (a.is_number() && b.is_number()) return a.get<double>() + b.get<double>();
+  return a;
+}
+
 }  // namespace pcnn

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "pcnn/core/error.hpp"
+#include "pcnn/sim/layer_lowering.hpp"
 
 namespace pcnn {
 
@@ -41,8 +42,9 @@ std::uint64_t band_output_bytes(const ConvGeometry& g, const BandPlan& b) {
 
 std::string accelerator_unsupported_reason(const SpmLayer& layer) {
   if (layer.geom.group != 1) return "grouped convolution is not supported by the accelerator";
-  if (layer.geom.kernel_size() > 16)
-    return "kernels with more than 16 positions are not supported by the accelerator";
+  if (layer.geom.kernel_size() > kAcceleratorMaxKernelPositions)
+    return "kernels with more than " + std::to_string(kAcceleratorMaxKernelPositions) +
+           " positions are not supported by the accelerator";
   return "";
 }
 

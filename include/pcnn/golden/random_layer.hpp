@@ -44,6 +44,11 @@ SpmLayer make_random_layer(const RandomLayerSpec& spec, std::mt19937_64& rng);
 SpmLayer make_layer_with_geometry(const ConvGeometry& geom, int n, int num_patterns, bool relu,
                                   std::mt19937_64& rng, const std::string& name);
 
+// A dense layer (n = K, no pattern table) of any kernel size and group count,
+// with the same value and scale distributions.
+SpmLayer make_dense_layer_with_geometry(const ConvGeometry& geom, bool relu, std::mt19937_64& rng,
+                                        const std::string& name);
+
 // count int8 activations of which round(density * count) are non-zero, at
 // uniformly random positions. Non-zeros are uniform in [-127, 127] \ {0}, or in
 // [1, 127] when non_negative (as after a ReLU). density must be in [0, 1].

@@ -51,6 +51,8 @@ struct LayerStats {
   std::uint64_t steps = 0;           // (group, output position) steps through stage 3
   int bands = 0, tiles = 0, groups = 0, chunks = 0;
   bool spatially_tiled = false;      // more than one output-row band
+  int passes = 1;                    // accelerator passes (more when the layer was lowered)
+  std::string lowering;              // how the layer was rewritten for the datapath, or ""
   TrafficStats weight_sram, pattern_sram, data_sram, dram;
   double dram_energy_pj = 0.0;
 };

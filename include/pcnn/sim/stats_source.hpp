@@ -23,4 +23,7 @@ nlohmann::json collect_stats(const sc_core::sc_object& root);
 // after - before for every number in two collections of the same shape.
 nlohmann::json stats_difference(const nlohmann::json& after, const nlohmann::json& before);
 
+// a + b for every number in two collections of the same shape.
+nlohmann::json stats_sum(const nlohmann::json& a, const nlohmann::json& b);
+
 }  // namespace pcnn

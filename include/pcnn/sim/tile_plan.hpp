@@ -55,8 +55,9 @@ struct TilePlan {
   }
 };
 
-// Why the datapath cannot run this layer at all (grouped convolution, kernels
-// beyond 16 positions), or "" when it can.
+// Why the datapath cannot run this layer as it is (grouped convolution, kernels
+// beyond 16 positions), or "" when it can. simulate() lowers such layers first
+// (layer_lowering.hpp).
 std::string accelerator_unsupported_reason(const SpmLayer& layer);
 
 // Throws pcnn::Error("<arch_where>: <key>: ...") when the architecture cannot
