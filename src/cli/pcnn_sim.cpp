@@ -12,6 +12,7 @@
 
 #include <systemc>
 
+#include "pcnn/core/atomic_file.hpp"
 #include "pcnn/core/command_line.hpp"
 #include "pcnn/core/error.hpp"
 #include "pcnn/golden/random_layer.hpp"
@@ -20,6 +21,7 @@
 #include "pcnn/sim/simulate.hpp"
 #include "pcnn/sim/tensor_file.hpp"
 #include "pcnn/sim/tile_plan.hpp"
+#include "pcnn_sim_sweep.hpp"
 
 namespace po = boost::program_options;
 
@@ -51,16 +53,7 @@ std::pair<std::uint64_t, std::uint64_t> parse_window(const std::string& text) {
 }
 
 void write_json_atomically(const std::string& path, const nlohmann::json& j) {
-  const std::string tmp = path + ".tmp";
-  std::FILE* f = std::fopen(tmp.c_str(), "w");
-  if (!f) throw pcnn::Error(path, "cannot write the result file");
-  const std::string text = j.dump(2) + "\n";
-  const bool ok = std::fwrite(text.data(), 1, text.size(), f) == text.size();
-  const bool closed = std::fclose(f) == 0;
-  if (!ok || !closed || std::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::remove(tmp.c_str());
-    throw pcnn::Error(path, "cannot write the result file");
-  }
+  pcnn::write_file_atomically(path, j.dump(2) + "\n", "the result file");
 }
 
 nlohmann::json geometry_json(const pcnn::ConvGeometry& g) {
@@ -282,12 +275,14 @@ int sc_main(int argc, char** argv) {
   (void)kQuietSystemC;
   try {
     if (argc < 2 || std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h") {
-      std::cout << "Usage:\n  " << kUsage << "\n\nRun 'pcnn-sim run --help' for the options.\n";
+      std::cout << "Usage:\n  " << kUsage << "\n  pcnn-sim sweep SWEEP.json [-j N] [-o results.csv] [--shard K/N]"
+                << "\n\nRun 'pcnn-sim run --help' or 'pcnn-sim sweep --help' for the options.\n";
       return argc < 2 ? 1 : 0;
     }
     const std::string command = argv[1];
-    if (command != "run") throw pcnn::Error("command line", "unknown command '" + command + "' (expected run)");
-    return run_command(argc - 1, argv + 1);
+    if (command == "run") return run_command(argc - 1, argv + 1);
+    if (command == "sweep") return sweep_command(argc - 1, argv + 1);
+    throw pcnn::Error("command line", "unknown command '" + command + "' (expected run or sweep)");
   } catch (const std::exception& e) {
     std::fprintf(stderr, "pcnn-sim: %s\n", e.what());
     return 1;

@@ -1,71 +1,18 @@
 #include "pcnn/sim/arch_config.hpp"
 
 #include <fstream>
-#include <limits>
-#include <type_traits>
-#include <set>
 #include <sstream>
 
 #include "pcnn/core/error.hpp"
+#include "pcnn/core/json_object_reader.hpp"
 
 namespace pcnn {
 namespace {
 
-// Reads the keys of one JSON object into struct fields; every key must be
-// consumed, every value must have the field's type.
-class ObjectReader {
- public:
-  // file: named in messages; prefix: "" or "dram." for nested objects.
-  ObjectReader(const nlohmann::json& j, std::string file, std::string prefix)
-      : j_(j), file_(std::move(file)), prefix_(std::move(prefix)) {
-    if (!j_.is_object())
-      throw Error(file_, (prefix_.empty() ? std::string("top level") : prefix_.substr(0, prefix_.size() - 1)) +
-                             ": expected a JSON object");
-  }
-  template <typename T>
-  void get(const char* key, T& field) {
-    seen_.insert(key);
-    auto it = j_.find(key);
-    if (it == j_.end()) return;
-    const std::string path = prefix_ + key;
-    if constexpr (std::is_same_v<T, bool>) {
-      if (!it->is_boolean()) fail(path, "expected true or false");
-      field = it->template get<bool>();
-    } else if constexpr (std::is_integral_v<T>) {
-      if (!it->is_number_integer()) fail(path, "expected an integer");
-      const auto v = it->template get<std::int64_t>();
-      if (v < static_cast<std::int64_t>(std::numeric_limits<T>::min()) ||
-          v > static_cast<std::int64_t>(std::numeric_limits<T>::max()))
-        fail(path, "integer out of range");
-      field = static_cast<T>(v);
-    } else {
-      if (!it->is_number()) fail(path, "expected a number");
-      field = it->template get<T>();
-    }
-  }
-  const nlohmann::json* object(const char* key) {
-    seen_.insert(key);
-    auto it = j_.find(key);
-    return it == j_.end() ? nullptr : &*it;
-  }
-  void finish() const {
-    for (auto it = j_.begin(); it != j_.end(); ++it)
-      if (!seen_.count(it.key())) fail(prefix_ + it.key(), "unknown key");
-  }
-  [[noreturn]] void fail(const std::string& key, const std::string& what) const {
-    throw Error(file_, key + ": " + what);
-  }
-
- private:
-  const nlohmann::json& j_;
-  std::string file_, prefix_;
-  std::set<std::string> seen_;
-};
-
 void read_sram(const nlohmann::json* j, const std::string& file, const std::string& prefix,
                SramConfig& s) {
   if (!j) return;
-  ObjectReader r(*j, file, prefix);
+  JsonObjectReader r(*j, file, prefix);
   r.get("size_bytes", s.size_bytes);
   r.get("word_bytes", s.word_bytes);
   r.get("banks", s.banks);
@@ -117,7 +64,7 @@ void ArchConfig::validate(const std::string& where) const {
 
 ArchConfig arch_from_json(const nlohmann::json& j, const std::string& where) {
   ArchConfig a;
-  ObjectReader r(j, where, "");
+  JsonObjectReader r(j, where, "");
   r.get("clock_mhz", a.clock_mhz);
   r.get("pe_count", a.pe_count);
   r.get("lanes_per_pe", a.lanes_per_pe);
@@ -127,7 +74,7 @@ ArchConfig arch_from_json(const nlohmann::json& j, const std::string& where) {
   read_sram(r.object("pattern_sram"), where, "pattern_sram.", a.pattern_sram);
   read_sram(r.object("data_sram"), where, "data_sram.", a.data_sram);
   if (const nlohmann::json* d = r.object("dram")) {
-    ObjectReader dr(*d, where, "dram.");
+    JsonObjectReader dr(*d, where, "dram.");
     dr.get("bandwidth_gbps", a.dram.bandwidth_gbps);
     dr.get("latency_ns", a.dram.latency_ns);
     dr.get("energy_pj_per_byte", a.dram.energy_pj_per_byte);

@@ -5,6 +5,7 @@
 #include <fstream>
 #include <iterator>
 
+#include "pcnn/core/atomic_file.hpp"
 #include "pcnn/core/error.hpp"
 
 namespace pcnn {
@@ -56,20 +57,7 @@ void write_tensor_file(const std::string& path, const Int8Tensor& t) {
   put32(b, static_cast<std::uint32_t>(t.h));
   put32(b, static_cast<std::uint32_t>(t.w));
   b.append(reinterpret_cast<const char*>(t.data.data()), t.data.size());
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary);
-    if (!out) throw Error(path, "cannot write tensor file");
-    out.write(b.data(), static_cast<std::streamsize>(b.size()));
-    if (!out) {
-      std::remove(tmp.c_str());
-      throw Error(path, "cannot write tensor file");
-    }
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::remove(tmp.c_str());
-    throw Error(path, "cannot write tensor file");
-  }
+  write_file_atomically(path, b, "tensor file");
 }
 
 }  // namespace pcnn

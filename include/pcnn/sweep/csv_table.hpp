@@ -1,0 +1,20 @@
+#pragma once
+// A CSV file as a header and rows of text fields (RFC 4180 quoting), read and
+// written whole. Writing is atomic: a temporary file renamed into place.
+#include <string>
+#include <vector>
+
+namespace pcnn {
+
+struct CsvTable {
+  std::vector<std::string> header;
+  std::vector<std::vector<std::string>> rows;  // each as long as the header
+};
+
+// Throws pcnn::Error naming the file (cannot open, bad quoting, ragged rows).
+CsvTable read_csv_file(const std::string& path);
+// Throws pcnn::Error naming the file when it cannot be written; leaves no
+// temporary file behind.
+void write_csv_file(const std::string& path, const CsvTable& table);
+
+}  // namespace pcnn

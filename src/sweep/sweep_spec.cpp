@@ -1,0 +1,188 @@
+#include "pcnn/sweep/sweep_spec.hpp"
+
+#include <sys/stat.h>
+
+#include <fstream>
+#include <set>
+
+#include "pcnn/core/error.hpp"
+#include "pcnn/core/json_object_reader.hpp"
+#include "pcnn/image/model_images.hpp"
+
+namespace pcnn {
+
+namespace {
+
+std::string directory_of(const std::string& path) {
+  const auto slash = path.find_last_of('/');
+  return slash == std::string::npos ? "." : path.substr(0, slash == 0 ? 1 : slash);
+}
+
+// Relative paths in a sweep file are relative to the file, so a sweep runs the
+// same from any working directory (and on any Slurm node).
+std::string resolve(const std::string& base_dir, const std::string& p) {
+  if (p.empty() || p[0] == '/') return p;
+  return base_dir + "/" + p;
+}
+
+nlohmann::json read_json_file(const std::string& path, const std::string& what) {
+  std::ifstream in(path);
+  if (!in) throw Error(path, "cannot open " + what);
+  try {
+    nlohmann::json j;
+    in >> j;
+    return j;
+  } catch (const nlohmann::json::exception&) {
+    throw Error(path, "not valid JSON");
+  }
+}
+
+// "weight_sram.size_bytes" -> "/weight_sram/size_bytes".
+nlohmann::json::json_pointer pointer_for(const std::string& key) {
+  std::string p = "/" + key;
+  for (char& c : p)
+    if (c == '.') c = '/';
+  return nlohmann::json::json_pointer(p);
+}
+
+std::string value_text(const nlohmann::json& v) {
+  return v.is_string() ? v.get<std::string>() : v.dump();
+}
+
+}  // namespace
+
+std::size_t SweepSpec::point_count() const {
+  std::size_t n = workloads.size() * act_modes.size();
+  for (const SweepAxis& a : grid) n *= a.values.size();
+  return n;
+}
+
+SweepPoint SweepSpec::point(std::size_t index) const {
+  SweepPoint p;
+  p.index = index;
+  std::size_t rest = index;
+  p.act_mode = act_modes[rest % act_modes.size()];
+  rest /= act_modes.size();
+  p.params.resize(grid.size());
+  for (std::size_t a = grid.size(); a-- > 0;) {
+    p.params[a] = {grid[a].key, grid[a].values[rest % grid[a].values.size()]};
+    rest /= grid[a].values.size();
+  }
+  p.workload = rest;
+  p.arch_json = base_arch;
+  for (const auto& [key, value] : p.params) p.arch_json[pointer_for(key)] = value;
+  return p;
+}
+
+SweepSpec read_sweep_file(const std::string& path) {
+  const nlohmann::json j = read_json_file(path, "sweep file");
+  const std::string dir = directory_of(path);
+  SweepSpec spec;
+  spec.path = path;
+  JsonObjectReader top(j, path, "");
+
+  // Workloads.
+  const nlohmann::json* workloads = top.object("workloads");
+  if (!workloads || !workloads->is_array() || workloads->empty())
+    throw Error(path, "workloads: expected a non-empty array of workload objects");
+  std::set<std::string> names;
+  for (std::size_t i = 0; i < workloads->size(); ++i) {
+    const std::string prefix = "workloads[" + std::to_string(i) + "].";
+    JsonObjectReader r((*workloads)[i], path, prefix);
+    SweepWorkload w;
+    r.get("name", w.name);
+    r.get("images", w.images);
+    r.get("layer", w.layer);
+    r.get("act_density", w.act_density);
+    r.get("seed", w.seed);
+    r.finish();
+    if (w.images.empty()) r.fail(prefix + "images", "missing (an SPM image directory)");
+    if (!(w.act_density >= 0.0 && w.act_density <= 1.0))
+      r.fail(prefix + "act_density", "must be in 0..1");
+    w.images = resolve(dir, w.images);
+    if (w.name.empty()) w.name = w.images.substr(w.images.find_last_of('/') + 1);
+    if (!names.insert(w.name).second) r.fail(prefix + "name", "'" + w.name + "' is used twice");
+    ModelImages images;
+    try {
+      images = read_model_images(w.images);
+    } catch (const Error& e) {
+      r.fail(prefix + "images", e.what());
+    }
+    if (!w.layer.empty()) {
+      bool found = false;
+      for (const SpmLayer& l : images.layers) found = found || l.name == w.layer;
+      if (!found) r.fail(prefix + "layer", "no layer named '" + w.layer + "' in " + w.images);
+    }
+    spec.workloads.push_back(std::move(w));
+  }
+
+  // Base architecture: a file, an inline object, or the defaults.
+  ArchConfig base;
+  if (const nlohmann::json* arch = top.object("arch")) {
+    if (arch->is_string()) {
+      base = read_arch_file(resolve(dir, arch->get<std::string>()));
+    } else if (arch->is_object()) {
+      base = arch_from_json(*arch, path + ": arch");
+    } else {
+      top.fail("arch", "expected an architecture file name or an architecture object");
+    }
+  }
+  spec.base_arch = arch_to_json(base);
+
+  // Grid axes in the keys' sorted order (nlohmann::json keeps objects sorted);
+  // the order only decides the point numbering.
+  if (const nlohmann::json* grid = top.object("grid")) {
+    if (!grid->is_object()) top.fail("grid", "expected an object of parameter: [values]");
+    for (auto it = grid->begin(); it != grid->end(); ++it) {
+      const std::string key = "grid." + it.key();
+      const auto ptr = pointer_for(it.key());
+      if (it.key().empty() || !spec.base_arch.contains(ptr) || spec.base_arch[ptr].is_object())
+        top.fail(key, "not an architecture parameter (see docs/architecture.md)");
+      if (!it->is_array() || it->empty()) top.fail(key, "expected a non-empty array of values");
+      SweepAxis axis{it.key(), {}};
+      for (const nlohmann::json& v : *it) {
+        if (v.is_object() || v.is_array() || v.is_null())
+          top.fail(key, "values must be numbers or booleans");
+        axis.values.push_back(v);
+      }
+      spec.grid.push_back(std::move(axis));
+    }
+  }
+
+  if (const nlohmann::json* modes = top.object("act_modes")) {
+    if (!modes->is_array() || modes->empty())
+      top.fail("act_modes", "expected a non-empty array of off, gate, skip");
+    spec.act_modes.clear();
+    for (const nlohmann::json& m : *modes) {
+      if (!m.is_string()) top.fail("act_modes", "expected a non-empty array of off, gate, skip");
+      try {
+        spec.act_modes.push_back(parse_act_mode(m.get<std::string>()));
+      } catch (const Error&) {
+        top.fail("act_modes", "'" + m.get<std::string>() + "' is not one of off, gate, skip");
+      }
+    }
+  }
+  top.get("dense_baseline", spec.dense_baseline);
+  top.finish();
+
+  // Size, then every point's architecture (combinations can be invalid even
+  // when each value is fine, e.g. a Weight SRAM too small for more PEs).
+  std::size_t count = spec.workloads.size() * spec.act_modes.size();
+  for (const SweepAxis& a : spec.grid) {
+    count *= a.values.size();
+    if (count > kMaxSweepPoints)
+      throw Error(path, "more than " + std::to_string(kMaxSweepPoints) + " points; split the sweep");
+  }
+  const std::size_t per_workload = count / spec.workloads.size();
+  for (std::size_t i = 0; i < per_workload; i += spec.act_modes.size()) {
+    const SweepPoint p = spec.point(i);
+    std::string where = path + ": point " + std::to_string(i);
+    for (std::size_t a = 0; a < p.params.size(); ++a)
+      where += (a ? ", " : " (") + p.params[a].first + "=" + value_text(p.params[a].second) +
+               (a + 1 == p.params.size() ? ")" : "");
+    arch_from_json(p.arch_json, where);
+  }
+  return spec;
+}
+
+}  // namespace pcnn
