@@ -38,14 +38,16 @@ std::vector<std::uint8_t> pack_bits(const std::vector<std::uint32_t>& values, in
 
 std::uint32_t unpack_bits(const std::uint8_t* data, std::size_t size_bytes, std::int64_t i,
                           int bits) {
-  std::uint32_t v = 0;
-  std::size_t pos = static_cast<std::size_t>(i) * static_cast<std::size_t>(bits);
+  const std::size_t pos = static_cast<std::size_t>(i) * static_cast<std::size_t>(bits);
   if (pos + static_cast<std::size_t>(bits) > size_bytes * 8)
     throw Error("unpack_bits: index beyond the end of the stream");
-  for (int b = 0; b < bits; ++b, ++pos) {
-    if ((data[pos / 8] >> (pos % 8)) & 1u) v |= 1u << b;
-  }
-  return v;
+  if (bits == 0) return 0;
+  // The value's bytes, LSB first, as one 64-bit window (at most 5 bytes for 32 bits).
+  const std::size_t first = pos / 8, last = (pos + static_cast<std::size_t>(bits) - 1) / 8;
+  std::uint64_t window = 0;
+  for (std::size_t b = last + 1; b-- > first;) window = window << 8 | data[b];
+  const std::uint64_t mask = (std::uint64_t{1} << bits) - 1;
+  return static_cast<std::uint32_t>((window >> (pos % 8)) & mask);
 }
 
 std::vector<std::uint8_t> SpmLayer::weight_image() const {
