@@ -73,6 +73,10 @@ class PeGroup : public sc_core::sc_module, public StatsSource {
   nlohmann::json stats_json() const override;
   std::uint64_t cycle() const { return cycle_; }  // clock edges seen while busy, all layers
 
+  // Evaluate every clock edge (false) or book the edges in which only stage 3
+  // counts down at once (true, the default); both give identical results.
+  void set_idle_skipping(bool on) { skip_idle_ = on; }
+
   // Trace one PE plus group-level signals into `vcd` for cycles [from, to].
   void attach_tracer(VcdWriter* vcd, std::uint64_t from, std::uint64_t to, int traced_pe);
 
@@ -170,6 +174,8 @@ class PeGroup : public sc_core::sc_module, public StatsSource {
   sc_core::sc_time done_time_;
   bool sleeping_ = false;
   const sc_core::sc_event* sleep_event() const;
+  std::uint64_t idle_cycles_ahead() const;
+  bool skip_idle_ = true;
   PeGroupStats stats_;
   tlm::tlm_generic_payload trans_;
 

@@ -197,6 +197,7 @@ std::vector<LayerResult> simulate(const std::vector<LayerJob>& jobs, const ArchC
     const bool last_pass = j + 1 == host_jobs.size() || owner[j + 1] != owner[j];
     if (options.on_layer_done && last_pass) options.on_layer_done(owner[j] + 1, jobs.size());
   };
+  acc.pe_group.set_idle_skipping(options.skip_idle_edges);
   if (vcd)
     acc.pe_group.attach_tracer(vcd.get(), options.trace.from_cycle, options.trace.to_cycle,
                                options.trace.traced_pe);

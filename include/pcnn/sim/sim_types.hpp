@@ -70,6 +70,9 @@ struct SimOptions {
   ActMode act_mode = ActMode::off;
   TraceOptions trace;
   std::string arch_where = "architecture";  // names the architecture in messages
+  // Book the clock edges in which only the MAC stage counts down in one step
+  // instead of evaluating each (identical results; false evaluates every edge).
+  bool skip_idle_edges = true;
   // Called after each layer with (layers done, layers in total), e.g. for progress.
   std::function<void(std::size_t, std::size_t)> on_layer_done;
 };
