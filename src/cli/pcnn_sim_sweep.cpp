@@ -47,6 +47,8 @@ std::string parent_dir(const std::string& file) {
 
 // Fail before hours of simulation, not after.
 void require_writable_dir(const std::string& file, const std::string& option) {
+  std::error_code ec;
+  if (fs::is_directory(file, ec)) throw pcnn::Error(option, "'" + file + "' is a directory, not a file");
   const std::string dir = parent_dir(file);
   if (access(dir.c_str(), W_OK) != 0)
     throw pcnn::Error(option, "cannot write into directory '" + dir + "' for " + file);

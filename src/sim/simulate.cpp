@@ -51,8 +51,8 @@ TrafficStats diff(const SramStats& after, const SramStats& before) {
   return {after.bytes_read - before.bytes_read, after.bytes_written - before.bytes_written};
 }
 
-// Statistics of a further pass of the same layer; utilisation is recomputed by
-// the caller from the sums.
+// Statistics of a further pass of the same layer (lane utilisation is derived
+// from the sums afterwards).
 void add_pass_stats(LayerStats& s, const LayerStats& p) {
   s.cycles += p.cycles;
   s.time_ns += p.time_ns;
@@ -174,10 +174,6 @@ std::vector<LayerResult> simulate(const std::vector<LayerJob>& jobs, const ArchC
     s.time_ns = static_cast<double>(s.cycles) * period;
     s.macs_issued = pa.macs_issued - pb.macs_issued;
     s.macs_effectual = pa.macs_effectual - pb.macs_effectual;
-    s.lane_utilisation =
-        s.cycles ? static_cast<double>(s.macs_issued) /
-                       (static_cast<double>(s.cycles) * arch.pe_count * arch.lanes_per_pe)
-                 : 0.0;
     s.refills = pa.refills - pb.refills;
     s.steps = pa.steps - pb.steps;
     s.pattern_decodes = after.decodes - b.decodes;
@@ -228,7 +224,7 @@ std::vector<LayerResult> simulate(const std::vector<LayerJob>& jobs, const ArchC
       r.output.insert(r.output.end(), host_jobs[h].output.begin(), host_jobs[h].output.end());
     }
   }
-  for (std::size_t j = 0; j < jobs.size(); ++j) {
+  for (std::size_t j = 0; j < jobs.size(); ++j) {  // derived from the (summed) counts
     LayerStats& s = results[j].stats;
     s.lowering = lowering[j];
     s.lane_utilisation =

@@ -17,32 +17,38 @@ nlohmann::json collect_stats(const sc_core::sc_object& root) {
   return out;
 }
 
-nlohmann::json stats_difference(const nlohmann::json& after, const nlohmann::json& before) {
-  if (after.is_object()) {
-    nlohmann::json out = nlohmann::json::object();
-    for (auto it = after.begin(); it != after.end(); ++it) {
-      const auto b = before.is_object() ? before.find(it.key()) : before.end();
-      out[it.key()] = (before.is_object() && b != before.end()) ? stats_difference(*it, *b) : *it;
+namespace {
+
+// Applies op to every pair of numbers at the same place in a and b. Keys only
+// in a are kept; keys only in b are added when keep_b_only (sums) and ignored
+// otherwise (differences against an earlier, smaller snapshot).
+template <typename Op>
+nlohmann::json combine(const nlohmann::json& a, const nlohmann::json& b, Op op, bool keep_b_only) {
+  if (a.is_object()) {
+    nlohmann::json out = a;
+    if (!b.is_object()) return out;
+    for (auto it = b.begin(); it != b.end(); ++it) {
+      if (a.contains(it.key()))
+        out[it.key()] = combine(a[it.key()], *it, op, keep_b_only);
+      else if (keep_b_only)
+        out[it.key()] = *it;
     }
     return out;
   }
-  if (after.is_number_unsigned() && before.is_number_unsigned())
-    return after.get<std::uint64_t>() - before.get<std::uint64_t>();
-  if (after.is_number() && before.is_number()) return after.get<double>() - before.get<double>();
-  return after;
+  if (a.is_number_unsigned() && b.is_number_unsigned())
+    return op(a.get<std::uint64_t>(), b.get<std::uint64_t>());
+  if (a.is_number() && b.is_number()) return op(a.get<double>(), b.get<double>());
+  return a;
+}
+
+}  // namespace
+
+nlohmann::json stats_difference(const nlohmann::json& after, const nlohmann::json& before) {
+  return combine(after, before, [](auto x, auto y) { return x - y; }, false);
 }
 
 nlohmann::json stats_sum(const nlohmann::json& a, const nlohmann::json& b) {
-  if (a.is_object()) {
-    nlohmann::json out = a;
-    for (auto it = b.begin(); b.is_object() && it != b.end(); ++it)
-      out[it.key()] = a.contains(it.key()) ? stats_sum(a[it.key()], *it) : *it;
-    return out;
-  }
-  if (a.is_number_unsigned() && b.is_number_unsigned())
-    return a.get<std::uint64_t>() + b.get<std::uint64_t>();
-  if (a.is_number() && b.is_number()) return a.get<double>() + b.get<double>();
-  return a;
+  return combine(a, b, [](auto x, auto y) { return x + y; }, true);
 }
 
 }  // namespace pcnn

@@ -29,10 +29,6 @@ std::string number(double v, int decimals) {
   return buf;
 }
 
-std::string value_text(const nlohmann::json& v) {
-  return v.is_string() ? v.get<std::string>() : v.dump();
-}
-
 // The scratch directory of one sweep run, removed however the run ends.
 struct ScratchDir {
   std::string path;
@@ -105,13 +101,6 @@ std::vector<std::string> result_fields(const nlohmann::json& r, double wall_s) {
           number(wall_s, 3)};
 }
 
-std::string point_label(const SweepSpec& spec, const SweepPoint& p) {
-  std::string s = spec.path + ": point " + std::to_string(p.index) + " (" +
-                  spec.workloads[p.workload].name;
-  for (const auto& [key, value] : p.params) s += ", " + key + "=" + value_text(value);
-  return s + ", act_mode=" + to_string(p.act_mode) + ")";
-}
-
 }  // namespace
 
 Shard parse_shard(const std::string& text, const std::string& option) {
@@ -162,7 +151,7 @@ CsvTable run_sweep(const SweepSpec& spec, const SweepRunOptions& options) {
   for (std::size_t i = 0; i < outcomes.size(); ++i) {
     const ProcessOutcome& o = outcomes[i];
     if (o.started && o.exit_code != 0)
-      throw Error(point_label(spec, selected[i]),
+      throw Error(spec.label(selected[i]),
                   o.error_line.empty() ? "pcnn-sim exited with code " + std::to_string(o.exit_code)
                                        : o.error_line);
   }
@@ -178,12 +167,12 @@ CsvTable run_sweep(const SweepSpec& spec, const SweepRunOptions& options) {
       std::ifstream in(result_file);
       in >> r;
     } catch (const nlohmann::json::exception&) {
-      throw Error(point_label(spec, p), "pcnn-sim wrote no readable result");
+      throw Error(spec.label(p), "pcnn-sim wrote no readable result");
     }
     std::vector<std::string> row = {std::to_string(p.index), w.name,
                                     w.layer.empty() ? "all" : w.layer, to_string(p.act_mode),
                                     number(w.act_density, 6), std::to_string(w.seed)};
-    for (const auto& param : p.params) row.push_back(value_text(param.second));
+    for (const auto& param : p.params) row.push_back(param.second.dump());
     const std::vector<std::string> results = result_fields(r, outcomes[i].wall_seconds);
     row.insert(row.end(), results.begin(), results.end());
     table.rows.push_back(std::move(row));

@@ -45,10 +45,6 @@ nlohmann::json::json_pointer pointer_for(const std::string& key) {
   return nlohmann::json::json_pointer(p);
 }
 
-std::string value_text(const nlohmann::json& v) {
-  return v.is_string() ? v.get<std::string>() : v.dump();
-}
-
 }  // namespace
 
 std::size_t SweepSpec::point_count() const {
@@ -72,6 +68,12 @@ SweepPoint SweepSpec::point(std::size_t index) const {
   p.arch_json = base_arch;
   for (const auto& [key, value] : p.params) p.arch_json[pointer_for(key)] = value;
   return p;
+}
+
+std::string SweepSpec::label(const SweepPoint& p) const {
+  std::string s = path + ": point " + std::to_string(p.index) + " (" + workloads[p.workload].name;
+  for (const auto& [key, value] : p.params) s += ", " + key + "=" + value.dump();
+  return s + ", act_mode=" + to_string(p.act_mode) + ")";
 }
 
 SweepSpec read_sweep_file(const std::string& path) {
@@ -176,11 +178,7 @@ SweepSpec read_sweep_file(const std::string& path) {
   const std::size_t per_workload = count / spec.workloads.size();
   for (std::size_t i = 0; i < per_workload; i += spec.act_modes.size()) {
     const SweepPoint p = spec.point(i);
-    std::string where = path + ": point " + std::to_string(i);
-    for (std::size_t a = 0; a < p.params.size(); ++a)
-      where += (a ? ", " : " (") + p.params[a].first + "=" + value_text(p.params[a].second) +
-               (a + 1 == p.params.size() ? ")" : "");
-    arch_from_json(p.arch_json, where);
+    arch_from_json(p.arch_json, spec.label(p));
   }
   return spec;
 }

@@ -48,6 +48,8 @@ struct SweepSpec {
   // Points are numbered workload-major, then grid axes (sorted by key), then act mode.
   std::size_t point_count() const;
   SweepPoint point(std::size_t index) const;
+  // "<file>: point N (workload, key=value, ..., act_mode=off)", to name a point in messages.
+  std::string label(const SweepPoint& p) const;
 };
 
 // Reads and checks a sweep file: unknown keys, wrong types, missing image
