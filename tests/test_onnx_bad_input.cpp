@@ -2,6 +2,7 @@
 #include <catch2/catch.hpp>
 
 #include <cstring>
+#include <tuple>
 
 #include "onnx_test_support.hpp"
 #include "pcnn/core/error.hpp"
@@ -147,6 +148,38 @@ TEST_CASE("weights inconsistent with the conv attributes or input are rejected",
     if (a.name() == "group") a.set_i(3);
   pcnn_test::write_proto(m, dir.file("group.onnx"));
   expect_load_error(dir.file("group.onnx"), "group 3 does not divide the 4 output channels");
+}
+
+TEST_CASE("zero or negative conv window attributes are rejected before shape inference",
+          "[onnx]") {
+  // ONNX's own shape inference would divide by a zero stride.
+  pcnn_test::ScratchDir dir;
+  conv_net().write(dir.file("good.onnx"));
+  const auto good = pcnn_test::read_proto(dir.file("good.onnx"));
+  const std::tuple<const char*, std::vector<std::int64_t>, const char*> cases[] = {
+      {"strides", {0, 1}, "node 'c1' (Conv): strides must be positive, got 0"},
+      {"dilations", {1, -2}, "node 'c1' (Conv): dilations must be positive, got -2"},
+      {"kernel_shape", {0, 3}, "node 'c1' (Conv): kernel_shape must be positive, got 0"},
+      {"pads", {1, 1, -1, 1}, "node 'c1' (Conv): pads must not be negative, got -1"},
+  };
+  int i = 0;
+  for (const auto& [name, values, expected] : cases) {
+    auto m = good;
+    auto* n = node(m, "c1");
+    onnx::AttributeProto* attr = nullptr;
+    for (auto& a : *n->mutable_attribute())
+      if (a.name() == name) attr = &a;
+    if (!attr) {
+      attr = n->add_attribute();
+      attr->set_name(name);
+      attr->set_type(onnx::AttributeProto::INTS);
+    }
+    attr->clear_ints();
+    for (std::int64_t v : values) attr->add_ints(v);
+    const std::string file = dir.file("window" + std::to_string(i++) + ".onnx");
+    pcnn_test::write_proto(m, file);
+    expect_load_error(file, expected);
+  }
 }
 
 TEST_CASE("external data faults are rejected", "[onnx]") {

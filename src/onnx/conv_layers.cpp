@@ -1,9 +1,12 @@
 #include "src/onnx/conv_layers.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <iterator>
 #include <unordered_map>
 
 #include "onnx/shape_inference/implementation.h"
+
 #include "pcnn/core/error.hpp"
 #include "src/onnx/graph_index.hpp"
 
@@ -20,6 +23,29 @@ Shape shape_of(const onnx::ValueInfoProto& v) {
   return s;
 }
 
+// ONNX's shape inference for Conv and pooling divides by strides (and uses the
+// other window attributes) unchecked: a zero stride in a corrupt file would
+// crash it, so window attributes are checked before it runs.
+void check_window_attributes(const onnx::ModelProto& model, const TensorContext& ctx) {
+  static const char* const kWindowOps[] = {"Conv",    "ConvInteger", "QLinearConv", "ConvTranspose",
+                                           "MaxPool", "AveragePool", "LpPool",      "MaxUnpool"};
+  for (const auto& node : model.graph().node()) {
+    if (std::find_if(std::begin(kWindowOps), std::end(kWindowOps),
+                     [&](const char* op) { return node.op_type() == op; }) == std::end(kWindowOps))
+      continue;
+    for (const auto& a : node.attribute()) {
+      const bool positive = a.name() == "strides" || a.name() == "dilations" ||
+                            a.name() == "kernel_shape";
+      if (!positive && a.name() != "pads") continue;
+      for (const std::int64_t v : a.ints())
+        if (positive ? v < 1 : v < 0)
+          throw Error(ctx.model_path, "node '" + node.name() + "' (" + node.op_type() + "): " +
+                                          a.name() + (positive ? " must be positive" : " must not be negative") +
+                                          ", got " + std::to_string(v));
+    }
+  }
+}
+
 // Shapes of every tensor ONNX shape inference can find, on a copy of the model
 // whose symbolic batch dimension is pinned to 1.
 std::unordered_map<std::string, Shape> infer_shapes(const onnx::ModelProto& model,
@@ -33,6 +59,7 @@ std::unordered_map<std::string, Shape> infer_shapes(const onnx::ModelProto& mode
     if (dims->size() > 0 && !dims->Get(0).has_dim_value()) dims->Mutable(0)->set_dim_value(1);
   }
   graph->clear_value_info();
+  check_window_attributes(model, ctx);
   try {
     onnx::shape_inference::InferShapes(copy);
   } catch (const std::exception& e) {
