@@ -29,9 +29,9 @@ namespace {
 
 const char* kSweepUsage =
     "pcnn-sim sweep SWEEP.json [-j N] [-o results.csv] [--shard K/N]\n"
-    "pcnn-sim sweep SWEEP.json --merge SHARD.csv... -o results.csv\n"
-    "pcnn-sim sweep SWEEP.json --slurm-script FILE --shards N [-j N] [-o results.csv]\n"
-    "pcnn-sim sweep SWEEP.json --list";
+    "  pcnn-sim sweep SWEEP.json --merge SHARD.csv... -o results.csv\n"
+    "  pcnn-sim sweep SWEEP.json --slurm-script FILE --shards N [-j N] [-o results.csv]\n"
+    "  pcnn-sim sweep SWEEP.json --list";
 
 std::string this_program() {
   std::error_code ec;
