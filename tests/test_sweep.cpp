@@ -264,7 +264,7 @@ TEST_CASE("shards partition the points and parse K/N strictly", "[sweep]") {
     CHECK(error_of([&] { pcnn::parse_shard(bad, "--shard"); }).find("--shard: '") == 0);
 }
 
-TEST_CASE("pcnn-sim sweep: rows equal direct runs; shards merge to the full table", "[sweep][cli]") {
+TEST_CASE("pcnn-sim sweep: rows equal direct runs, shards merge to the full table", "[sweep][cli]") {
   SweepDir d;
   write_tiny_images(d, "tiny");
   d.write("s.json", kTwoByTwo);
