@@ -39,7 +39,10 @@ int run(int argc, char** argv) {
        "weight scale granularity: per-channel or per-layer")
       ("calib-samples", po::value(&opt.calib_samples)->default_value(opt.calib_samples),
        "random N(0,1) inputs for activation calibration; 0 = no calibration (unit ranges)")
-      ("seed", po::value(&opt.seed)->default_value(opt.seed), "seed of the calibration inputs");
+      ("seed", po::value(&opt.seed)->default_value(opt.seed), "seed of the calibration inputs")
+      ("reuse-patterns", po::value(&opt.reuse_patterns_file),
+       "take n, V and every layer's pattern table from this report.json (re-encoding a"
+       " fine-tuned model); excludes --n, --patterns and --layers");
   // clang-format on
   const po::variables_map vm = pcnn::parse_command_line(argc, argv, visible, "model", model_path);
   if (vm.count("help")) {
@@ -57,6 +60,11 @@ int run(int argc, char** argv) {
   else
     throw pcnn::Error("--quant", "'" + quant_text + "' is neither per-channel nor per-layer");
   if (opt.calib_samples < 0) throw pcnn::Error("--calib-samples", "must not be negative");
+  if (!opt.reuse_patterns_file.empty())
+    for (const char* fixed : {"n", "patterns", "layers"})
+      if (vm.count(fixed) && !vm[fixed].defaulted())
+        throw pcnn::Error("--reuse-patterns",
+                          std::string("the report fixes the patterns; drop --") + fixed);
 
   // Fail on bad options and an unusable output directory before the work starts.
   pcnn::resolve_layer_settings({}, opt.n, opt.patterns, {});

@@ -1,6 +1,7 @@
 #include <chrono>
 
 #include "pcnn/core/error.hpp"
+#include "pcnn/prune/pattern_reuse.hpp"
 #include "pcnn/prune/pruner.hpp"
 
 // prune_model() lives apart from the pruning steps so that they can be used
@@ -25,11 +26,16 @@ PrunedModel prune_model(const OnnxModel& model, const PruneOptions& options,
   const std::vector<FloatConv>& convs = model.convs();
   if (convs.empty()) throw Error(model.path(), "the model has no Conv node");
   if (options.calib_samples < 0) throw Error("--calib-samples", "must not be negative");
-  std::vector<LayerOverride> overrides;
-  if (!options.layers_file.empty()) overrides = read_layer_overrides(options.layers_file);
-  const std::vector<LayerSetting> settings =
-      resolve_layer_settings(convs, options.n, options.patterns, overrides);
-  PrunedModel pm = prune_convs(convs, settings, options.quant);
+  PrunedModel pm;
+  if (!options.reuse_patterns_file.empty()) {
+    const ReusedPatterns reused = read_reused_patterns(options.reuse_patterns_file, convs);
+    pm = prune_convs(convs, reused.settings, options.quant, reused.tables);
+  } else {
+    std::vector<LayerOverride> overrides;
+    if (!options.layers_file.empty()) overrides = read_layer_overrides(options.layers_file);
+    pm = prune_convs(convs, resolve_layer_settings(convs, options.n, options.patterns, overrides),
+                     options.quant);
+  }
   pm.images.model_name = model.graph_name();
   pm.images.source_file = base_name(model.path());
   double prune_s = seconds_since(t0);

@@ -17,9 +17,10 @@ void check_finite(const std::vector<float>& v, const FloatConv& conv, const char
 // Prunes one conv: fills the layer's patterns, indices and int8 non-zeros.
 // Works kernel by kernel on BN-folded copies of 9 weights, so no folded copy
 // of the whole layer is kept.
+// `fixed`: a pattern table to use instead of distilling one (may be empty).
 void prune_conv(const FloatConv& conv, const LayerSetting& setting, QuantGranularity quant,
-                SpmLayer& layer, LayerPruneStats& stats, std::vector<float>& pruned_raw,
-                std::vector<float>& folded_bias) {
+                const std::vector<PatternMask>& fixed, SpmLayer& layer, LayerPruneStats& stats,
+                std::vector<float>& pruned_raw, std::vector<float>& folded_bias) {
   const ConvGeometry& g = conv.geom;
   const int K = g.kernel_size();
   const std::int64_t kernels = g.kernel_count();
@@ -74,8 +75,11 @@ void prune_conv(const FloatConv& conv, const LayerSetting& setting, QuantGranula
     std::stable_sort(
         stats.nearest.begin(), stats.nearest.end(),
         [](const PatternCount& a, const PatternCount& b) { return a.count > b.count; });
-    for (const PatternCount& p : select_patterns(stats.nearest, K, setting.n, setting.patterns))
-      layer.patterns.push_back(p.mask);
+    if (!fixed.empty())
+      layer.patterns = fixed;
+    else
+      for (const PatternCount& p : select_patterns(stats.nearest, K, setting.n, setting.patterns))
+        layer.patterns.push_back(p.mask);
     stats.assigned.assign(layer.patterns.size(), 0);
     layer.kernel_index.resize(static_cast<std::size_t>(kernels));
     masks.resize(static_cast<std::size_t>(kernels));
@@ -147,8 +151,12 @@ std::vector<ConvActivationRange> unit_activation_ranges(std::size_t convs) {
 }
 
 PrunedModel prune_convs(const std::vector<FloatConv>& convs,
-                        const std::vector<LayerSetting>& settings, QuantGranularity quant) {
+                        const std::vector<LayerSetting>& settings, QuantGranularity quant,
+                        const std::vector<std::vector<PatternMask>>& fixed_tables) {
   if (settings.size() != convs.size()) throw Error("prune_convs", "one setting per conv needed");
+  if (!fixed_tables.empty() && fixed_tables.size() != convs.size())
+    throw Error("prune_convs", "one pattern table per conv needed");
+  const std::vector<PatternMask> none;
   PrunedModel pm;
   pm.settings = settings;
   pm.images.layers.resize(convs.size());
@@ -161,8 +169,8 @@ PrunedModel prune_convs(const std::vector<FloatConv>& convs,
     layer.index = convs[l].index;
     layer.geom = convs[l].geom;
     layer.relu = convs[l].relu_follows;
-    prune_conv(convs[l], settings[l], quant, layer, pm.stats[l], pm.pruned_weights[l],
-               pm.folded_bias[l]);
+    prune_conv(convs[l], settings[l], quant, fixed_tables.empty() ? none : fixed_tables[l], layer,
+               pm.stats[l], pm.pruned_weights[l], pm.folded_bias[l]);
   }
   apply_activation_ranges(pm, convs, unit_activation_ranges(convs.size()));
   return pm;

@@ -138,6 +138,7 @@ StorageCounts layer_storage(const SpmLayer& layer) {
 
 json make_report(const PrunedModel& pm, const PruneOptions& options) {
   json layers = json::array();
+  json warnings = json::array();
   StorageCounts total;
   double energy = 0.0, removed = 0.0;
   for (std::size_t l = 0; l < pm.images.layers.size(); ++l) {
@@ -186,6 +187,15 @@ json make_report(const PrunedModel& pm, const PruneOptions& options) {
            {"output_scale", layer.output_scale},
            {"relu", layer.relu}};
     if (!layer.pattern_pruned) j["dense_reason"] = pm.settings[l].dense_reason;
+    j["fine_tuning_advised"] = st.projection_error() > kProjectionErrorWarning;
+    if (j["fine_tuning_advised"].get<bool>()) {
+      char text[160];
+      std::snprintf(text, sizeof text,
+                    "projection removes %.1f%% of the weight norm (above %.0f%%): "
+                    "fine-tune before use",
+                    100.0 * st.projection_error(), 100.0 * kProjectionErrorWarning);
+      warnings.push_back(json{{"layer", layer.name}, {"index", layer.index}, {"message", text}});
+    }
     layers.push_back(j);
   }
   json totals = storage_json(total);
@@ -202,7 +212,9 @@ json make_report(const PrunedModel& pm, const PruneOptions& options) {
                 {"layers_file", options.layers_file},
                 {"quant", quant_name(options.quant)},
                 {"calib_samples", options.calib_samples},
-                {"seed", options.seed}}},
+                {"seed", options.seed},
+                {"reuse_patterns", options.reuse_patterns_file}}},
+              {"warnings", warnings},
               {"images_identity", pm.images.identity},
               {"layers", layers},
               {"totals", totals},
@@ -271,6 +283,24 @@ std::string format_report(const json& r) {
           << kept[i]["assigned"].get<std::int64_t>();
     if (kept.size() > show) out << " (+" << kept.size() - show << " more in report.json)";
     out << "\n";
+  }
+  const json& warnings = r["warnings"];
+  if (!warnings.empty()) {
+    double worst = 0.0;
+    std::string worst_name;
+    for (const json& l : r["layers"])
+      if (l["projection_error"].get<double>() > worst) {
+        worst = l["projection_error"].get<double>();
+        worst_name = l["name"].get<std::string>();
+      }
+    std::snprintf(line, sizeof line,
+                  "warning: %zu of %zu layers lose more than %.0f%% of their weight norm to the "
+                  "projection (worst %s, %.1f%%); accuracy needs pattern-aware fine-tuning:\n"
+                  "  tools/finetune (docs/accuracy.md), then pcnn-prune --reuse-patterns "
+                  "report.json on the fine-tuned model\n",
+                  warnings.size(), r["layers"].size(), 100.0 * kProjectionErrorWarning,
+                  worst_name.substr(0, 60).c_str(), 100.0 * worst);
+    out << line;
   }
   return out.str();
 }

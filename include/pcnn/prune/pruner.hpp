@@ -20,9 +20,14 @@ struct PruneOptions {
   int patterns = kPatternsDefault;  // global pattern budget V
   std::string layers_file;          // per-layer overrides; empty: none
   QuantGranularity quant = QuantGranularity::kPerChannel;
-  int calib_samples = 2;   // 0: no calibration pass (unit activation range)
-  std::uint64_t seed = 1;  // calibration inputs
+  int calib_samples = 2;            // 0: no calibration pass (unit activation range)
+  std::uint64_t seed = 1;           // calibration inputs
+  std::string reuse_patterns_file;  // report.json whose pattern tables are reused; empty: distil
 };
+
+// Per-layer projection error above which pcnn-prune warns that the pruned
+// model needs fine-tuning (tools/finetune); measured in docs/accuracy.md.
+constexpr double kProjectionErrorWarning = 0.10;
 
 // What the pruner learnt about one layer, for the report.
 struct LayerPruneStats {
@@ -43,8 +48,11 @@ struct PrunedModel {
 
 // Distillation, projection and weight quantisation of every conv. Activation
 // scales are left at a unit range until apply_activation_ranges().
+// `fixed_tables`, when not empty, gives every layer its pattern table (SPM
+// index order) instead of distilling one; kernels are projected onto it.
 PrunedModel prune_convs(const std::vector<FloatConv>& convs,
-                        const std::vector<LayerSetting>& settings, QuantGranularity quant);
+                        const std::vector<LayerSetting>& settings, QuantGranularity quant,
+                        const std::vector<std::vector<PatternMask>>& fixed_tables = {});
 
 // Sets input/output scales, int32 bias and requantisation from calibrated
 // activation ranges (one per conv).
