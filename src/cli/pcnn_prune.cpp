@@ -49,25 +49,31 @@ int run(int argc, char** argv) {
     std::cout << visible;
     return 0;
   }
-  if (model_path.empty()) throw pcnn::Error("command line", "no MODEL.onnx given (see --help)");
-  if (out_dir.empty()) throw pcnn::Error("command line", "no output directory given (-o OUT_DIR)");
-  if (patterns_text != "default")
-    opt.patterns = pcnn::parse_pattern_budget(patterns_text, "--patterns");
+  if (vm.count("version")) return pcnn::print_version("pcnn-prune");
+  if (model_path.empty()) throw pcnn::UsageError("command line", "no MODEL.onnx given (see --help)");
+  if (out_dir.empty()) throw pcnn::UsageError("command line", "no output directory given (-o OUT_DIR)");
   if (quant_text == "per-channel")
     opt.quant = pcnn::QuantGranularity::kPerChannel;
   else if (quant_text == "per-layer")
     opt.quant = pcnn::QuantGranularity::kPerLayer;
   else
-    throw pcnn::Error("--quant", "'" + quant_text + "' is neither per-channel nor per-layer");
-  if (opt.calib_samples < 0) throw pcnn::Error("--calib-samples", "must not be negative");
+    throw pcnn::UsageError("--quant", "'" + quant_text + "' is neither per-channel nor per-layer");
+  if (opt.calib_samples < 0) throw pcnn::UsageError("--calib-samples", "must not be negative");
   if (!opt.reuse_patterns_file.empty())
     for (const char* fixed : {"n", "patterns", "layers"})
       if (vm.count(fixed) && !vm[fixed].defaulted())
-        throw pcnn::Error("--reuse-patterns",
-                          std::string("the report fixes the patterns; drop --") + fixed);
+        throw pcnn::UsageError("--reuse-patterns",
+                               std::string("the report fixes the patterns; drop --") + fixed);
+  // Bad --n or --patterns values are usage errors, found before the work starts.
+  try {
+    if (patterns_text != "default")
+      opt.patterns = pcnn::parse_pattern_budget(patterns_text, "--patterns");
+    pcnn::resolve_layer_settings({}, opt.n, opt.patterns, {});
+  } catch (const pcnn::Error& e) {
+    throw pcnn::UsageError(e.what());
+  }
 
-  // Fail on bad options and an unusable output directory before the work starts.
-  pcnn::resolve_layer_settings({}, opt.n, opt.patterns, {});
+  // An unusable output directory fails before the work starts too.
   pcnn::StagingDirectory staging(out_dir);
 
   auto t0 = std::chrono::steady_clock::now();
@@ -95,14 +101,5 @@ int run(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  try {
-    return run(argc, argv);
-  } catch (const pcnn::Error& e) {
-    std::cerr << "pcnn-prune: " << e.what() << "\n";
-  } catch (const std::bad_alloc&) {
-    std::cerr << "pcnn-prune: out of memory\n";
-  } catch (const std::exception& e) {
-    std::cerr << "pcnn-prune: internal error: " << e.what() << "\n";
-  }
-  return 1;
+  return pcnn::run_program("pcnn-prune", [&] { return run(argc, argv); });
 }

@@ -40,14 +40,14 @@ std::pair<std::uint64_t, std::uint64_t> parse_window(const std::string& text) {
   const auto colon = text.find(':');
   auto number = [&](const std::string& s) {
     if (s.empty() || s.find_first_not_of("0123456789") != std::string::npos || s.size() > 18)
-      throw pcnn::Error("--vcd-window", "'" + text + "' is not FROM:TO (cycle numbers)");
+      throw pcnn::UsageError("--vcd-window", "'" + text + "' is not FROM:TO (cycle numbers)");
     return std::stoull(s);
   };
   if (colon == std::string::npos)
-    throw pcnn::Error("--vcd-window", "'" + text + "' is not FROM:TO (cycle numbers)");
+    throw pcnn::UsageError("--vcd-window", "'" + text + "' is not FROM:TO (cycle numbers)");
   const std::uint64_t from = number(text.substr(0, colon));
   const std::uint64_t to = number(text.substr(colon + 1));
-  if (from > to) throw pcnn::Error("--vcd-window", "FROM (" + std::to_string(from) +
+  if (from > to) throw pcnn::UsageError("--vcd-window", "FROM (" + std::to_string(from) +
                                                        ") is after TO (" + std::to_string(to) + ")");
   return {from, to};
 }
@@ -90,16 +90,21 @@ int run_command(int argc, char** argv) {
     std::cout << visible;
     return 0;
   }
-  if (images_dir.empty()) throw pcnn::Error("command line", "no IMAGES_DIR given (see --help)");
+  if (vm.count("version")) return pcnn::print_version("pcnn-sim");
+  if (images_dir.empty()) throw pcnn::UsageError("command line", "no IMAGES_DIR given (see --help)");
   if (vm.count("layer") && vm.count("all"))
-    throw pcnn::Error("command line", "--layer and --all exclude each other");
+    throw pcnn::UsageError("command line", "--layer and --all exclude each other");
   if (vm.count("input") && !vm.count("layer"))
-    throw pcnn::Error("--input", "needs --layer (every layer has its own input shape)");
-  if (!(density >= 0.0 && density <= 1.0)) throw pcnn::Error("--act-density", "must be in 0..1");
+    throw pcnn::UsageError("--input", "needs --layer (every layer has its own input shape)");
+  if (!(density >= 0.0 && density <= 1.0)) throw pcnn::UsageError("--act-density", "must be in 0..1");
   if (vm.count("vcd-window") && !vm.count("vcd"))
-    throw pcnn::Error("--vcd-window", "needs --vcd FILE");
+    throw pcnn::UsageError("--vcd-window", "needs --vcd FILE");
   pcnn::SimOptions options;
-  options.act_mode = pcnn::parse_act_mode(act_mode_text);
+  try {
+    options.act_mode = pcnn::parse_act_mode(act_mode_text);
+  } catch (const pcnn::Error& e) {
+    throw pcnn::UsageError(e.what());
+  }
   if (!vcd_path.empty()) {
     options.trace.vcd_path = vcd_path;
     options.trace.traced_pe = vcd_pe;
@@ -115,7 +120,7 @@ int run_command(int argc, char** argv) {
     options.arch_where = arch_path;
   }
   if (vcd_pe < 0 || vcd_pe >= arch.pe_count)
-    throw pcnn::Error("--vcd-pe", "must be in 0.." + std::to_string(arch.pe_count - 1));
+    throw pcnn::UsageError("--vcd-pe", "must be in 0.." + std::to_string(arch.pe_count - 1));
 
   const pcnn::ModelImages images = pcnn::read_model_images(images_dir);
   std::vector<const pcnn::SpmLayer*> selected;
@@ -273,18 +278,19 @@ int run_command(int argc, char** argv) {
 
 int sc_main(int argc, char** argv) {
   (void)kQuietSystemC;
-  try {
-    if (argc < 2 || std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h") {
-      std::cout << "Usage:\n  " << kUsage << "\n  pcnn-sim sweep SWEEP.json [-j N] [-o results.csv] [--shard K/N]"
+  return pcnn::run_program("pcnn-sim", [&] {
+    const std::string command = argc < 2 ? "" : argv[1];
+    if (command == "--help" || command == "-h") {
+      std::cout << "Usage:\n  " << kUsage
+                << "\n  pcnn-sim sweep SWEEP.json [-j N] [-o results.csv] [--shard K/N]"
+                << "\n  pcnn-sim --version"
                 << "\n\nRun 'pcnn-sim run --help' or 'pcnn-sim sweep --help' for the options.\n";
-      return argc < 2 ? 1 : 0;
+      return 0;
     }
-    const std::string command = argv[1];
+    if (command == "--version") return pcnn::print_version("pcnn-sim");
     if (command == "run") return run_command(argc - 1, argv + 1);
     if (command == "sweep") return sweep_command(argc - 1, argv + 1);
-    throw pcnn::Error("command line", "unknown command '" + command + "' (expected run or sweep)");
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "pcnn-sim: %s\n", e.what());
-    return 1;
-  }
+    if (command.empty()) throw pcnn::UsageError("command line", "no command given (run or sweep; see --help)");
+    throw pcnn::UsageError("command line", "unknown command '" + command + "' (expected run or sweep)");
+  });
 }

@@ -101,15 +101,16 @@ int sweep_command(int argc, char** argv) {
     std::cout << visible;
     return 0;
   }
-  if (sweep_path.empty()) throw pcnn::Error("command line", "no SWEEP.json given (see --help)");
-  if (parallel < 1 || parallel > 1024) throw pcnn::Error("-j", "must be in 1..1024");
+  if (vm.count("version")) return pcnn::print_version("pcnn-sim");
+  if (sweep_path.empty()) throw pcnn::UsageError("command line", "no SWEEP.json given (see --help)");
+  if (parallel < 1 || parallel > 1024) throw pcnn::UsageError("-j", "must be in 1..1024");
   const int modes = static_cast<int>(vm.count("merge")) + static_cast<int>(vm.count("slurm-script")) +
                     static_cast<int>(vm.count("list"));
-  if (modes > 1) throw pcnn::Error("command line", "--merge, --slurm-script and --list exclude each other");
+  if (modes > 1) throw pcnn::UsageError("command line", "--merge, --slurm-script and --list exclude each other");
   if (vm.count("shard") && modes > 0)
-    throw pcnn::Error("--shard", "only applies when running points");
+    throw pcnn::UsageError("--shard", "only applies when running points");
   if (vm.count("shards") && !vm.count("slurm-script"))
-    throw pcnn::Error("--shards", "needs --slurm-script FILE");
+    throw pcnn::UsageError("--shards", "needs --slurm-script FILE");
 
   const pcnn::SweepSpec spec = pcnn::read_sweep_file(sweep_path);
 
@@ -123,10 +124,10 @@ int sweep_command(int argc, char** argv) {
     return 0;
   }
   if (vm.count("slurm-script")) {
-    if (!vm.count("shards")) throw pcnn::Error("--slurm-script", "needs --shards N");
+    if (!vm.count("shards")) throw pcnn::UsageError("--slurm-script", "needs --shards N");
     require_writable_dir(output, "-o");  // Slurm needs the log and result directory to exist
     if (shards < 1 || static_cast<std::size_t>(shards) > spec.point_count())
-      throw pcnn::Error("--shards", "must be in 1.." + std::to_string(spec.point_count()) +
+      throw pcnn::UsageError("--shards", "must be in 1.." + std::to_string(spec.point_count()) +
                                         " (the sweep's points)");
     const std::string script =
         pcnn::slurm_array_script(spec, this_program(), shards, parallel, csv_stem(output));
@@ -137,7 +138,7 @@ int sweep_command(int argc, char** argv) {
   }
   require_writable_dir(output, "-o");
   if (vm.count("merge")) {
-    if (!vm.count("output")) throw pcnn::Error("--merge", "needs -o FILE for the merged results");
+    if (!vm.count("output")) throw pcnn::UsageError("--merge", "needs -o FILE for the merged results");
     const pcnn::CsvTable merged = pcnn::merge_sweep_csv(spec, merge_files);
     pcnn::write_csv_file(output, merged);
     std::printf("merged %zu files: %zu points -> %s\n", merge_files.size(), merged.rows.size(),
@@ -148,7 +149,13 @@ int sweep_command(int argc, char** argv) {
   pcnn::SweepRunOptions options;
   options.program = this_program();
   options.parallel = parallel;
-  if (vm.count("shard")) options.shard = pcnn::parse_shard(shard_text, "--shard");
+  if (vm.count("shard")) {
+    try {
+      options.shard = pcnn::parse_shard(shard_text, "--shard");
+    } catch (const pcnn::Error& e) {
+      throw pcnn::UsageError(e.what());
+    }
+  }
   options.scratch_parent = parent_dir(output);
   if (isatty(STDERR_FILENO))
     options.on_point_done = [](std::size_t done, std::size_t total) {

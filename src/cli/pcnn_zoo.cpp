@@ -1,10 +1,12 @@
 // pcnn-zoo: writes the standard workloads as ONNX files, or lists them.
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
 #include <string>
 
 #include <boost/program_options.hpp>
 
+#include "pcnn/core/command_line.hpp"
 #include "pcnn/core/error.hpp"
 #include "pcnn/onnx/model_zoo.hpp"
 
@@ -39,9 +41,8 @@ void list_models() {
   }
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
+int run(int argc, char** argv) {
+  std::string name;
   po::options_description visible(
       "Usage: pcnn-zoo NAME -o FILE.onnx [--seed S] | pcnn-zoo --list\nOptions");
   visible.add_options()("help,h", "show this help")(
@@ -49,43 +50,40 @@ int main(int argc, char** argv) {
       "output,o", po::value<std::string>(), "ONNX file to write")(
       "seed", po::value<std::string>()->default_value("1"),
       "seed of the weights, 0..2^64-1 (same seed, same file)");
-  po::options_description all;
-  all.add(visible).add_options()("name", po::value<std::string>(), "model name");
-  po::positional_options_description positional;
-  positional.add("name", 1);
-  try {
-    po::variables_map vm;
-    po::store(po::command_line_parser(argc, argv).options(all).positional(positional).run(), vm);
-    po::notify(vm);
-    if (vm.count("help")) {
-      std::cout << visible << "\nModels:\n" << std::flush;
-      for (const auto& e : pcnn::zoo_models())
-        std::printf("  %-21s %s\n", e.name.c_str(), e.description.c_str());
-      return 0;
-    }
-    if (vm.count("list")) {
-      list_models();
-      return 0;
-    }
-    if (!vm.count("name")) throw pcnn::Error("NAME", "missing model name (see --list)");
-    if (!vm.count("output")) throw pcnn::Error("--output", "missing output file");
-    const std::string seed_text = vm["seed"].as<std::string>();
-    std::uint64_t seed = 0;
-    try {
-      std::size_t used = 0;
-      if (seed_text.empty() || seed_text.find_first_not_of("0123456789") != std::string::npos)
-        throw 0;
-      seed = std::stoull(seed_text, &used);
-    } catch (...) {
-      throw pcnn::Error("--seed", "'" + seed_text + "' is not an integer in 0..2^64-1");
-    }
-    const auto model = pcnn::build_zoo_model(vm["name"].as<std::string>(), seed);
-    model.write(vm["output"].as<std::string>());
+  const po::variables_map vm = pcnn::parse_command_line(argc, argv, visible, "name", name);
+  if (vm.count("help")) {
+    std::cout << visible << "\nModels:\n" << std::flush;
+    for (const auto& e : pcnn::zoo_models())
+      std::printf("  %-21s %s\n", e.name.c_str(), e.description.c_str());
     return 0;
-  } catch (const po::error& e) {
-    std::cerr << "pcnn-zoo: " << e.what() << "\n";
-  } catch (const std::exception& e) {
-    std::cerr << "pcnn-zoo: " << e.what() << "\n";
   }
-  return 1;
+  if (vm.count("version")) return pcnn::print_version("pcnn-zoo");
+  if (vm.count("list")) {
+    list_models();
+    return 0;
+  }
+  if (name.empty()) throw pcnn::UsageError("NAME", "missing model name (see --list)");
+  if (!vm.count("output")) throw pcnn::UsageError("--output", "missing output file");
+  const std::string seed_text = vm["seed"].as<std::string>();
+  std::uint64_t seed = 0;
+  try {
+    if (seed_text.empty() || seed_text.find_first_not_of("0123456789") != std::string::npos)
+      throw 0;
+    seed = std::stoull(seed_text);
+  } catch (...) {
+    throw pcnn::UsageError("--seed", "'" + seed_text + "' is not an integer in 0..2^64-1");
+  }
+  const auto& known = pcnn::zoo_models();
+  if (std::none_of(known.begin(), known.end(),
+                   [&](const pcnn::ZooEntry& e) { return e.name == name; }))
+    throw pcnn::UsageError(name, "unknown model (see --list)");
+  const auto model = pcnn::build_zoo_model(name, seed);
+  model.write(vm["output"].as<std::string>());
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  return pcnn::run_program("pcnn-zoo", [&] { return run(argc, argv); });
 }

@@ -1,7 +1,10 @@
 #pragma once
-// Shared command-line parsing for the programs: the visible options plus one
-// positional argument, with Boost.Program_options errors turned into
-// pcnn::Error("command line", ...), so every program reports them alike.
+// What every program shares on its command line: the visible options plus one
+// positional argument and --version, parsed by Boost.Program_options, and one way
+// to end: "<program>: <message>" on stderr, exit status 0 on success, 2 for a
+// usage error (a bad or missing option, README "Exit status"), 1 for any other
+// failure.
+#include <functional>
 #include <string>
 
 #include <boost/program_options.hpp>
@@ -10,24 +13,29 @@
 
 namespace pcnn {
 
-inline boost::program_options::variables_map parse_command_line(
-    int argc, char* argv[], const boost::program_options::options_description& visible,
-    const char* positional_name, std::string& positional_value) {
-  namespace po = boost::program_options;
-  po::options_description hidden;
-  hidden.add_options()(positional_name, po::value(&positional_value));
-  po::options_description all;
-  all.add(visible).add(hidden);
-  po::positional_options_description positional;
-  positional.add(positional_name, 1);
-  po::variables_map vm;
-  try {
-    po::store(po::command_line_parser(argc, argv).options(all).positional(positional).run(), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    throw Error("command line", e.what());
-  }
-  return vm;
-}
+// A command line that cannot mean anything: unknown or malformed option, missing
+// argument, options that exclude each other, a value out of its range.
+class UsageError : public Error {
+ public:
+  using Error::Error;
+};
+
+inline constexpr int kExitFailure = 1;
+inline constexpr int kExitUsage = 2;
+
+// Adds --version to `visible` (so --help lists it) and parses; Boost's errors
+// become UsageError("command line", ...).
+boost::program_options::variables_map parse_command_line(
+    int argc, char* argv[], boost::program_options::options_description& visible,
+    const char* positional_name, std::string& positional_value);
+
+// Prints pcnn::version_line(program) on stdout and returns 0, for
+// `if (vm.count("version")) return print_version("pcnn-sim");`.
+int print_version(const std::string& program);
+
+// Runs a program's body and turns an escaping exception into one line on stderr
+// and the exit status: UsageError 2, pcnn::Error 1 ("<program>: <message>"),
+// std::bad_alloc 1 ("out of memory"), anything else 1 ("internal error: ...").
+int run_program(const std::string& program, const std::function<int()>& body);
 
 }  // namespace pcnn
