@@ -49,7 +49,7 @@ pcnn::LayerStats run(pcnn::ActMode mode, const std::vector<std::int8_t>& input) 
   CHECK(m["top.pe_group"]["mac_cycles"] == results[0].stats.mac_cycles);
   CHECK(m["top.weight_sram"]["bytes_read"] == results[0].stats.weight_sram.bytes_read);
   CHECK(m["top.dram"]["bytes_written"] == results[0].stats.dram.bytes_written);
-  CHECK(m["top.pe_group.spm_decoder"]["decodes"] == results[0].stats.pattern_decodes);
+  CHECK(m["top.pe_group"]["spm_decoder"]["decodes"] == results[0].stats.pattern_decodes);
   return results[0].stats;
 }
 

@@ -9,8 +9,8 @@
 //   pe_group        --weight_initiator_socket--> weight_sram.pe_target_socket
 //                   --pattern_initiator_socket-> pattern_sram.pe_target_socket
 //                   --data_initiator_socket----> data_sram.pe_target_socket
-//   pe_group.spm_decoder reads pattern_config's table; pe_group.sparsity_io
-//   makes the pointers; host and PE group hand buffers over through
+//   pe_group's core (models/pe_core/) takes n, V, K and the mask table from
+//   pattern_config's registers; host and PE group hand buffers over through
 //   TileHandshake.
 #include <cstdint>
 #include <vector>

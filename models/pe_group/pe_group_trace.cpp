@@ -12,7 +12,7 @@ void PeGroup::attach_tracer(VcdWriter* vcd, std::uint64_t from, std::uint64_t to
   vcd_ = vcd;
   trace_from_ = from;
   trace_to_ = to;
-  traced_pe_ = std::clamp(traced_pe, 0, P_ - 1);
+  traced_pe_ = std::clamp(traced_pe, 0, pe_count_ - 1);
   if (vcd_) setup_tracer();
 }
 
@@ -64,24 +64,28 @@ void PeGroup::trace_cycle(bool mac) {
   auto bits = [](std::int64_t v, int width) {
     return static_cast<std::uint64_t>(v) & ((std::uint64_t{1} << width) - 1);
   };
-  vcd_->begin_cycle(cycle_);
-  vcd_->set(t.state, static_cast<std::uint64_t>(ctrl_));
-  vcd_->set(t.band, static_cast<std::uint64_t>(pass_band(ctrl_pass_)));
-  vcd_->set(t.tile, static_cast<std::uint64_t>(pass_tile(ctrl_pass_)));
-  vcd_->set(t.group, static_cast<std::uint64_t>(pass_group(ctrl_pass_)));
-  vcd_->set(t.s1_valid, s1_.valid);
-  vcd_->set(t.s1_busy, s1_.valid && cycle_ < s1_.ready);
-  vcd_->set(t.s1_pos, static_cast<std::uint64_t>(s1_.pos));
-  vcd_->set(t.s1_amask, s1_.valid ? act_masks_[s1_.window][0] : 0);
-  vcd_->set(t.s2_valid, s2_.valid);
-  vcd_->set(t.s2_pos, static_cast<std::uint64_t>(s2_.pos));
+  const PeCore& c = core_;
+  const PeCoreTrace& tr_ = c.trace();
+  const PeLayer& L = c.layer();
+  const int q = c.controller_pass();
+  vcd_->begin_cycle(c.cycle());
+  vcd_->set(t.state, static_cast<std::uint64_t>(c.controller_state()));
+  vcd_->set(t.band, static_cast<std::uint64_t>(L.pass_band(q)));
+  vcd_->set(t.tile, static_cast<std::uint64_t>(L.pass_tile(q)));
+  vcd_->set(t.group, static_cast<std::uint64_t>(L.pass_group(q)));
+  vcd_->set(t.s1_valid, c.s1_valid());
+  vcd_->set(t.s1_busy, c.s1_busy());
+  vcd_->set(t.s1_pos, static_cast<std::uint64_t>(c.s1_pos()));
+  vcd_->set(t.s1_amask, c.s1_act_mask());
+  vcd_->set(t.s2_valid, c.s2_valid());
+  vcd_->set(t.s2_pos, static_cast<std::uint64_t>(c.s2_pos()));
   vcd_->set(t.s2_wmask, tr_.s2_wmask);
   vcd_->set(t.s2_amask, tr_.s2_amask);
   vcd_->set(t.s2_smask, tr_.s2_smask);
   vcd_->set(t.s2_count, tr_.s2_count);
   std::uint8_t offsets[kMaxKernelPositions] = {};
-  pointer_offsets(tr_.s2_smask, K_, offsets);
-  for (int p = 0; p < K_ && p < kMaxKernelPositions; ++p)
+  pointer_offsets(tr_.s2_smask, L.K, offsets);
+  for (int p = 0; p < L.K && p < kMaxKernelPositions; ++p)
     if (t.s2_offset[p] >= 0) vcd_->set(t.s2_offset[p], offsets[p]);
   vcd_->set(t.s3_valid, mac);
   vcd_->set(t.s3_pos, static_cast<std::uint64_t>(tr_.s3_pos));

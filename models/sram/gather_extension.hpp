@@ -8,13 +8,12 @@
 
 #include <tlm>
 
+#include "models/pe_core/pe_core_ports.hpp"
+
 namespace pcnn {
 
 struct GatherExtension : tlm::tlm_extension<GatherExtension> {
-  struct Segment {
-    std::uint64_t address;
-    std::uint32_t length;
-  };
+  using Segment = MemSegment;
   std::vector<Segment> segments;
 
   tlm::tlm_extension_base* clone() const override { return new GatherExtension(*this); }

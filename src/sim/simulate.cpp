@@ -36,7 +36,7 @@ const char* to_string(ActMode mode) {
 namespace {
 
 struct Snapshot {
-  PeGroupStats pe;
+  PeCoreStats pe;
   SramStats weight, pattern, data;
   DramStats dram;
   std::uint64_t decodes = 0;
@@ -44,7 +44,7 @@ struct Snapshot {
 
 Snapshot take(const Accelerator& a) {
   return {a.pe_group.stats(), a.weight_sram.stats(), a.pattern_sram.stats(), a.data_sram.stats(),
-          a.dram.stats(), a.pe_group.spm_decoder.decodes()};
+          a.dram.stats(), a.pe_group.stats().spm_decodes};
 }
 
 TrafficStats diff(const SramStats& after, const SramStats& before) {
@@ -155,8 +155,8 @@ std::vector<LayerResult> simulate(const std::vector<LayerJob>& jobs, const ArchC
     const Snapshot after = take(acc);
     const Snapshot& b = before[j];
     LayerStats& s = pass_results[j].stats;
-    const PeGroupStats& pa = after.pe;
-    const PeGroupStats& pb = b.pe;
+    const PeCoreStats& pa = after.pe;
+    const PeCoreStats& pb = b.pe;
     const double period = arch.clock_period_ns();
     // Cycles after the PE group finished: the last band's results moving to DRAM.
     const sc_core::sc_time now = sc_core::sc_time_stamp();

@@ -1,0 +1,37 @@
+#pragma once
+// Stage 3 of the PE group, MAC lanes (paper Fig. 4a): every PE streams its
+// effectual MACs lanes_per_pe a cycle, across kernel boundaries, into the
+// partial sum of the step's output position. The arithmetic of a whole step is
+// done when it enters the stage (integer sums are exact, so this equals a
+// lane-by-lane accumulation); the stage then spends the step's cycles, which is
+// where the timing comes from. Plain C++.
+#include <cstdint>
+
+#include "models/pe_core/partial_sums.hpp"
+#include "models/pe_core/pointer_generator.hpp"
+
+namespace pcnn {
+
+class MacLanes {
+ public:
+  explicit MacLanes(int lanes) : lanes_(lanes) {}
+
+  int lanes() const { return lanes_; }
+  // Stage-3 cycles of a step: mode off and gate spend the cycles of every weight
+  // non-zero of the group; skip the slowest PE's effectual MACs (at least one).
+  int step_cycles(const PeLayer& L, int q, const PointerStream& s) const;
+  // Sums the step's MACs of the `pes` active PEs into the partial sums of
+  // output position `pos`; `first_group` steps overwrite (the clear).
+  void execute(const PointerStream& s, const std::int8_t* window, int pes, int pos,
+               bool first_group, PartialSums& psums);
+
+  std::uint64_t macs_issued() const { return issued_; }
+  std::uint64_t macs_effectual() const { return effectual_; }
+  void reset_counters() { issued_ = effectual_ = 0; }
+
+ private:
+  int lanes_;
+  std::uint64_t issued_ = 0, effectual_ = 0;
+};
+
+}  // namespace pcnn
