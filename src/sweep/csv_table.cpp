@@ -20,8 +20,11 @@ std::string quoted(const std::string& field) {
   return q + "\"";
 }
 
-// Splits the text into records; quoted fields may hold commas, quotes and newlines.
-std::vector<std::vector<std::string>> parse(const std::string& text, const std::string& path) {
+}  // namespace
+
+// Quoted fields may hold commas, quotes and newlines.
+std::vector<std::vector<std::string>> parse_csv_text(const std::string& text,
+                                                     const std::string& path) {
   std::vector<std::vector<std::string>> records;
   std::vector<std::string> record;
   std::string field;
@@ -70,14 +73,18 @@ std::vector<std::vector<std::string>> parse(const std::string& text, const std::
   return records;
 }
 
-}  // namespace
+std::string csv_record(const std::vector<std::string>& fields) {
+  std::string text;
+  for (std::size_t i = 0; i < fields.size(); ++i) text += (i ? "," : "") + quoted(fields[i]);
+  return text + "\n";
+}
 
 CsvTable read_csv_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw Error(path, "cannot open CSV file");
   std::stringstream ss;
   ss << in.rdbuf();
-  std::vector<std::vector<std::string>> records = parse(ss.str(), path);
+  std::vector<std::vector<std::string>> records = parse_csv_text(ss.str(), path);
   if (records.empty()) throw Error(path, "empty CSV file (no header)");
   CsvTable t;
   t.header = std::move(records[0]);
@@ -92,13 +99,8 @@ CsvTable read_csv_file(const std::string& path) {
 }
 
 void write_csv_file(const std::string& path, const CsvTable& table) {
-  std::string text;
-  auto add_record = [&](const std::vector<std::string>& fields) {
-    for (std::size_t i = 0; i < fields.size(); ++i) text += (i ? "," : "") + quoted(fields[i]);
-    text += "\n";
-  };
-  add_record(table.header);
-  for (const auto& row : table.rows) add_record(row);
+  std::string text = csv_record(table.header);
+  for (const auto& row : table.rows) text += csv_record(row);
   write_file_atomically(path, text, "the CSV file");
 }
 

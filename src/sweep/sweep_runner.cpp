@@ -1,13 +1,19 @@
 #include "pcnn/sweep/sweep_runner.hpp"
 
+#include <algorithm>
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <queue>
+#include <set>
 
 #include "pcnn/core/error.hpp"
 #include "pcnn/sweep/process_pool.hpp"
+#include "pcnn/sweep/sweep_journal.hpp"
 
 namespace pcnn {
 
@@ -15,13 +21,27 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const char* const kResultColumns[] = {
-    "layers",          "cycles",           "time_us",           "lane_utilisation",
-    "dense_cycles",    "speedup_vs_dense", "macs_issued",       "macs_effectual",
-    "stall_weight_sram", "stall_pattern_sram", "stall_register_refill", "stall_data_sram",
-    "stall_dram",      "stall_fill_drain", "stall_writeback",   "weight_sram_bytes",
-    "pattern_sram_bytes", "data_sram_bytes", "dram_bytes",      "dram_energy_pj",
-    "wall_s"};
+const char* const kResultColumns[] = {"layers",
+                                      "cycles",
+                                      "time_us",
+                                      "lane_utilisation",
+                                      "dense_cycles",
+                                      "speedup_vs_dense",
+                                      "macs_issued",
+                                      "macs_effectual",
+                                      "stall_weight_sram",
+                                      "stall_pattern_sram",
+                                      "stall_register_refill",
+                                      "stall_data_sram",
+                                      "stall_dram",
+                                      "stall_fill_drain",
+                                      "stall_writeback",
+                                      "weight_sram_bytes",
+                                      "pattern_sram_bytes",
+                                      "data_sram_bytes",
+                                      "dram_bytes",
+                                      "dram_energy_pj",
+                                      "wall_s"};
 
 std::string number(double v, int decimals) {
   char buf[64];
@@ -29,12 +49,24 @@ std::string number(double v, int decimals) {
   return buf;
 }
 
-// The scratch directory of one sweep run, removed however the run ends.
+// Options every point's `pcnn-sim run` gets. They change what the rows mean, so
+// they enter the run fingerprint: a journal or shard of another mode is refused.
+const std::vector<std::string> kPointRunOptions = {};
+
+// Fixed costs in MAC equivalents, from the point times in docs/sweeps.md (a
+// process with its images read: ~0.13 s; a whole-network point: ~1 s).
+constexpr double kPointFixedCost = 20e6;
+constexpr double kLayerFixedCost = 1e6;
+
+// The scratch directory of one sweep run, removed however the run ends (a
+// SIGKILL leaves it; it lives under $TMPDIR, which the system cleans).
 struct ScratchDir {
   std::string path;
   explicit ScratchDir(const std::string& parent) {
-    std::string tmpl = parent + "/.pcnn-sweep-XXXXXX";
-    if (!mkdtemp(tmpl.data())) throw Error(parent, "cannot create a scratch directory for the sweep");
+    std::string tmpl = parent + "/pcnn-sweep-XXXXXX";
+    if (!mkdtemp(tmpl.data()))
+      throw Error(parent, std::string("cannot create a scratch directory for the sweep: ") +
+                              std::strerror(errno));
     path = tmpl;
   }
   ~ScratchDir() {
@@ -43,6 +75,7 @@ struct ScratchDir {
   }
 };
 
+// The one place a point's command is built.
 std::vector<std::string> point_command(const SweepSpec& spec, const SweepPoint& p,
                                        const std::string& program, const std::string& arch_file,
                                        const std::string& result_file) {
@@ -57,6 +90,7 @@ std::vector<std::string> point_command(const SweepSpec& spec, const SweepPoint& 
                            std::to_string(w.seed), "--act-density", number(w.act_density, 6),
                            "--json", result_file});
   if (!spec.dense_baseline) argv.push_back("--no-dense");
+  argv.insert(argv.end(), kPointRunOptions.begin(), kPointRunOptions.end());
   return argv;
 }
 
@@ -101,6 +135,28 @@ std::vector<std::string> result_fields(const nlohmann::json& r, double wall_s) {
           number(wall_s, 3)};
 }
 
+std::vector<std::string> point_fields(const SweepSpec& spec, const SweepPoint& p) {
+  const SweepWorkload& w = spec.workloads[p.workload];
+  std::vector<std::string> row = {std::to_string(p.index),           w.name,
+                                  w.layer.empty() ? "all" : w.layer, to_string(p.act_mode),
+                                  number(w.act_density, 6),          std::to_string(w.seed)};
+  for (const auto& param : p.params) row.push_back(param.second.dump());
+  return row;
+}
+
+// The point number in the first field, when it is a point of the sweep.
+bool point_of_row(const SweepSpec& spec, const std::vector<std::string>& row, std::size_t& point) {
+  const std::string& id = row.at(0);
+  if (id.empty() || id.size() > 9 || id.find_first_not_of("0123456789") != std::string::npos)
+    return false;
+  point = std::stoul(id);
+  return point < spec.point_count();
+}
+
+std::string shard_text(const Shard& s) {
+  return std::to_string(s.index) + "/" + std::to_string(s.count);
+}
+
 }  // namespace
 
 Shard parse_shard(const std::string& text, const std::string& option) {
@@ -118,12 +174,49 @@ Shard parse_shard(const std::string& text, const std::string& option) {
   return s;
 }
 
+double point_cost(const SweepSpec& spec, const SweepPoint& point) {
+  const SweepWorkload& w = spec.workloads[point.workload];
+  const double layers = w.layers_run * kLayerFixedCost + static_cast<double>(w.macs_run);
+  return kPointFixedCost + (spec.dense_baseline ? 2.0 : 1.0) * layers;
+}
+
 std::vector<std::size_t> shard_points(const SweepSpec& spec, const Shard& shard) {
-  std::vector<std::size_t> points;
-  for (std::size_t p = static_cast<std::size_t>(shard.index); p < spec.point_count();
-       p += static_cast<std::size_t>(shard.count))
-    points.push_back(p);
-  return points;
+  const std::size_t n = spec.point_count();
+  if (shard.count == 1) {
+    std::vector<std::size_t> all(n);
+    for (std::size_t p = 0; p < n; ++p) all[p] = p;
+    return all;
+  }
+  // The cost depends only on the workload: one estimate per workload.
+  const std::size_t per_workload = n / spec.workloads.size();
+  std::vector<double> workload_cost;
+  for (std::size_t w = 0; w < spec.workloads.size(); ++w)
+    workload_cost.push_back(point_cost(spec, spec.point(w * per_workload)));
+  std::vector<std::size_t> order(n);
+  for (std::size_t p = 0; p < n; ++p) order[p] = p;
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+    return workload_cost[a / per_workload] > workload_cost[b / per_workload];
+  });
+  // Min-heap of (load, shard): the least loaded shard, the lower index on ties.
+  using Load = std::pair<double, int>;
+  std::priority_queue<Load, std::vector<Load>, std::greater<Load>> loads;
+  for (int s = 0; s < shard.count; ++s) loads.push({0.0, s});
+  std::vector<std::size_t> mine;
+  for (std::size_t p : order) {
+    Load l = loads.top();
+    loads.pop();
+    if (l.second == shard.index) mine.push_back(p);
+    l.first += workload_cost[p / per_workload];
+    loads.push(l);
+  }
+  std::sort(mine.begin(), mine.end());
+  return mine;
+}
+
+std::string sweep_run_fingerprint(const SweepSpec& spec) {
+  std::string text = spec.fingerprint;
+  for (const std::string& o : kPointRunOptions) text += "\n" + o;
+  return content_fingerprint(text);
 }
 
 std::vector<std::string> sweep_csv_header(const SweepSpec& spec) {
@@ -133,68 +226,132 @@ std::vector<std::string> sweep_csv_header(const SweepSpec& spec) {
   return h;
 }
 
-CsvTable run_sweep(const SweepSpec& spec, const SweepRunOptions& options) {
+std::vector<std::string> shard_csv_columns() { return {"sweep_fingerprint", "shard"}; }
+
+SweepRunResult run_sweep(const SweepSpec& spec, const SweepRunOptions& options) {
   const std::vector<std::size_t> points = shard_points(spec, options.shard);
+  const std::string fingerprint = sweep_run_fingerprint(spec);
+  SweepRunResult result;
+  result.points = points.size();
+  result.table.header = sweep_csv_header(spec);
+  SweepJournal journal(options.journal,
+                       "sweep " + fingerprint + ", shard " + shard_text(options.shard),
+                       result.table.header, options.resume);
+
+  std::map<std::size_t, std::vector<std::string>> rows;
+  const std::set<std::size_t> in_shard(points.begin(), points.end());
+  std::size_t line = 2;
+  for (const auto& row : journal.kept_rows()) {
+    ++line;
+    std::size_t p = 0;
+    if (!point_of_row(spec, row, p) || !in_shard.count(p))
+      throw Error(journal.path(), "line " + std::to_string(line) + ": '" + row[0] +
+                                      "' is not a point of shard " + shard_text(options.shard));
+    if (row != rows.emplace(p, row).first->second)
+      throw Error(journal.path(), "line " + std::to_string(line) + ": point " + row[0] +
+                                      " appears twice with different results");
+  }
+  result.resumed = rows.size();
+
   ScratchDir scratch(options.scratch_parent);
-  std::vector<SweepPoint> selected;
+  std::vector<SweepPoint> todo;
   std::vector<ProcessJob> jobs;
   for (std::size_t p : points) {
-    selected.push_back(spec.point(p));
+    if (rows.count(p)) continue;
+    todo.push_back(spec.point(p));
     const std::string stem = scratch.path + "/point" + std::to_string(p);
-    std::ofstream(stem + ".arch.json") << selected.back().arch_json.dump(2) << "\n";
-    jobs.push_back({point_command(spec, selected.back(), options.program, stem + ".arch.json",
+    std::ofstream(stem + ".arch.json") << todo.back().arch_json.dump(2) << "\n";
+    jobs.push_back({point_command(spec, todo.back(), options.program, stem + ".arch.json",
                                   stem + ".result.json"),
                     stem + ".stderr"});
   }
-  const std::vector<ProcessOutcome> outcomes =
-      run_processes(jobs, options.parallel, options.on_point_done);
-  for (std::size_t i = 0; i < outcomes.size(); ++i) {
-    const ProcessOutcome& o = outcomes[i];
-    if (o.started && o.exit_code != 0)
-      throw Error(spec.label(selected[i]),
-                  o.error_line.empty() ? "pcnn-sim exited with code " + std::to_string(o.exit_code)
-                                       : o.error_line);
-  }
 
-  CsvTable table;
-  table.header = sweep_csv_header(spec);
-  for (std::size_t i = 0; i < selected.size(); ++i) {
-    const SweepPoint& p = selected[i];
-    const SweepWorkload& w = spec.workloads[p.workload];
-    const std::string result_file = scratch.path + "/point" + std::to_string(p.index) + ".result.json";
-    nlohmann::json r;
-    try {
-      std::ifstream in(result_file);
-      in >> r;
-    } catch (const nlohmann::json::exception&) {
-      throw Error(spec.label(p), "pcnn-sim wrote no readable result");
+  ProcessPoolOptions pool;
+  pool.parallel = options.parallel;
+  pool.stop_after_failure = options.fail_fast;
+  std::size_t done = 0;
+  pool.on_done = [&](std::size_t j, const ProcessOutcome& o) {
+    const SweepPoint& p = todo[j];
+    if (o.ok()) {
+      nlohmann::json r;
+      std::vector<std::string> row = point_fields(spec, p);
+      try {
+        std::ifstream in(scratch.path + "/point" + std::to_string(p.index) + ".result.json");
+        in >> r;
+        const std::vector<std::string> results = result_fields(r, o.wall_seconds);
+        row.insert(row.end(), results.begin(), results.end());
+      } catch (const nlohmann::json::exception&) {
+        result.failures.push_back({p.index, {"pcnn-sim wrote no readable result"}});
+        row.clear();
+      }
+      if (!row.empty()) {
+        journal.append(row);
+        rows.emplace(p.index, std::move(row));
+      }
+    } else {
+      result.failures.push_back({p.index, o.error_lines});
     }
-    std::vector<std::string> row = {std::to_string(p.index), w.name,
-                                    w.layer.empty() ? "all" : w.layer, to_string(p.act_mode),
-                                    number(w.act_density, 6), std::to_string(w.seed)};
-    for (const auto& param : p.params) row.push_back(param.second.dump());
-    const std::vector<std::string> results = result_fields(r, outcomes[i].wall_seconds);
-    row.insert(row.end(), results.begin(), results.end());
-    table.rows.push_back(std::move(row));
-  }
-  return table;
+    if (options.on_point_done) options.on_point_done(++done, jobs.size());
+  };
+  const ProcessPoolResult ran = run_processes(jobs, pool);
+  result.interrupted_by = ran.interrupted_by;
+  for (const ProcessOutcome& o : ran.outcomes)
+    if (!o.finished) ++result.not_started;
+  std::sort(result.failures.begin(), result.failures.end(),
+            [](const SweepFailure& a, const SweepFailure& b) { return a.point < b.point; });
+  for (auto& [p, row] : rows) result.table.rows.push_back(std::move(row));
+  return result;
 }
 
 CsvTable merge_sweep_csv(const SweepSpec& spec, const std::vector<std::string>& files) {
   CsvTable merged;
   merged.header = sweep_csv_header(spec);
+  std::vector<std::string> shard_header = merged.header;
+  for (const std::string& c : shard_csv_columns()) shard_header.push_back(c);
+  const std::string fingerprint = sweep_run_fingerprint(spec);
   std::map<std::size_t, std::vector<std::string>> by_point;
+  std::map<int, std::string> shard_file;  // shard index -> the file that holds it
+  int shard_count = 0;
   for (const std::string& f : files) {
     CsvTable t = read_csv_file(f);
-    if (t.header != merged.header)
-      throw Error(f, "its columns are not those of " + spec.path + " (a different sweep?)");
+    if (t.header != shard_header)
+      throw Error(f, t.header == merged.header
+                         ? "not a shard file (no sweep_fingerprint and shard columns); run the "
+                           "sweep with --shard K/N"
+                         : "its columns are not those of " + spec.path + " (a different sweep?)");
+    std::string file_shard;
     for (auto& row : t.rows) {
-      const std::string& id = row[0];
-      if (id.empty() || id.find_first_not_of("0123456789") != std::string::npos || id.size() > 9 ||
-          std::stoul(id) >= spec.point_count())
-        throw Error(f, "point '" + id + "' is not a point of " + spec.path);
-      if (!by_point.emplace(std::stoul(id), std::move(row)).second)
-        throw Error(f, "point " + id + " appears in more than one row");
+      const std::string& fp = row[row.size() - 2];
+      const std::string& sh = row.back();
+      if (fp != fingerprint)
+        throw Error(f, "comes from a different sweep (fingerprint " + fp + ", " + spec.path +
+                           " has " + fingerprint +
+                           "): the sweep file, its architecture or its "
+                           "images changed");
+      if (file_shard.empty()) file_shard = sh;
+      if (sh != file_shard) throw Error(f, "holds rows of shards " + file_shard + " and " + sh);
+    }
+    if (t.rows.empty()) continue;
+    const Shard shard = parse_shard(file_shard, f + ": shard");
+    if (shard_count == 0) shard_count = shard.count;
+    if (shard.count != shard_count)
+      throw Error(f, "is shard " + file_shard + ", the other files are shards of " +
+                         std::to_string(shard_count));
+    const auto [it, fresh] = shard_file.emplace(shard.index, f);
+    if (!fresh)
+      throw Error(f, "shard " + file_shard + " appears again (also in " + it->second + ")");
+    const std::vector<std::size_t> own = shard_points(spec, shard);
+    const std::set<std::size_t> own_set(own.begin(), own.end());
+    for (auto& row : t.rows) {
+      std::size_t p = 0;
+      if (!point_of_row(spec, row, p) || !own_set.count(p))
+        throw Error(f, "point '" + row[0] + "' is not a point of shard " + file_shard);
+      if (!by_point.count(p)) {
+        row.resize(merged.header.size());
+        by_point.emplace(p, std::move(row));
+      } else {
+        throw Error(f, "point " + std::to_string(p) + " appears in more than one row");
+      }
     }
   }
   std::string missing;
@@ -214,34 +371,72 @@ CsvTable merge_sweep_csv(const SweepSpec& spec, const std::vector<std::string>& 
   return merged;
 }
 
-std::string slurm_array_script(const SweepSpec& spec, const std::string& program, int shards,
-                               int cpus_per_task, const std::string& output_stem) {
-  if (shards < 1) throw Error("--shards", "must be at least 1");
-  if (cpus_per_task < 1) throw Error("-j", "must be at least 1");
-  const std::string sweep = fs::absolute(spec.path).string();
-  const std::string exe = fs::absolute(program).string();
-  const std::string stem = fs::absolute(output_stem).string();
+namespace {
+
+// A value that goes into an #SBATCH line: sbatch takes it up to white space
+// unless quoted, and treats % in file names as a pattern.
+void check_sbatch_value(const std::string& value, const std::string& option, bool is_path) {
+  for (const char c : value) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7f || c == '"' || (is_path && (c == '%' || c == '\\')) ||
+        (!is_path && c == ' '))
+      throw Error(option, "'" + value + "' cannot go into an #SBATCH line (" +
+                              (is_path ? "no quotes, %, backslashes or control characters"
+                                       : "no spaces, quotes or control characters") +
+                              ")");
+  }
+}
+
+}  // namespace
+
+std::string slurm_array_script(const SweepSpec& spec, const std::string& program,
+                               const SlurmOptions& slurm, const std::string& output_stem) {
+  if (slurm.shards < 1) throw Error("--shards", "must be at least 1");
+  if (slurm.cpus_per_task < 1) throw Error("-j", "must be at least 1");
+  const std::string sweep = fs::absolute(spec.path).lexically_normal().string();
+  const std::string exe = fs::absolute(program).lexically_normal().string();
+  const std::string stem = fs::absolute(output_stem).lexically_normal().string();
+  check_sbatch_value(stem, "-o", true);
+  const std::pair<const char*, const std::string*> named[] = {{"partition", &slurm.partition},
+                                                              {"time", &slurm.time_limit},
+                                                              {"mem", &slurm.memory},
+                                                              {"account", &slurm.account}};
+  for (const auto& [name, value] : named)
+    check_sbatch_value(*value, std::string("--") + name, false);
+  for (const std::string& e : slurm.extra) {
+    check_sbatch_value(e, "--sbatch", true);
+    if (e.empty() || e[0] != '-')
+      throw Error("--sbatch", "'" + e + "' is not an sbatch option (it starts with -)");
+  }
   auto q = [](const std::string& s) {  // single-quoted for the shell
     std::string out = "'";
     for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
     return out + "'";
   };
+  const std::string shards = std::to_string(slurm.shards);
+  const std::string cpus = std::to_string(slurm.cpus_per_task);
   std::string s;
   s += "#!/bin/bash\n";
   s += "# Slurm job array for the sweep " + sweep + ": " + std::to_string(spec.point_count()) +
-       " points in " + std::to_string(shards) + " shards.\n";
+       " points in " + shards + " shards balanced by expected cost (sweep " +
+       sweep_run_fingerprint(spec) + ").\n";
   s += "# Submit with: sbatch <this file>\n";
+  s += "# A task that is cancelled or hits its time limit keeps its finished points in\n";
+  s += "# its journal; submitting the array again runs only the missing points.\n";
   s += "# Then merge: " + q(exe) + " sweep " + q(sweep) + " --merge " + q(stem) + ".*.csv -o " +
        q(stem + ".csv") + "\n";
   s += "#SBATCH --job-name=pcnn-sweep\n";
-  s += "#SBATCH --array=0-" + std::to_string(shards - 1) + "\n";
+  s += "#SBATCH --array=0-" + std::to_string(slurm.shards - 1) + "\n";
   s += "#SBATCH --ntasks=1\n";
-  s += "#SBATCH --cpus-per-task=" + std::to_string(cpus_per_task) + "\n";
-  s += "#SBATCH --output=" + stem + ".%a.log\n";
+  s += "#SBATCH --cpus-per-task=" + cpus + "\n";
+  s += "#SBATCH --output=\"" + stem + ".%A_%a.log\"\n";
+  for (const auto& [name, value] : named)
+    if (!value->empty()) s += std::string("#SBATCH --") + name + "=" + *value + "\n";
+  for (const std::string& e : slurm.extra) s += "#SBATCH " + e + "\n";
   s += "set -euo pipefail\n";
-  s += "exec " + q(exe) + " sweep " + q(sweep) + " -j \"${SLURM_CPUS_PER_TASK:-" +
-       std::to_string(cpus_per_task) + "}\" --shard \"${SLURM_ARRAY_TASK_ID}/" +
-       std::to_string(shards) + "\" -o " + q(stem) + "\".${SLURM_ARRAY_TASK_ID}.csv\"\n";
+  s += "exec " + q(exe) + " sweep " + q(sweep) + " -j " + cpus +
+       " --shard \"${SLURM_ARRAY_TASK_ID}/" + shards + "\" --resume -o " + q(stem) +
+       "\".${SLURM_ARRAY_TASK_ID}.csv\"\n";
   return s;
 }
 

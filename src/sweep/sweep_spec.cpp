@@ -2,8 +2,10 @@
 
 #include <sys/stat.h>
 
+#include <cstdio>
 #include <fstream>
 #include <set>
+#include <sstream>
 
 #include "pcnn/core/error.hpp"
 #include "pcnn/core/json_object_reader.hpp"
@@ -25,16 +27,28 @@ std::string resolve(const std::string& base_dir, const std::string& p) {
   return base_dir + "/" + p;
 }
 
-nlohmann::json read_json_file(const std::string& path, const std::string& what) {
-  std::ifstream in(path);
+std::string read_text_file(const std::string& path, const std::string& what) {
+  std::ifstream in(path, std::ios::binary);
   if (!in) throw Error(path, "cannot open " + what);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+nlohmann::json parse_json(const std::string& text, const std::string& path) {
   try {
-    nlohmann::json j;
-    in >> j;
-    return j;
+    return nlohmann::json::parse(text);
   } catch (const nlohmann::json::exception&) {
     throw Error(path, "not valid JSON");
   }
+}
+
+// MACs of the stored weights: n per pattern-pruned kernel, K per dense one.
+std::uint64_t stored_macs(const SpmLayer& l) {
+  const std::uint64_t per_kernel =
+      static_cast<std::uint64_t>(l.pattern_pruned ? l.n : l.geom.kernel_size());
+  return per_kernel * static_cast<std::uint64_t>(l.geom.kernel_count()) *
+         static_cast<std::uint64_t>(l.geom.out_h()) * static_cast<std::uint64_t>(l.geom.out_w());
 }
 
 // "weight_sram.size_bytes" -> "/weight_sram/size_bytes".
@@ -46,6 +60,17 @@ nlohmann::json::json_pointer pointer_for(const std::string& key) {
 }
 
 }  // namespace
+
+std::string content_fingerprint(const std::string& bytes) {
+  std::uint64_t h = 0xcbf29ce484222325ull;
+  for (const char c : bytes) {
+    h ^= static_cast<unsigned char>(c);
+    h *= 0x100000001b3ull;
+  }
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
+  return hex;
+}
 
 std::size_t SweepSpec::point_count() const {
   std::size_t n = workloads.size() * act_modes.size();
@@ -77,7 +102,9 @@ std::string SweepSpec::label(const SweepPoint& p) const {
 }
 
 SweepSpec read_sweep_file(const std::string& path) {
-  const nlohmann::json j = read_json_file(path, "sweep file");
+  const std::string text = read_text_file(path, "sweep file");
+  const nlohmann::json j = parse_json(text, path);
+  std::string identity = "pcnn sweep 1\n" + text + "\n";
   const std::string dir = directory_of(path);
   SweepSpec spec;
   spec.path = path;
@@ -110,11 +137,14 @@ SweepSpec read_sweep_file(const std::string& path) {
     } catch (const Error& e) {
       r.fail(prefix + "images", e.what());
     }
-    if (!w.layer.empty()) {
-      bool found = false;
-      for (const SpmLayer& l : images.layers) found = found || l.name == w.layer;
-      if (!found) r.fail(prefix + "layer", "no layer named '" + w.layer + "' in " + w.images);
-    }
+    for (const SpmLayer& l : images.layers)
+      if (w.layer.empty() || l.name == w.layer) {
+        ++w.layers_run;
+        w.macs_run += stored_macs(l);
+      }
+    if (w.layers_run == 0)
+      r.fail(prefix + "layer", "no layer named '" + w.layer + "' in " + w.images);
+    identity += images.identity + "\n";
     spec.workloads.push_back(std::move(w));
   }
 
@@ -130,6 +160,7 @@ SweepSpec read_sweep_file(const std::string& path) {
     }
   }
   spec.base_arch = arch_to_json(base);
+  identity += spec.base_arch.dump() + "\n";
 
   // Grid axes in the keys' sorted order (nlohmann::json keeps objects sorted);
   // the order only decides the point numbering.
@@ -173,13 +204,15 @@ SweepSpec read_sweep_file(const std::string& path) {
   for (const SweepAxis& a : spec.grid) {
     count *= a.values.size();
     if (count > kMaxSweepPoints)
-      throw Error(path, "more than " + std::to_string(kMaxSweepPoints) + " points; split the sweep");
+      throw Error(path,
+                  "more than " + std::to_string(kMaxSweepPoints) + " points; split the sweep");
   }
   const std::size_t per_workload = count / spec.workloads.size();
   for (std::size_t i = 0; i < per_workload; i += spec.act_modes.size()) {
     const SweepPoint p = spec.point(i);
     arch_from_json(p.arch_json, spec.label(p));
   }
+  spec.fingerprint = content_fingerprint(identity);
   return spec;
 }
 

@@ -17,10 +17,13 @@ namespace pcnn {
 
 struct SweepWorkload {
   std::string name;
-  std::string images;      // image directory, resolved against the sweep file's directory
-  std::string layer;       // one layer, or "" for every layer
+  std::string images;  // image directory, resolved against the sweep file's directory
+  std::string layer;   // one layer, or "" for every layer
   double act_density = 0.5;
   std::uint64_t seed = 1;
+  // What one run of the workload simulates, for the shards' cost estimate.
+  int layers_run = 0;
+  std::uint64_t macs_run = 0;  // MACs of the stored (pruned) weights over those layers
 };
 
 // One architecture parameter and the values it takes, e.g. "weight_sram.size_bytes".
@@ -31,14 +34,19 @@ struct SweepAxis {
 
 struct SweepPoint {
   std::size_t index = 0;
-  std::size_t workload = 0;                             // index into SweepSpec::workloads
+  std::size_t workload = 0;                                    // index into SweepSpec::workloads
   std::vector<std::pair<std::string, nlohmann::json>> params;  // one value per axis
   ActMode act_mode = ActMode::off;
-  nlohmann::json arch_json;                             // base architecture with params applied
+  nlohmann::json arch_json;  // base architecture with params applied
 };
 
 struct SweepSpec {
   std::string path;  // the sweep file, named in messages
+  // 16 hex digits identifying what the points compute: the sweep file's bytes,
+  // the resolved base architecture and each workload's image identity (a
+  // checksum over its images). Paths do not enter, so it is the same from any
+  // directory or node.
+  std::string fingerprint;
   std::vector<SweepWorkload> workloads;
   nlohmann::json base_arch;  // resolved architecture JSON every point starts from
   std::vector<SweepAxis> grid;
@@ -57,6 +65,10 @@ struct SweepSpec {
 // so a sweep does not fail half-way on bad input. Throws pcnn::Error naming the
 // file and the key.
 SweepSpec read_sweep_file(const std::string& path);
+
+// 16 hex digits of the 64-bit FNV-1a hash of the bytes: detects changes, not
+// tampering.
+std::string content_fingerprint(const std::string& bytes);
 
 // The limit on points in one sweep file.
 constexpr std::size_t kMaxSweepPoints = 100000;
