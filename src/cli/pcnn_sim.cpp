@@ -225,27 +225,49 @@ int run_command(int argc, char** argv) {
                       (static_cast<double>(total) * arch.pe_count * arch.lanes_per_pe);
   std::printf("%-24s %3s %3s %12llu %11.2f %6.3f %12s %8s\n", "total", "", "",
               static_cast<unsigned long long>(total), total_ns / 1000.0, util, dense_cycles, speed);
-  // Second table: where the cycles went and what moved.
+  // Second table: where the cycles went and what moved (README "The run tables").
   std::printf("\n%-24s %11s %11s %8s %8s %8s %8s %8s %8s %8s %9s %9s %9s %9s\n", "layer",
               "MACs", "effectual", "st_wsram", "st_psram", "st_refil", "st_dsram", "st_dram",
-              "st_fill", "st_wback", "wsram_KB", "psram_KB", "dsram_KB", "dram_KB");
-  for (std::size_t i = 0; i < count; ++i) {
-    const pcnn::LayerStats& s = results[i].stats;
-    auto kb = [](const pcnn::TrafficStats& t) {
+              "st_fill", "st_wback", "wsram_KiB", "psram_KiB", "dsram_KiB", "dram_KiB");
+  pcnn::LayerStats sum;  // the total row: every column summed over the layers
+  auto add_traffic = [](pcnn::TrafficStats& to, const pcnn::TrafficStats& t) {
+    to.bytes_read += t.bytes_read;
+    to.bytes_written += t.bytes_written;
+  };
+  auto print_row = [](const std::string& name, const pcnn::LayerStats& s) {
+    auto kib = [](const pcnn::TrafficStats& t) {
       return static_cast<double>(t.bytes_read + t.bytes_written) / 1024.0;
     };
+    auto u = [](std::uint64_t v) { return static_cast<unsigned long long>(v); };
     std::printf("%-24s %11llu %11llu %8llu %8llu %8llu %8llu %8llu %8llu %8llu %9.1f %9.1f %9.1f %9.1f\n",
-                jobs[i].layer.name.c_str(), static_cast<unsigned long long>(s.macs_issued),
-                static_cast<unsigned long long>(s.macs_effectual),
-                static_cast<unsigned long long>(s.stalls.weight_sram),
-                static_cast<unsigned long long>(s.stalls.pattern_sram),
-                static_cast<unsigned long long>(s.stalls.register_refill),
-                static_cast<unsigned long long>(s.stalls.data_sram),
-                static_cast<unsigned long long>(s.stalls.dram),
-                static_cast<unsigned long long>(s.stalls.fill_drain),
-                static_cast<unsigned long long>(s.stalls.writeback), kb(s.weight_sram),
-                kb(s.pattern_sram), kb(s.data_sram), kb(s.dram));
+                name.c_str(), u(s.macs_issued), u(s.macs_effectual), u(s.stalls.weight_sram),
+                u(s.stalls.pattern_sram), u(s.stalls.register_refill), u(s.stalls.data_sram),
+                u(s.stalls.dram), u(s.stalls.fill_drain), u(s.stalls.writeback), kib(s.weight_sram),
+                kib(s.pattern_sram), kib(s.data_sram), kib(s.dram));
+  };
+  for (std::size_t i = 0; i < count; ++i) {
+    const pcnn::LayerStats& s = results[i].stats;
+    print_row(jobs[i].layer.name, s);
+    sum.macs_issued += s.macs_issued;
+    sum.macs_effectual += s.macs_effectual;
+    sum.stalls.weight_sram += s.stalls.weight_sram;
+    sum.stalls.pattern_sram += s.stalls.pattern_sram;
+    sum.stalls.register_refill += s.stalls.register_refill;
+    sum.stalls.data_sram += s.stalls.data_sram;
+    sum.stalls.dram += s.stalls.dram;
+    sum.stalls.fill_drain += s.stalls.fill_drain;
+    sum.stalls.writeback += s.stalls.writeback;
+    add_traffic(sum.weight_sram, s.weight_sram);
+    add_traffic(sum.pattern_sram, s.pattern_sram);
+    add_traffic(sum.data_sram, s.data_sram);
+    add_traffic(sum.dram, s.dram);
   }
+  print_row("total", sum);
+  std::printf(
+      "time_us: layer time at the clock; util: MAC lane utilisation; dense_cyc: cycles of the\n"
+      "same layer run dense; st_*: stall cycles by reason (wsram Weight SRAM, psram Pattern\n"
+      "SRAM, refil kernel register refill, dsram Data SRAM, dram DRAM wait, fill pipeline\n"
+      "fill/drain, wback write-back); *_KiB: bytes read + written / 1024.\n");
   for (std::size_t i = 0; i < count; ++i)  // layers the host rewrote for the datapath
     if (!results[i].stats.lowering.empty())
       std::printf("(%s lowered: %s)\n", jobs[i].layer.name.c_str(),
