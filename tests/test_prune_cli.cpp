@@ -182,5 +182,6 @@ TEST_CASE("pcnn-prune rejects an output directory that cannot be written", "[pru
   std::ofstream(tmp / "foreign/data.txt") << "x";
   expect_failure(
       tmp, tmp / "m.onnx" + " -o " + tmp / "foreign",
-      tmp / "foreign: exists, is not empty and holds no manifest.json; refusing to replace it");
+      tmp /
+          "foreign: exists, is not empty and holds no manifest.json file; refusing to replace it");
 }

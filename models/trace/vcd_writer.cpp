@@ -20,18 +20,11 @@ std::string vcd_code(std::size_t index) {
 }  // namespace
 
 VcdWriter::VcdWriter(const std::string& path, double clock_period_ns)
-    : path_(path), tmp_path_(path + ".tmp"), period_ps_(clock_period_ns * 1000.0) {
-  file_ = std::fopen(tmp_path_.c_str(), "w");
-  if (!file_) throw Error(path, "cannot write the VCD file");
+    : file_(path, "the VCD file"), period_ps_(clock_period_ns * 1000.0) {
   add("top.clk", 1);  // handle 0
 }
 
-VcdWriter::~VcdWriter() {
-  if (file_) {  // not closed: an error unwound the run; leave nothing behind
-    std::fclose(file_);
-    std::remove(tmp_path_.c_str());
-  }
-}
+VcdWriter::~VcdWriter() = default;  // not closed: the OutputFile discards its temporary
 
 int VcdWriter::add(const std::string& hierarchical_name, int width) {
   Signal s;
@@ -45,13 +38,14 @@ int VcdWriter::add(const std::string& hierarchical_name, int width) {
 }
 
 void VcdWriter::write_header() {
-  std::fprintf(file_, "$date pcnn pipeline trace $end\n$version pcnn-sim $end\n");
-  std::fprintf(file_, "$timescale 1 ps $end\n");
+  file_.printf("$date pcnn pipeline trace $end\n$version pcnn-sim $end\n");
+  file_.printf("$timescale 1 ps $end\n");
   // Group signals by scope and open/close nested scopes in sorted order.
   std::vector<std::size_t> order(signals_.size());
   for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
-  std::stable_sort(order.begin(), order.end(),
-                   [&](std::size_t a, std::size_t b) { return signals_[a].scope < signals_[b].scope; });
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+    return signals_[a].scope < signals_[b].scope;
+  });
   std::vector<std::string> open;
   auto split = [](const std::string& scope) {
     std::vector<std::string> parts;
@@ -69,21 +63,21 @@ void VcdWriter::write_header() {
     std::size_t common = 0;
     while (common < open.size() && common < want.size() && open[common] == want[common]) ++common;
     while (open.size() > common) {
-      std::fprintf(file_, "$upscope $end\n");
+      file_.printf("$upscope $end\n");
       open.pop_back();
     }
     for (std::size_t k = common; k < want.size(); ++k) {
-      std::fprintf(file_, "$scope module %s $end\n", want[k].c_str());
+      file_.printf("$scope module %s $end\n", want[k].c_str());
       open.push_back(want[k]);
     }
-    std::fprintf(file_, "$var wire %d %s %s $end\n", signals_[i].width, signals_[i].code.c_str(),
+    file_.printf("$var wire %d %s %s $end\n", signals_[i].width, signals_[i].code.c_str(),
                  signals_[i].name.c_str());
   }
   while (!open.empty()) {
-    std::fprintf(file_, "$upscope $end\n");
+    file_.printf("$upscope $end\n");
     open.pop_back();
   }
-  std::fprintf(file_, "$enddefinitions $end\n");
+  file_.printf("$enddefinitions $end\n");
   header_written_ = true;
 }
 
@@ -95,10 +89,10 @@ void VcdWriter::begin_cycle(std::uint64_t cycle) {
   // The clock's falling edge of the previous traced cycle goes first, so that
   // time stamps stay in order.
   if (clock_high_written_) {
-    std::fprintf(file_, "#%llu\n", stamp(static_cast<double>(last_cycle_) + 0.5));
+    file_.printf("#%llu\n", stamp(static_cast<double>(last_cycle_) + 0.5));
     set(0, 0);
   }
-  std::fprintf(file_, "#%llu\n", stamp(static_cast<double>(cycle)));
+  file_.printf("#%llu\n", stamp(static_cast<double>(cycle)));
   set(0, 1);
   clock_high_written_ = true;
   last_cycle_ = cycle;
@@ -106,7 +100,7 @@ void VcdWriter::begin_cycle(std::uint64_t cycle) {
 
 void VcdWriter::emit(const Signal& s) {
   if (s.width == 1) {
-    std::fprintf(file_, "%c%s\n", (s.value & 1u) ? '1' : '0', s.code.c_str());
+    file_.printf("%c%s\n", (s.value & 1u) ? '1' : '0', s.code.c_str());
     return;
   }
   char bits[65];
@@ -116,25 +110,19 @@ void VcdWriter::emit(const Signal& s) {
   // Strip leading zeros (VCD extends left with 0).
   const char* p = bits;
   while (*p == '0' && *(p + 1) != '\0') ++p;
-  std::fprintf(file_, "b%s %s\n", p, s.code.c_str());
+  file_.printf("b%s %s\n", p, s.code.c_str());
 }
 
 void VcdWriter::close() {
-  if (!file_) return;
+  if (closed_) return;
   if (!header_written_) write_header();
   if (clock_high_written_) {
-    std::fprintf(file_, "#%llu\n",
-                 static_cast<unsigned long long>(
-                     std::llround((static_cast<double>(last_cycle_) + 0.5) * period_ps_)));
+    file_.printf("#%llu\n", static_cast<unsigned long long>(std::llround(
+                                (static_cast<double>(last_cycle_) + 0.5) * period_ps_)));
     set(0, 0);
   }
-  const bool ok = std::fflush(file_) == 0 && !std::ferror(file_);
-  std::fclose(file_);
-  file_ = nullptr;
-  if (!ok || std::rename(tmp_path_.c_str(), path_.c_str()) != 0) {
-    std::remove(tmp_path_.c_str());
-    throw Error(path_, "cannot write the VCD file");
-  }
+  file_.commit();
+  closed_ = true;
 }
 
 }  // namespace pcnn

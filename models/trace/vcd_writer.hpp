@@ -4,17 +4,18 @@
 // a window; this writer records only value changes, only while the owner says
 // the current cycle is inside the window, so tracing costs nothing outside it.
 // Signals are registered with hierarchical names ("top.pe_group.stage1.valid")
-// and written to <path>.tmp, renamed to <path> on close.
+// and written through pcnn::OutputFile: the file appears whole on close().
 #include <cstdint>
-#include <cstdio>
 #include <string>
 #include <vector>
+
+#include "pcnn/core/output_file.hpp"
 
 namespace pcnn {
 
 class VcdWriter {
  public:
-  // Opens the temporary file; throws pcnn::Error(path, ...) if it cannot.
+  // Opens the output; throws pcnn::Error(path, ...) if it cannot.
   VcdWriter(const std::string& path, double clock_period_ns);
   ~VcdWriter();
   VcdWriter(const VcdWriter&) = delete;
@@ -32,7 +33,7 @@ class VcdWriter {
     s.written = true;
     emit(s);
   }
-  // Flushes, closes and renames to the final path; throws on I/O failure.
+  // Writes the last edge and commits the file; throws on I/O failure.
   void close();
 
  private:
@@ -47,8 +48,8 @@ class VcdWriter {
   void write_header();
   void emit(const Signal& s);
 
-  std::string path_, tmp_path_;
-  std::FILE* file_ = nullptr;
+  OutputFile file_;
+  bool closed_ = false;
   double period_ps_;
   std::vector<Signal> signals_;
   bool header_written_ = false;

@@ -8,6 +8,7 @@
 
 #include "pcnn/core/command_line.hpp"
 #include "pcnn/core/error.hpp"
+#include "pcnn/core/output_file.hpp"
 #include "pcnn/image/model_images.hpp"
 #include "pcnn/image/staging_dir.hpp"
 #include "pcnn/onnx/onnx_model.hpp"
@@ -30,7 +31,7 @@ int run(int argc, char** argv) {
   visible.add_options()
       ("help,h", "show this help")
       ("output,o", po::value(&out_dir),
-       "output directory (written atomically; an earlier output is replaced)")
+       "output directory (written atomically; replaces only an earlier output of pcnn-prune)")
       ("n", po::value(&opt.n)->default_value(4), "non-zeros per 3x3 kernel, 1..9")
       ("patterns", po::value(&patterns_text)->default_value("default"),
        "pattern budget V per layer: 1..C(9,n), 'full', or 'default' = min(16, C(9,n))")
@@ -73,8 +74,10 @@ int run(int argc, char** argv) {
     throw pcnn::UsageError(e.what());
   }
 
-  // An unusable output directory fails before the work starts too.
-  pcnn::StagingDirectory staging(out_dir);
+  // An unusable output directory, or one that holds the input, fails before the work starts too.
+  pcnn::check_outputs_apart({{model_path, "MODEL"}, {opt.layers_file, "--layers"}},
+                            {{out_dir, "-o"}});
+  pcnn::StagingDirectory staging(out_dir, {"pruned.onnx", "report.json"});
 
   auto t0 = std::chrono::steady_clock::now();
   const pcnn::OnnxModel model = pcnn::OnnxModel::load(model_path);

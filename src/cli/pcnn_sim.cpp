@@ -12,9 +12,9 @@
 
 #include <systemc>
 
-#include "pcnn/core/atomic_file.hpp"
 #include "pcnn/core/command_line.hpp"
 #include "pcnn/core/error.hpp"
+#include "pcnn/core/output_file.hpp"
 #include "pcnn/golden/random_layer.hpp"
 #include "pcnn/image/model_images.hpp"
 #include "pcnn/sim/arch_config.hpp"
@@ -53,7 +53,7 @@ std::pair<std::uint64_t, std::uint64_t> parse_window(const std::string& text) {
 }
 
 void write_json_atomically(const std::string& path, const nlohmann::json& j) {
-  pcnn::write_file_atomically(path, j.dump(2) + "\n", "the result file");
+  pcnn::write_output_file(path, j.dump(2) + "\n", "the result file");
 }
 
 nlohmann::json geometry_json(const pcnn::ConvGeometry& g) {
@@ -114,6 +114,13 @@ int run_command(int argc, char** argv) {
       options.trace.to_cycle = w.second;
     }
   }
+  // Outputs are checked before any work: writable, and none overwrites an input.
+  std::vector<pcnn::RunPath> outputs;
+  if (vm.count("json")) outputs.push_back({json_path, "--json"});
+  if (vm.count("vcd")) outputs.push_back({vcd_path, "--vcd"});
+  for (const pcnn::RunPath& o : outputs) pcnn::check_output_path(o.path, o.what);
+  pcnn::check_outputs_apart(
+      {{images_dir, "IMAGES_DIR"}, {arch_path, "--arch"}, {input_path, "--input"}}, outputs);
   pcnn::ArchConfig arch;
   if (!arch_path.empty()) {
     arch = pcnn::read_arch_file(arch_path);

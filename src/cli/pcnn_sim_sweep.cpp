@@ -18,9 +18,9 @@
 
 #include <boost/program_options.hpp>
 
-#include "pcnn/core/atomic_file.hpp"
 #include "pcnn/core/command_line.hpp"
 #include "pcnn/core/error.hpp"
+#include "pcnn/core/output_file.hpp"
 #include "pcnn/sweep/sweep_journal.hpp"
 #include "pcnn/sweep/sweep_runner.hpp"
 #include "pcnn/sweep/sweep_spec.hpp"
@@ -222,6 +222,12 @@ int sweep_command(int argc, char** argv) {
   for (const char* o : {"shards", "partition", "time", "mem", "account", "sbatch"})
     if (vm.count(o) && !vm.count("slurm-script"))
       throw pcnn::UsageError(std::string("--") + o, "needs --slurm-script FILE");
+  require_writable_dir(output, "-o");
+  std::vector<pcnn::RunPath> inputs{{sweep_path, "SWEEP.json"}};
+  for (const std::string& m : merge_files) inputs.push_back({m, "--merge"});
+  std::vector<pcnn::RunPath> outputs{{output, "-o"}};
+  if (vm.count("slurm-script")) outputs.push_back({slurm_path, "--slurm-script"});
+  pcnn::check_outputs_apart(inputs, outputs);
 
   const pcnn::SweepSpec spec = pcnn::read_sweep_file(sweep_path);
   pcnn::SweepRunOptions options;
@@ -253,7 +259,7 @@ int sweep_command(int argc, char** argv) {
     slurm.cpus_per_task = parallel;
     const std::string script =
         pcnn::slurm_array_script(spec, this_program(), slurm, csv_stem(output));
-    pcnn::write_file_atomically(slurm_path, script, "the Slurm script");
+    pcnn::write_output_file(slurm_path, script, "the Slurm script");
     std::printf("wrote %s: %zu points in %d array tasks of %d CPUs; submit with: sbatch %s\n",
                 slurm_path.c_str(), spec.point_count(), slurm.shards, parallel, slurm_path.c_str());
     return 0;

@@ -8,6 +8,7 @@
 
 #include "pcnn/core/command_line.hpp"
 #include "pcnn/core/error.hpp"
+#include "pcnn/core/output_file.hpp"
 #include "pcnn/onnx/model_zoo.hpp"
 
 namespace po = boost::program_options;
@@ -77,6 +78,7 @@ int run(int argc, char** argv) {
   if (std::none_of(known.begin(), known.end(),
                    [&](const pcnn::ZooEntry& e) { return e.name == name; }))
     throw pcnn::UsageError(name, "unknown model (see --list)");
+  pcnn::check_output_path(vm["output"].as<std::string>(), "--output");
   const auto model = pcnn::build_zoo_model(name, seed);
   model.write(vm["output"].as<std::string>());
   return 0;

@@ -1,5 +1,7 @@
 #include "pcnn/image/model_images.hpp"
 
+#include <sys/stat.h>
+
 #include <zlib.h>
 
 #include <algorithm>
@@ -340,6 +342,32 @@ void write_model_images(ModelImages& images, const std::string& dir) {
   StagingDirectory staging(dir);
   write_model_image_files(images, staging.path());
   staging.commit();
+}
+
+const std::vector<std::string>& image_set_file_names() {
+  static const std::vector<std::string> names{kManifestFile, kWeightsFile, kPatternsFile,
+                                              kConfigFile};
+  return names;
+}
+
+std::string why_not_image_set_manifest(const std::string& dir) {
+  const std::string path = dir + "/" + kManifestFile;
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode))
+    return std::string("holds no ") + kManifestFile + " file";
+  if (st.st_size > (1 << 26)) return std::string(kManifestFile) + " is too large for a manifest";
+  json m;
+  try {
+    const std::vector<std::uint8_t> bytes = read_file_bytes(path);
+    m = json::parse(bytes.begin(), bytes.end());
+  } catch (const std::exception&) {
+    return std::string("its ") + kManifestFile + " is not valid JSON";
+  }
+  if (!m.is_object() || !m.contains("format") || m["format"] != kFormatName ||
+      !m.contains("version") || !m["version"].is_number_integer())
+    return std::string("its ") + kManifestFile + " does not describe a '" + kFormatName +
+           "' image set";
+  return "";
 }
 
 ModelImages read_model_images(const std::string& dir) {

@@ -12,6 +12,7 @@
 
 #include "onnx/onnx_pb.h"
 #include "pcnn/core/error.hpp"
+#include "pcnn/core/output_file.hpp"
 #include "src/onnx/conv_layers.hpp"
 #include "src/onnx/model_file.hpp"
 #include "src/onnx/seeded_random.hpp"
@@ -480,37 +481,26 @@ void ModelBuilder::write(const std::string& path, WeightStorage storage) const {
     namespace fs = std::filesystem;
     const std::string data_path = path + ".data";
     const std::string location = fs::path(data_path).filename().string();
-    const std::string tmp = data_path + ".tmp";
-    {
-      std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-      if (!out) throw Error(data_path, "cannot create file");
-      std::uint64_t offset = 0;
-      for (auto& t : *m.mutable_graph()->mutable_initializer()) {
-        if (t.data_type() == onnx::TensorProto::INT64) continue;
-        const auto values = impl_->generate(*specs.at(t.name()));
-        std::string raw;
-        onnx_detail::encode_raw(values.data(), values.size(), t.data_type(), raw);
-        out.write(raw.data(), static_cast<std::streamsize>(raw.size()));
-        t.set_data_location(onnx::TensorProto::EXTERNAL);
-        auto add = [&t](const std::string& k, const std::string& v) {
-          auto* e = t.add_external_data();
-          e->set_key(k);
-          e->set_value(v);
-        };
-        add("location", location);
-        add("offset", std::to_string(offset));
-        add("length", std::to_string(raw.size()));
-        offset += raw.size();
-      }
-      if (!out.flush()) {
-        std::remove(tmp.c_str());
-        throw Error(data_path, "cannot write");
-      }
+    OutputFile out(data_path, "the external weight data");
+    std::uint64_t offset = 0;
+    for (auto& t : *m.mutable_graph()->mutable_initializer()) {
+      if (t.data_type() == onnx::TensorProto::INT64) continue;
+      const auto values = impl_->generate(*specs.at(t.name()));
+      std::string raw;
+      onnx_detail::encode_raw(values.data(), values.size(), t.data_type(), raw);
+      out.write(raw);
+      t.set_data_location(onnx::TensorProto::EXTERNAL);
+      auto add = [&t](const std::string& k, const std::string& v) {
+        auto* e = t.add_external_data();
+        e->set_key(k);
+        e->set_value(v);
+      };
+      add("location", location);
+      add("offset", std::to_string(offset));
+      add("length", std::to_string(raw.size()));
+      offset += raw.size();
     }
-    if (std::rename(tmp.c_str(), data_path.c_str()) != 0) {
-      std::remove(tmp.c_str());
-      throw Error(data_path, "cannot write");
-    }
+    out.commit();
   }
   onnx_detail::write_model_file(m, source, path);
 }

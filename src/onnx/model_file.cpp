@@ -15,6 +15,7 @@
 #include <google/protobuf/io/zero_copy_stream_impl.h>
 
 #include "pcnn/core/error.hpp"
+#include "pcnn/core/output_file.hpp"
 #include "src/onnx/tensor_data.hpp"
 
 namespace pcnn::onnx_detail {
@@ -305,7 +306,6 @@ ModelFile read_model_file(const std::string& path) {
 
 void write_model_file(const onnx::ModelProto& model, const PayloadSource& source,
                       const std::string& path) {
-  namespace fs = std::filesystem;
   const onnx::GraphProto& graph = model.graph();
 
   // Everything but the nodes and initializers, serialised the normal way.
@@ -328,60 +328,42 @@ void write_model_file(const onnx::ModelProto& model, const PayloadSource& source
     graph_size += varint_size(tag(kInitializerField)) + varint_size(n) + n;
   }
 
-  const fs::path target(path);
-  const fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
-  std::string tmpl = (dir / ("." + target.filename().string() + ".tmp.XXXXXX")).string();
-  std::vector<char> name(tmpl.begin(), tmpl.end());
-  name.push_back('\0');
-  const int fd = ::mkstemp(name.data());
-  if (fd < 0) throw Error(path, std::string("cannot create file: ") + std::strerror(errno));
-  const std::string tmp(name.data());
-  try {
-    {
-      FileSink sink(fd, path);
-      auto& out = sink.out();
-      model_rest.SerializeToCodedStream(&out);
-      out.WriteTag(tag(kGraphField));
-      out.WriteVarint64(graph_size);
-      graph_rest.SerializeToCodedStream(&out);
-      for (const auto& node : graph.node()) {
-        const auto filled = filled_node(node, source);
-        const onnx::NodeProto& n = filled ? *filled : node;
-        out.WriteTag(tag(kNodeField));
-        out.WriteVarint64(n.ByteSizeLong());
-        n.SerializeWithCachedSizes(&out);
-      }
-      for (const auto& init : graph.initializer()) {
-        out.WriteTag(tag(kInitializerField));
-        if (!source.supplies(init)) {
-          out.WriteVarint64(init.ByteSizeLong());
-          init.SerializeWithCachedSizes(&out);
-          continue;
-        }
-        out.WriteVarint64(streamed_size(init));  // also caches the sizes
-        init.SerializeWithCachedSizes(&out);     // the payload-free part
-        const std::uint64_t count = element_product(init);
-        const std::uint64_t raw = raw_byte_count(init.data_type(), count);
-        if (raw > 0) {
-          out.WriteTag(tag(kRawDataField));
-          out.WriteVarint64(raw);
-          sink.write_payload(source.values(init), count, init.data_type());
-        }
-      }
-      sink.finish();
+  OutputFile file(path, "the ONNX model");
+  file.flush();
+  {  // the sink's buffers are flushed and gone before the file is committed
+    FileSink sink(file.fd(), path);
+    auto& out = sink.out();
+    model_rest.SerializeToCodedStream(&out);
+    out.WriteTag(tag(kGraphField));
+    out.WriteVarint64(graph_size);
+    graph_rest.SerializeToCodedStream(&out);
+    for (const auto& node : graph.node()) {
+      const auto filled = filled_node(node, source);
+      const onnx::NodeProto& n = filled ? *filled : node;
+      out.WriteTag(tag(kNodeField));
+      out.WriteVarint64(n.ByteSizeLong());
+      n.SerializeWithCachedSizes(&out);
     }
-  } catch (...) {
-    ::close(fd);
-    ::unlink(tmp.c_str());
-    throw;
+    for (const auto& init : graph.initializer()) {
+      out.WriteTag(tag(kInitializerField));
+      if (!source.supplies(init)) {
+        out.WriteVarint64(init.ByteSizeLong());
+        init.SerializeWithCachedSizes(&out);
+        continue;
+      }
+      out.WriteVarint64(streamed_size(init));  // also caches the sizes
+      init.SerializeWithCachedSizes(&out);     // the payload-free part
+      const std::uint64_t count = element_product(init);
+      const std::uint64_t raw = raw_byte_count(init.data_type(), count);
+      if (raw > 0) {
+        out.WriteTag(tag(kRawDataField));
+        out.WriteVarint64(raw);
+        sink.write_payload(source.values(init), count, init.data_type());
+      }
+    }
+    sink.finish();
   }
-  const bool mode_ok = ::fchmod(fd, 0644) == 0;  // mkstemp makes 0600; a model is a normal file
-  const bool closed = ::close(fd) == 0;
-  if (!mode_ok || !closed || ::rename(tmp.c_str(), path.c_str()) != 0) {
-    const int e = errno;
-    ::unlink(tmp.c_str());
-    throw Error(path, std::string("cannot write: ") + std::strerror(e));
-  }
+  file.commit();
 }
 
 }  // namespace pcnn::onnx_detail

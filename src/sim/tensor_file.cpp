@@ -5,8 +5,8 @@
 #include <fstream>
 #include <iterator>
 
-#include "pcnn/core/atomic_file.hpp"
 #include "pcnn/core/error.hpp"
+#include "pcnn/core/output_file.hpp"
 
 namespace pcnn {
 
@@ -57,7 +57,7 @@ void write_tensor_file(const std::string& path, const Int8Tensor& t) {
   put32(b, static_cast<std::uint32_t>(t.h));
   put32(b, static_cast<std::uint32_t>(t.w));
   b.append(reinterpret_cast<const char*>(t.data.data()), t.data.size());
-  write_file_atomically(path, b, "tensor file");
+  write_output_file(path, b, "the tensor file");
 }
 
 }  // namespace pcnn

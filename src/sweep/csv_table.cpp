@@ -3,8 +3,8 @@
 #include <fstream>
 #include <sstream>
 
-#include "pcnn/core/atomic_file.hpp"
 #include "pcnn/core/error.hpp"
+#include "pcnn/core/output_file.hpp"
 
 namespace pcnn {
 
@@ -101,7 +101,7 @@ CsvTable read_csv_file(const std::string& path) {
 void write_csv_file(const std::string& path, const CsvTable& table) {
   std::string text = csv_record(table.header);
   for (const auto& row : table.rows) text += csv_record(row);
-  write_file_atomically(path, text, "the CSV file");
+  write_output_file(path, text, "the CSV file");
 }
 
 }  // namespace pcnn

@@ -36,6 +36,12 @@ void assign_image_offsets(ModelImages& images);
 // existing directory (the caller makes the whole directory appear atomically).
 void write_model_image_files(ModelImages& images, const std::string& dir);
 
+// The names of the files an image set holds (manifest and the three images).
+const std::vector<std::string>& image_set_file_names();
+// Empty when `dir`/manifest.json is a regular file that parses as a manifest of
+// this format; otherwise why it is not (for "refusing to replace" messages).
+std::string why_not_image_set_manifest(const std::string& dir);
+
 // Model-wide images, for the accelerator's DRAM: each layer's part starts at
 // its weight_offset / pattern_offset.
 std::vector<std::uint8_t> model_weight_image(const ModelImages& images);

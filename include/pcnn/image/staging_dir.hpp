@@ -13,9 +13,13 @@ namespace pcnn {
 class StagingDirectory {
  public:
   // Creates the sibling directory. The final path must not exist, or be an
-  // empty directory, or an earlier output (a directory holding manifest.json),
-  // which commit() then replaces. Throws pcnn::Error naming final_dir.
-  explicit StagingDirectory(const std::string& final_dir);
+  // empty directory, or provably an earlier output, which commit() replaces: a
+  // real directory whose manifest.json describes an image set of this format
+  // and that holds only regular files named in image_set_file_names() or
+  // `extra_files` (what the program itself writes). Anything else is refused:
+  // throws pcnn::Error naming final_dir and why.
+  explicit StagingDirectory(const std::string& final_dir,
+                            const std::vector<std::string>& extra_files = {});
   ~StagingDirectory();  // removes the staging directory unless committed
   StagingDirectory(const StagingDirectory&) = delete;
   StagingDirectory& operator=(const StagingDirectory&) = delete;
@@ -26,8 +30,11 @@ class StagingDirectory {
   void commit();
 
  private:
+  void fsync_parent() const;
+
   std::string final_;
   std::string staging_;
+  std::vector<std::string> own_files_;
   bool committed_ = false;
 };
 
