@@ -1,6 +1,6 @@
 #pragma once
 // A CSV file as a header and rows of text fields (RFC 4180 quoting), read and
-// written whole. Writing is atomic: a temporary file renamed into place.
+// written whole. Writing goes through pcnn::OutputFile (docs/outputs.md).
 #include <string>
 #include <vector>
 
