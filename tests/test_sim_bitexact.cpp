@@ -59,7 +59,7 @@ void run_random_batch(bool small, pcnn::ActMode mode, int layers, std::uint64_t 
   }
   pcnn::SimOptions opt;
   opt.act_mode = mode;
-  const std::vector<pcnn::LayerResult> results = pcnn::simulate(jobs, arch, opt);
+  const std::vector<pcnn::LayerResult> results = pcnn::simulate_in_child(jobs, arch, opt);
   REQUIRE(results.size() == jobs.size());
   for (std::size_t i = 0; i < jobs.size(); ++i) {
     const pcnn::SpmLayer& l = jobs[i].layer;
@@ -129,7 +129,7 @@ TEST_CASE("other kernel shapes are bit-exact: 1x1, 1x3, 4x4, dilation 2", "[sim]
   for (pcnn::ActMode mode : {pcnn::ActMode::off, pcnn::ActMode::gate, pcnn::ActMode::skip}) {
     pcnn::SimOptions opt;
     opt.act_mode = mode;
-    const auto results = pcnn::simulate(jobs, pcnn::ArchConfig{}, opt);
+    const auto results = pcnn::simulate_in_child(jobs, pcnn::ArchConfig{}, opt);
     for (std::size_t k = 0; k < jobs.size(); ++k) {
       INFO("job " << k << " mode " << pcnn::to_string(mode) << " seed " << seed);
       REQUIRE(results[k].output == pcnn::golden_conv_layer(jobs[k].layer, jobs[k].input));

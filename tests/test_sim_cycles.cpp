@@ -42,7 +42,7 @@ pcnn::LayerStats run(pcnn::ActMode mode, const std::vector<std::int8_t>& input) 
   pcnn::SimOptions opt;
   opt.act_mode = mode;
   const std::vector<pcnn::LayerJob> jobs = {tiny_job(input)};
-  const auto results = pcnn::simulate(jobs, tiny_arch(), opt);
+  const auto results = pcnn::simulate_in_child(jobs, tiny_arch(), opt);
   REQUIRE(results[0].output == pcnn::golden_conv_layer(jobs[0].layer, jobs[0].input));
   // The walk over the module hierarchy finds the same counters.
   const nlohmann::json& m = results[0].module_stats;
@@ -142,8 +142,8 @@ TEST_CASE("a slow Data SRAM shows up as data_sram stalls, not as MAC cycles", "[
   pcnn::SimOptions opt;
   opt.act_mode = pcnn::ActMode::skip;
   const std::vector<pcnn::LayerJob> jobs = {tiny_job(channel0_input())};
-  const auto fast = pcnn::simulate(jobs, tiny_arch(), opt)[0].stats;
-  const auto r = pcnn::simulate(jobs, slow, opt)[0];
+  const auto fast = pcnn::simulate_in_child(jobs, tiny_arch(), opt)[0].stats;
+  const auto r = pcnn::simulate_in_child(jobs, slow, opt)[0];
   REQUIRE(r.output == pcnn::golden_conv_layer(jobs[0].layer, jobs[0].input));
   CHECK(r.stats.mac_cycles == fast.mac_cycles);
   CHECK(r.stats.stalls.data_sram > 0);
@@ -166,8 +166,8 @@ TEST_CASE("without double buffering DMA waits grow, results stay the same", "[si
   job.input = pcnn::random_activations(g.input_elements(), 0.5, true, rng);
   pcnn::ArchConfig single;
   single.double_buffering = false;
-  const auto a = pcnn::simulate({job}, pcnn::ArchConfig{}, {})[0];
-  const auto b = pcnn::simulate({job}, single, {})[0];
+  const auto a = pcnn::simulate_in_child({job}, pcnn::ArchConfig{}, {})[0];
+  const auto b = pcnn::simulate_in_child({job}, single, {})[0];
   CHECK(a.output == b.output);
   CHECK(b.stats.stalls.dram > a.stats.stalls.dram);
   CHECK(b.stats.cycles > a.stats.cycles);

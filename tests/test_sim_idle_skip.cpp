@@ -71,7 +71,7 @@ TEST_CASE("skipping idle MAC-stage edges changes no result or statistic", "[sim]
       every_edge.skip_idle_edges = false;
       pcnn::SimOptions skipping = every_edge;
       skipping.skip_idle_edges = true;
-      require_same(pcnn::simulate(jobs, arch, every_edge), pcnn::simulate(jobs, arch, skipping));
+      require_same(pcnn::simulate_in_child(jobs, arch, every_edge), pcnn::simulate_in_child(jobs, arch, skipping));
     }
 }
 
@@ -98,7 +98,7 @@ TEST_CASE("idle-edge skipping with one-row bands over a range of DRAM speeds", "
     pcnn::SimOptions every_edge;
     every_edge.skip_idle_edges = false;
     pcnn::SimOptions skipping;
-    require_same(pcnn::simulate(jobs, arch, every_edge), pcnn::simulate(jobs, arch, skipping));
+    require_same(pcnn::simulate_in_child(jobs, arch, every_edge), pcnn::simulate_in_child(jobs, arch, skipping));
   }
 }
 
@@ -114,7 +114,7 @@ TEST_CASE("a VCD window is the same with and without idle-edge skipping", "[sim]
     opt.trace.vcd_path = dir + "/t" + std::to_string(skip) + ".vcd";
     opt.trace.from_cycle = 50;
     opt.trace.to_cycle = 400;
-    pcnn::simulate(jobs, pcnn::ArchConfig{}, opt);
+    pcnn::simulate_in_child(jobs, pcnn::ArchConfig{}, opt);
     std::FILE* f = std::fopen(opt.trace.vcd_path.c_str(), "rb");
     REQUIRE(f);
     char buf[4096];

@@ -82,7 +82,7 @@ TEST_CASE("grouped and large-kernel layers are lowered and stay bit-exact", "[si
   for (pcnn::ActMode mode : {pcnn::ActMode::off, pcnn::ActMode::gate, pcnn::ActMode::skip}) {
     pcnn::SimOptions opt;
     opt.act_mode = mode;
-    const auto results = pcnn::simulate(jobs, pcnn::ArchConfig{}, opt);
+    const auto results = pcnn::simulate_in_child(jobs, pcnn::ArchConfig{}, opt);
     REQUIRE(results.size() == jobs.size());
     for (std::size_t k = 0; k < jobs.size(); ++k) {
       const pcnn::ConvGeometry& g = jobs[k].layer.geom;
@@ -112,7 +112,7 @@ TEST_CASE("lowered layers on a small tiled architecture stay bit-exact", "[sim][
   std::vector<pcnn::LayerJob> jobs;
   jobs.push_back(random_job({7, 7, 2, 3, 1, 1}, 0, rng, false));
   jobs.push_back(random_job({3, 3, 1, 1, 1, 2}, 1, rng, false));
-  const auto results = pcnn::simulate(jobs, a);
+  const auto results = pcnn::simulate_in_child(jobs, a);
   for (std::size_t k = 0; k < jobs.size(); ++k) {
     INFO("job " << k << " seed " << seed);
     REQUIRE(results[k].output == pcnn::golden_conv_layer(jobs[k].layer, jobs[k].input));
@@ -168,8 +168,8 @@ TEST_CASE("statistics of a lowered layer are the sums of its passes", "[sim][low
   const pcnn::LoweredLayer lowered = pcnn::lower_for_accelerator(job);
   REQUIRE(lowered.passes.size() == 4);
   CHECK(lowered.description == "4 groups as separate passes");
-  const auto whole = pcnn::simulate({job}, pcnn::ArchConfig{});
-  const auto parts = pcnn::simulate(lowered.passes, pcnn::ArchConfig{});
+  const auto whole = pcnn::simulate_in_child({job}, pcnn::ArchConfig{});
+  const auto parts = pcnn::simulate_in_child(lowered.passes, pcnn::ArchConfig{});
   std::uint64_t cycles = 0, macs = 0, dram_read = 0, refills = 0;
   std::vector<std::int8_t> output;
   for (const auto& p : parts) {
@@ -200,7 +200,7 @@ TEST_CASE("layers that need no lowering pass through unchanged", "[sim][lowering
   CHECK(lowered.description.empty());
   CHECK(lowered.passes[0].input == job.input);
   CHECK(lowered.passes[0].layer.nonzeros == job.layer.nonzeros);
-  const auto r = pcnn::simulate({job}, pcnn::ArchConfig{});
+  const auto r = pcnn::simulate_in_child({job}, pcnn::ArchConfig{});
   CHECK(r[0].stats.passes == 1);
   CHECK(r[0].stats.lowering.empty());
   job.input.pop_back();

@@ -3,20 +3,25 @@
 // DRAM bandwidth and latency.
 #include <catch2/catch.hpp>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <functional>
+#include <memory>
 #include <random>
 
+#include <tlm_utils/simple_initiator_socket.h>
 #include <systemc>
 #include <tlm>
-#include <tlm_utils/simple_initiator_socket.h>
 
 #include "models/accelerator/accelerator.hpp"
 #include "models/dram/dram.hpp"
 #include "models/pattern_config/pattern_config.hpp"
 #include "models/sram/gather_extension.hpp"
 #include "models/sram/sram.hpp"
+#include "pcnn/core/error.hpp"
 #include "pcnn/golden/random_layer.hpp"
-#include "pcnn/sim/systemc_context.hpp"
+#include "pcnn/sim/simulate.hpp"
 #include "pcnn/sim/tile_plan.hpp"
 
 namespace {
@@ -52,7 +57,6 @@ struct TestInitiator : sc_core::sc_module {
 }  // namespace
 
 TEST_CASE("SRAM target: boundaries, error responses, latency and counters", "[sim][modules]") {
-  pcnn::fresh_systemc_context();
   const pcnn::SramConfig cfg{1024, 16, 2, 3};  // 1 KB, 16-byte words, 2 banks, 3 cycles
   pcnn::Sram sram("sram", cfg, 10.0);          // 10 ns cycle
   TestInitiator init("init");
@@ -121,21 +125,23 @@ TEST_CASE("SRAM target: boundaries, error responses, latency and counters", "[si
 }
 
 TEST_CASE("Pattern Config registers build the decoder table", "[sim][modules]") {
-  pcnn::fresh_systemc_context();
   pcnn::PatternConfig pac("pac", 10.0);
   TestInitiator init("init");
   init.initiator_socket.bind(pac.host_target_socket);
   init.body = [&](TestInitiator& t) {
     sc_core::sc_time d = sc_core::SC_ZERO_TIME;
     std::uint32_t v = 4;
-    t.access(tlm::TLM_WRITE_COMMAND, pcnn::PatternConfig::kRegN, reinterpret_cast<std::uint8_t*>(&v), 4, d);
+    t.access(tlm::TLM_WRITE_COMMAND, pcnn::PatternConfig::kRegN,
+             reinterpret_cast<std::uint8_t*>(&v), 4, d);
     v = 9;
-    t.access(tlm::TLM_WRITE_COMMAND, pcnn::PatternConfig::kRegK, reinterpret_cast<std::uint8_t*>(&v), 4, d);
+    t.access(tlm::TLM_WRITE_COMMAND, pcnn::PatternConfig::kRegK,
+             reinterpret_cast<std::uint8_t*>(&v), 4, d);
     std::uint16_t masks[2] = {0b000011011, 0b011011000};
     t.access(tlm::TLM_WRITE_COMMAND, pcnn::PatternConfig::kTableBase,
              reinterpret_cast<std::uint8_t*>(masks), 4, d);
     v = 2;
-    t.access(tlm::TLM_WRITE_COMMAND, pcnn::PatternConfig::kRegV, reinterpret_cast<std::uint8_t*>(&v), 4, d);
+    t.access(tlm::TLM_WRITE_COMMAND, pcnn::PatternConfig::kRegV,
+             reinterpret_cast<std::uint8_t*>(&v), 4, d);
     std::uint8_t b[4];
     CHECK(t.access(tlm::TLM_READ_COMMAND, pcnn::PatternConfig::kSize - 2, b, 4, d) ==
           tlm::TLM_ADDRESS_ERROR_RESPONSE);
@@ -147,7 +153,6 @@ TEST_CASE("Pattern Config registers build the decoder table", "[sim][modules]") 
 }
 
 TEST_CASE("DRAM: queued accesses share the bandwidth, latency overlaps", "[sim][modules]") {
-  pcnn::fresh_systemc_context();
   pcnn::DramConfig cfg;
   cfg.bandwidth_gbps = 10.0;  // 10 bytes per ns
   cfg.latency_ns = 50.0;
@@ -175,7 +180,6 @@ TEST_CASE("a host and PE group waiting on each other run out of events", "[sim][
   // PE group sleeps on the handshake, nothing else is scheduled, sc_start()
   // returns without sc_stop(), and the host reports that it did not finish
   // (simulate() turns this into an error instead of hanging).
-  pcnn::fresh_systemc_context();
   std::mt19937_64 rng(4);
   pcnn::ConvGeometry g;
   g.in_channels = 4;
@@ -194,4 +198,112 @@ TEST_CASE("a host and PE group waiting on each other run out of events", "[sim][
   sc_core::sc_start();
   CHECK(!top.host_controller.finished());
   CHECK(top.pe_group.busy());
+}
+
+TEST_CASE("one simulation per process: a second simulate() is refused, a child runs it",
+          "[sim][modules]") {
+  std::mt19937_64 rng(5);
+  pcnn::ConvGeometry g;
+  g.in_channels = 4;
+  g.out_channels = 4;
+  g.in_h = g.in_w = 5;
+  pcnn::LayerJob job;
+  job.layer = pcnn::make_layer_with_geometry(g, 4, 4, false, rng, "once");
+  job.input = pcnn::random_activations(g.input_elements(), 0.5, false, rng);
+  const std::vector<pcnn::LayerJob> jobs = {job};
+  // In a child of its own, so that this test case's process stays clean.
+  const pcnn::ArchConfig arch;
+  const pcnn::SimOptions options;
+  const auto first = pcnn::simulate_in_child(jobs, arch, options);
+  const auto second = pcnn::simulate_in_child(jobs, arch, options);
+  CHECK(first[0].output == second[0].output);
+  CHECK(pcnn::stats_to_json(first[0].stats) == pcnn::stats_to_json(second[0].stats));
+  CHECK(first[0].module_stats == second[0].module_stats);
+  const pid_t pid = fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    int code = 1;
+    try {
+      pcnn::simulate(jobs, arch, options);
+      pcnn::simulate(jobs, arch, options);
+    } catch (const pcnn::Error& e) {
+      code = std::string(e.what()).find("one simulation per process") != std::string::npos ? 0 : 2;
+    }
+    _exit(code);
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  CHECK(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
+}
+
+namespace {
+
+// A producer fills a ring at 10 ns; a consumer looks at it in the same delta
+// and again when the fill event fires. Elaborated in either order.
+struct RingProducer : sc_core::sc_module {
+  pcnn::SlotRing& ring;
+  SC_HAS_PROCESS(RingProducer);
+  RingProducer(const sc_core::sc_module_name& n, pcnn::SlotRing& r)
+      : sc_core::sc_module(n), ring(r) {
+    SC_THREAD(run);
+  }
+  void run() {
+    wait(10, sc_core::SC_NS);
+    ring.fill();
+  }
+};
+
+struct RingConsumer : sc_core::sc_module {
+  pcnn::SlotRing& ring;
+  int seen_at_fill = -1, seen_after_event = -1;
+  sc_core::sc_time event_time;
+  SC_HAS_PROCESS(RingConsumer);
+  RingConsumer(const sc_core::sc_module_name& n, pcnn::SlotRing& r)
+      : sc_core::sc_module(n), ring(r) {
+    SC_THREAD(run);
+  }
+  void run() {
+    wait(10, sc_core::SC_NS);
+    seen_at_fill = ring.ready(0);
+    wait(ring.filled_event);
+    seen_after_event = ring.ready(0);
+    event_time = sc_core::sc_time_stamp();
+  }
+};
+
+// Exit code: 1 + 2 * seen_at_fill + 4 * seen_after_event (the time must be 10 ns).
+int ring_order_child(bool producer_first) {
+  pcnn::SlotRing ring("ring");
+  ring.reset(1);
+  std::unique_ptr<RingProducer> p;
+  std::unique_ptr<RingConsumer> c;
+  if (producer_first) {
+    p = std::make_unique<RingProducer>("producer", ring);
+    c = std::make_unique<RingConsumer>("consumer", ring);
+  } else {
+    c = std::make_unique<RingConsumer>("consumer", ring);
+    p = std::make_unique<RingProducer>("producer", ring);
+  }
+  sc_core::sc_start();
+  if (c->event_time != sc_core::sc_time(10, sc_core::SC_NS)) return 100;
+  return 1 + 2 * c->seen_at_fill + 4 * c->seen_after_event;
+}
+
+}  // namespace
+
+TEST_CASE("buffer rings: what a process sees does not depend on process order", "[sim][modules]") {
+  int codes[2];
+  for (int order = 0; order < 2; ++order) {
+    const pid_t pid = fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) _exit(ring_order_child(order == 0));
+    int status = 0;
+    waitpid(pid, &status, 0);
+    REQUIRE(WIFEXITED(status));
+    codes[order] = WEXITSTATUS(status);
+  }
+  // Both orders: not yet visible in the delta of the fill, visible after the event.
+  CHECK(codes[0] == 1 + 0 + 4);
+  CHECK(codes[1] == codes[0]);
 }

@@ -71,7 +71,7 @@ TEST_CASE("timing regression: a small network on two architectures, every mode",
     for (pcnn::ActMode mode : {pcnn::ActMode::off, pcnn::ActMode::gate, pcnn::ActMode::skip}) {
       pcnn::SimOptions opt;
       opt.act_mode = mode;
-      const auto results = pcnn::simulate(jobs, arch, opt);
+      const auto results = pcnn::simulate_in_child(jobs, arch, opt);
       nlohmann::json layers = nlohmann::json::array();
       for (std::size_t i = 0; i < jobs.size(); ++i) {
         REQUIRE(results[i].output == pcnn::golden_conv_layer(jobs[i].layer, jobs[i].input));

@@ -30,7 +30,7 @@ double vgg_speedup(int n, std::uint64_t seed) {
     jobs.push_back(std::move(sparse));
     jobs.push_back(std::move(dense));
   }
-  const auto results = pcnn::simulate(jobs, pcnn::ArchConfig{}, {});
+  const auto results = pcnn::simulate_in_child(jobs, pcnn::ArchConfig{}, {});
   std::uint64_t sparse_cycles = 0, dense_cycles = 0;
   for (std::size_t i = 0; i < results.size(); i += 2) {
     sparse_cycles += results[i].stats.cycles;

@@ -91,7 +91,8 @@ void HostController::program_pattern_config(const SpmLayer& layer) {
   std::vector<std::uint8_t> regs(PatternConfig::kSize, 0);
   auto put32 = [&](std::uint64_t a, std::uint32_t v) { std::memcpy(&regs[a], &v, 4); };
   put32(PatternConfig::kRegN, static_cast<std::uint32_t>(layer.n));
-  const std::uint32_t v = layer.pattern_pruned ? static_cast<std::uint32_t>(layer.patterns.size()) : 0;
+  const std::uint32_t v =
+      layer.pattern_pruned ? static_cast<std::uint32_t>(layer.patterns.size()) : 0;
   if (v > static_cast<std::uint32_t>(PatternConfig::kMaxPatterns))
     SC_REPORT_ERROR(name(), "pattern table larger than the Pattern Config registers");
   put32(PatternConfig::kRegV, v);
@@ -162,7 +163,8 @@ void HostController::load_weight_chunk(const HostJob& job, const DramLayout& dl,
     }
     for (int g = g0; g < g1; ++g) {
       const int cg = p.group_channels(g, C);
-      std::uint8_t* row = &wsram[(g - g0) * p.weight_group_bytes + static_cast<std::size_t>(pe) * regw];
+      std::uint8_t* row =
+          &wsram[(g - g0) * p.weight_group_bytes + static_cast<std::size_t>(pe) * regw];
       for (int c = 0; c < cg; ++c) {
         const std::int64_t k = m * C + g * p.channels_per_group + c;
         std::memcpy(row + c * n, &buf_[weight_address(layer, k) - w0], n);
@@ -216,7 +218,8 @@ void HostController::load_thread() {
       for (int y = 0; y < g.in_h; ++y)
         for (int x = 0; x < g.in_w; ++x)
           hwc[(static_cast<std::size_t>(y) * g.in_w + x) * g.in_channels + c] =
-              static_cast<std::uint8_t>((*job.input)[(static_cast<std::size_t>(c) * g.in_h + y) * g.in_w + x]);
+              static_cast<std::uint8_t>(
+                  (*job.input)[(static_cast<std::size_t>(c) * g.in_h + y) * g.in_w + x]);
     debug_write_dram(dl.input, hwc.data(), hwc.size());
 
     program_pattern_config(layer);
@@ -246,6 +249,8 @@ void HostController::load_thread() {
     // The next layer starts when this one's results are in DRAM.
     while (!job.done) wait(layer_done_);
   }
+  load_finished_ = true;
+  load_finished_event_.notify(sc_core::SC_ZERO_TIME);
 }
 
 void HostController::drain_thread() {
@@ -260,13 +265,14 @@ void HostController::drain_thread() {
     for (int band = 0; band < static_cast<int>(p.bands.size()); ++band) {
       while (!handshake_.output_bands.ready(band)) wait(handshake_.output_bands.filled_event);
       const BandPlan& b = p.bands[band];
-      const std::size_t bytes = static_cast<std::size_t>((b.out_row_end - b.out_row_begin) * row_bytes);
+      const std::size_t bytes =
+          static_cast<std::size_t>((b.out_row_end - b.out_row_begin) * row_bytes);
       std::vector<std::uint8_t> out(bytes);
       sc_core::sc_time delay = sc_core::SC_ZERO_TIME;
       transfer(data_initiator_socket, tlm::TLM_READ_COMMAND, p.output_buffer_address(band),
                out.data(), bytes, delay);
-      transfer(dram_initiator_socket, tlm::TLM_WRITE_COMMAND, dl.output + b.out_row_begin * row_bytes,
-               out.data(), bytes, delay);
+      transfer(dram_initiator_socket, tlm::TLM_WRITE_COMMAND,
+               dl.output + b.out_row_begin * row_bytes, out.data(), bytes, delay);
       wait(delay);
       handshake_.output_bands.release();
     }
@@ -286,6 +292,8 @@ void HostController::drain_thread() {
     if (on_layer_end) on_layer_end(j);
     layer_done_.notify(sc_core::SC_ZERO_TIME);
   }
+  // Both threads return before the run stops, so nothing they hold outlives it.
+  while (!load_finished_) wait(load_finished_event_);
   finished_ = true;
   sc_core::sc_stop();
 }

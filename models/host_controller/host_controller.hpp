@@ -10,9 +10,9 @@
 #include <functional>
 #include <vector>
 
+#include <tlm_utils/simple_initiator_socket.h>
 #include <systemc>
 #include <tlm>
-#include <tlm_utils/simple_initiator_socket.h>
 
 #include "models/host_controller/tile_handshake.hpp"
 #include "models/pe_group/pe_group.hpp"
@@ -29,7 +29,7 @@ struct HostJob {
   const std::vector<std::int8_t>* input = nullptr;  // [C][H][W]
   TilePlan plan;
   // Filled by the host.
-  std::vector<std::int8_t> output;                  // [M][OH][OW]
+  std::vector<std::int8_t> output;  // [M][OH][OW]
   sc_core::sc_time start_time, end_time;
   bool done = false;
 };
@@ -79,6 +79,8 @@ class HostController : public sc_core::sc_module {
   sc_core::sc_event layer_done_;
   std::size_t layer_started_ = 0;  // layers the load thread has started
   bool finished_ = false;
+  bool load_finished_ = false;  // the load thread has returned
+  sc_core::sc_event load_finished_event_;
   std::vector<std::uint8_t> buf_, buf2_;
 };
 

@@ -19,8 +19,8 @@ struct PeLayer {
   const TilePlan* plan = nullptr;
   const PatternTable* pac = nullptr;
   ActMode mode = ActMode::off;
-  int K = 9;           // kernel positions (PaC register K)
-  int n = 9;           // non-zeros per kernel (PaC register n)
+  int K = kPatternKernelPositions;           // kernel positions (PaC register K)
+  int n = kPatternKernelPositions;           // non-zeros per kernel (PaC register n)
   int V = 0;           // patterns (PaC register V; 0: dense layer)
   int kpr = 6;         // kernels per kernel-register row: floor(register words / n)
   int index_bits = 0;  // SPM index width: ceil(log2 V), 0 for dense or V == 1

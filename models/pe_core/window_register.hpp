@@ -42,7 +42,7 @@ class WindowRegister {
   void reset_counters() { write_bytes_ = shift_bytes_ = reads_ = 0; }
 
  private:
-  int K_ = 9;
+  int K_ = kPatternKernelPositions;
   std::vector<std::int8_t> shift_reg_;  // [c][K]
   std::vector<std::int8_t> windows_[kWindows];
   std::vector<std::uint16_t> act_masks_[kWindows];

@@ -3,12 +3,8 @@
 #include <cmath>
 
 #include "models/trace/vcd_writer.hpp"
-#include "pcnn/sim/layer_lowering.hpp"
 
 namespace pcnn {
-
-// The host lowers larger kernels to what the pointer generator handles.
-static_assert(kMaxKernelPositions == kAcceleratorMaxKernelPositions);
 
 PeGroup::PeGroup(const sc_core::sc_module_name& name, const ArchConfig& arch,
                  const PatternConfig& pac, TileHandshake& handshake)

@@ -8,9 +8,9 @@
 //   weight pointer     = p - weight_offset[p]    (into the kernel's non-zeros)
 #include <cstdint>
 
-namespace pcnn {
+#include "pcnn/image/spm_layer.hpp"  // kMaxKernelPositions
 
-constexpr int kMaxKernelPositions = 16;
+namespace pcnn {
 
 // offsets[p] for p < K.
 inline void pointer_offsets(std::uint32_t mask, int K, std::uint8_t* offsets) {

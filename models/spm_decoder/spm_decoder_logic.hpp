@@ -4,11 +4,13 @@
 #include <cstdint>
 #include <vector>
 
+#include "pcnn/image/spm_layer.hpp"  // kPatternKernelPositions
+
 namespace pcnn {
 
 struct PatternTable {
-  int kernel_size = 9;                 // K
-  int n = 9;                           // non-zeros per kernel
+  int kernel_size = kPatternKernelPositions;  // K
+  int n = kPatternKernelPositions;            // non-zeros per kernel
   std::vector<std::uint16_t> masks;    // empty: dense layer
 
   bool dense() const { return masks.empty(); }

@@ -14,8 +14,6 @@ namespace {
 
 using nlohmann::json;
 
-constexpr int kPatternKernelSize = 9;  // the pattern datapath handles 3x3 kernels
-
 int read_int(const json& v, const std::string& where) {
   if (!v.is_number_integer()) throw Error(where, "expected an integer, got " + v.dump());
   const auto x = v.get<std::int64_t>();
@@ -117,7 +115,7 @@ std::vector<LayerOverride> read_layer_overrides(const std::string& path) {
 std::vector<LayerSetting> resolve_layer_settings(const std::vector<FloatConv>& convs, int global_n,
                                                  int global_patterns,
                                                  const std::vector<LayerOverride>& overrides) {
-  const int K = kPatternKernelSize;
+  const int K = kPatternKernelPositions;
   if (global_n < 1 || global_n > K)
     throw Error("--n", std::to_string(global_n) + " is outside 1.." + std::to_string(K));
   resolve_budget(global_patterns, K, global_n, "--patterns");

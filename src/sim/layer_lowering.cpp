@@ -65,10 +65,10 @@ LayerJob group_pass(const LayerJob& job, int g) {
 LayerJob kernel_split_pass(const LayerJob& job, std::string& description) {
   const SpmLayer& src = job.layer;
   const ConvGeometry& g = src.geom;
-  const int kw_sub = std::min(g.kernel_w, kAcceleratorMaxKernelPositions);
+  const int kw_sub = std::min(g.kernel_w, kMaxKernelPositions);
   const int cw = ceil_div(g.kernel_w, kw_sub);
   const int kw_even = ceil_div(g.kernel_w, cw);  // balance the column chunks
-  const int kh_sub = std::min(g.kernel_h, kAcceleratorMaxKernelPositions / kw_even);
+  const int kh_sub = std::min(g.kernel_h, kMaxKernelPositions / kw_even);
   const int ch = ceil_div(g.kernel_h, kh_sub);
   const int copies = ch * cw;
   const int C = g.in_channels, M = g.out_channels, K = g.kernel_size();
@@ -144,7 +144,7 @@ LayerJob kernel_split_pass(const LayerJob& job, std::string& description) {
 }  // namespace
 
 bool needs_lowering(const SpmLayer& layer) {
-  return layer.geom.group != 1 || layer.geom.kernel_size() > kAcceleratorMaxKernelPositions;
+  return layer.geom.group != 1 || layer.geom.kernel_size() > kMaxKernelPositions;
 }
 
 LoweredLayer lower_for_accelerator(const LayerJob& job) {
@@ -167,7 +167,7 @@ LoweredLayer lower_for_accelerator(const LayerJob& job) {
     groups.push_back(job);
   }
   for (LayerJob& pass : groups) {
-    if (pass.layer.geom.kernel_size() > kAcceleratorMaxKernelPositions) {
+    if (pass.layer.geom.kernel_size() > kMaxKernelPositions) {
       std::string how;
       lowered.passes.push_back(kernel_split_pass(pass, how));
       if (lowered.passes.size() == 1)

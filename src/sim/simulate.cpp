@@ -12,7 +12,6 @@
 #include "pcnn/core/error.hpp"
 #include "pcnn/sim/layer_lowering.hpp"
 #include "pcnn/sim/stats_source.hpp"
-#include "pcnn/sim/systemc_context.hpp"
 #include "pcnn/sim/tile_plan.hpp"
 
 namespace pcnn {
@@ -26,9 +25,12 @@ ActMode parse_act_mode(const std::string& text) {
 
 const char* to_string(ActMode mode) {
   switch (mode) {
-    case ActMode::off: return "off";
-    case ActMode::gate: return "gate";
-    case ActMode::skip: return "skip";
+    case ActMode::off:
+      return "off";
+    case ActMode::gate:
+      return "gate";
+    case ActMode::skip:
+      return "skip";
   }
   return "off";
 }
@@ -43,8 +45,8 @@ struct Snapshot {
 };
 
 Snapshot take(const Accelerator& a) {
-  return {a.pe_group.stats(), a.weight_sram.stats(), a.pattern_sram.stats(), a.data_sram.stats(),
-          a.dram.stats(), a.pe_group.stats().spm_decodes};
+  return {a.pe_group.stats(),  a.weight_sram.stats(), a.pattern_sram.stats(),
+          a.data_sram.stats(), a.dram.stats(),        a.pe_group.stats().spm_decodes};
 }
 
 TrafficStats diff(const SramStats& after, const SramStats& before) {
@@ -75,9 +77,9 @@ void add_pass_stats(LayerStats& s, const LayerStats& p) {
   s.chunks += p.chunks;
   s.spatially_tiled = s.spatially_tiled || p.spatially_tiled;
   s.passes += p.passes;
-  for (auto [into, from] : {std::pair{&s.weight_sram, &p.weight_sram},
-                            std::pair{&s.pattern_sram, &p.pattern_sram},
-                            std::pair{&s.data_sram, &p.data_sram}, std::pair{&s.dram, &p.dram}}) {
+  for (auto [into, from] :
+       {std::pair{&s.weight_sram, &p.weight_sram}, std::pair{&s.pattern_sram, &p.pattern_sram},
+        std::pair{&s.data_sram, &p.data_sram}, std::pair{&s.dram, &p.dram}}) {
     into->bytes_read += from->bytes_read;
     into->bytes_written += from->bytes_written;
   }
@@ -86,10 +88,18 @@ void add_pass_stats(LayerStats& s, const LayerStats& p) {
 
 }  // namespace
 
-void fresh_systemc_context() {
+// SystemC elaborates once per process: the simulation context cannot be reset
+// after sc_start(). A second simulate() in the same process is refused rather
+// than run in a half-used context; simulate_in_child() forks for each run.
+void claim_systemc_context() {
+  static bool claimed = false;
+  if (claimed || sc_core::sc_start_of_simulation_invoked() ||
+      !sc_core::sc_get_top_level_objects().empty())
+    throw Error("simulation",
+                "one simulation per process: this process has already elaborated a SystemC "
+                "model (run further simulations with simulate_in_child())");
+  claimed = true;
   setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 0);  // keep program output clean
-  sc_core::sc_curr_simcontext = new sc_core::sc_simcontext();
-  sc_core::sc_default_global_context = sc_core::sc_curr_simcontext;
   sc_core::sc_report_handler::set_actions(sc_core::SC_INFO, sc_core::SC_DO_NOTHING);
   sc_core::sc_report_handler::set_actions(sc_core::SC_ERROR, sc_core::SC_THROW);
 }
@@ -109,10 +119,10 @@ std::vector<LayerResult> simulate(const std::vector<LayerJob>& jobs, const ArchC
     layer.validate();
     if (static_cast<std::int64_t>(jobs[j].input.size()) != layer.geom.input_elements())
       throw Error("input of layer '" + layer.name + "'",
-                  "expected " + std::to_string(layer.geom.input_elements()) + " values (C*H*W = " +
-                      std::to_string(layer.geom.in_channels) + "x" + std::to_string(layer.geom.in_h) +
-                      "x" + std::to_string(layer.geom.in_w) + "), got " +
-                      std::to_string(jobs[j].input.size()));
+                  "expected " + std::to_string(layer.geom.input_elements()) +
+                      " values (C*H*W = " + std::to_string(layer.geom.in_channels) + "x" +
+                      std::to_string(layer.geom.in_h) + "x" + std::to_string(layer.geom.in_w) +
+                      "), got " + std::to_string(jobs[j].input.size()));
     std::vector<const LayerJob*> passes{&jobs[j]};
     if (needs_lowering(layer)) {
       LoweredLayer lowered = lower_for_accelerator(jobs[j]);
@@ -141,7 +151,7 @@ std::vector<LayerResult> simulate(const std::vector<LayerJob>& jobs, const ArchC
     vcd = std::make_unique<VcdWriter>(options.trace.vcd_path, arch.clock_period_ns());
   }
 
-  fresh_systemc_context();
+  claim_systemc_context();
   std::vector<LayerResult> pass_results(host_jobs.size());
   std::vector<Snapshot> before(host_jobs.size());
   std::vector<nlohmann::json> walk_before(host_jobs.size());
@@ -269,6 +279,45 @@ nlohmann::json stats_to_json(const LayerStats& s) {
           {"data_sram", traffic(s.data_sram)},
           {"dram", traffic(s.dram)},
           {"dram_energy_pj", s.dram_energy_pj}};
+}
+
+LayerStats stats_from_json(const nlohmann::json& j) {
+  auto traffic = [](const nlohmann::json& t) {
+    return TrafficStats{t.at("bytes_read").get<std::uint64_t>(),
+                        t.at("bytes_written").get<std::uint64_t>()};
+  };
+  LayerStats s;
+  s.cycles = j.at("cycles").get<std::uint64_t>();
+  s.time_ns = j.at("time_ns").get<double>();
+  s.mac_cycles = j.at("mac_cycles").get<std::uint64_t>();
+  const nlohmann::json& st = j.at("stall_cycles");
+  s.stalls.weight_sram = st.at("weight_sram").get<std::uint64_t>();
+  s.stalls.pattern_sram = st.at("pattern_sram").get<std::uint64_t>();
+  s.stalls.register_refill = st.at("register_refill").get<std::uint64_t>();
+  s.stalls.data_sram = st.at("data_sram").get<std::uint64_t>();
+  s.stalls.dram = st.at("dram").get<std::uint64_t>();
+  s.stalls.fill_drain = st.at("fill_drain").get<std::uint64_t>();
+  s.stalls.writeback = st.at("writeback").get<std::uint64_t>();
+  s.macs_issued = j.at("macs_issued").get<std::uint64_t>();
+  s.macs_effectual = j.at("macs_effectual").get<std::uint64_t>();
+  s.lane_utilisation = j.at("lane_utilisation").get<double>();
+  s.refills = j.at("refills").get<std::uint64_t>();
+  s.pattern_decodes = j.at("pattern_decodes").get<std::uint64_t>();
+  s.steps = j.at("steps").get<std::uint64_t>();
+  const nlohmann::json& t = j.at("tiling");
+  s.bands = t.at("bands").get<int>();
+  s.tiles = t.at("tiles").get<int>();
+  s.groups = t.at("groups").get<int>();
+  s.chunks = t.at("chunks").get<int>();
+  s.spatially_tiled = t.at("spatially_tiled").get<bool>();
+  s.passes = t.at("passes").get<int>();
+  s.lowering = j.at("lowering").get<std::string>();
+  s.weight_sram = traffic(j.at("weight_sram"));
+  s.pattern_sram = traffic(j.at("pattern_sram"));
+  s.data_sram = traffic(j.at("data_sram"));
+  s.dram = traffic(j.at("dram"));
+  s.dram_energy_pj = j.at("dram_energy_pj").get<double>();
+  return s;
 }
 
 }  // namespace pcnn

@@ -42,8 +42,8 @@ std::uint64_t band_output_bytes(const ConvGeometry& g, const BandPlan& b) {
 
 std::string accelerator_unsupported_reason(const SpmLayer& layer) {
   if (layer.geom.group != 1) return "grouped convolution is not supported by the accelerator";
-  if (layer.geom.kernel_size() > kAcceleratorMaxKernelPositions)
-    return "kernels with more than " + std::to_string(kAcceleratorMaxKernelPositions) +
+  if (layer.geom.kernel_size() > kMaxKernelPositions)
+    return "kernels with more than " + std::to_string(kMaxKernelPositions) +
            " positions are not supported by the accelerator";
   return "";
 }
@@ -58,10 +58,9 @@ TilePlan make_tile_plan(const SpmLayer& layer, const ArchConfig& arch,
 
   TilePlan p;
   p.kernel_size = g.kernel_size();
-  p.n = layer.n;
-  if (p.n > arch.kernel_register_words)
+  if (layer.n > arch.kernel_register_words)
     throw Error(arch_where, "kernel_register_words: smaller than one kernel of " + lw);
-  p.channels_per_group = std::max(1, arch.kernel_register_words / p.n);
+  p.channels_per_group = std::max(1, arch.kernel_register_words / layer.n);
   p.groups = (g.in_channels + p.channels_per_group - 1) / p.channels_per_group;
   p.tiles = (g.out_channels + arch.pe_count - 1) / arch.pe_count;
   p.index_bits = layer.pattern_pruned ? layer.index_bits() : 0;

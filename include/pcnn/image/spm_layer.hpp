@@ -11,8 +11,15 @@
 
 namespace pcnn {
 
-// Width of the PE kernel register (and of one Weight SRAM row) in 8-bit words.
+// The accelerator's fixed sizes, defined once here (the contract between the
+// pruner, the images and the model):
+// width of the PE kernel register (and of one Weight SRAM row) in 8-bit words
+// (paper; the architecture may choose another width);
 constexpr int kDefaultKernelRegisterWords = 60;
+// positions of the kernels the pattern datapath prunes (3x3);
+constexpr int kPatternKernelPositions = 9;
+// largest kernel the pointer generator handles: its masks are 16 bits.
+constexpr int kMaxKernelPositions = 16;
 
 // Integer requantisation of a 32-bit accumulator to int8:
 //   y = clamp(round_half_up(acc * multiplier / 2^(31 + shift)), lo, 127)
@@ -31,7 +38,7 @@ struct SpmLayer {
   // it is then stored with n = K values per kernel in position order and no
   // pattern table (index_bits() == 0).
   bool pattern_pruned = true;
-  int n = 9;                                  // non-zeros per kernel
+  int n = kPatternKernelPositions;            // non-zeros per kernel
   std::vector<std::uint16_t> patterns;        // PaC table: SPM index -> K-bit mask
   std::vector<std::uint32_t> kernel_index;    // per kernel (m * Cg + c): SPM index
   std::vector<std::int8_t> nonzeros;          // per kernel n values, ascending position

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "pcnn/image/spm_layer.hpp"  // kPatternKernelPositions
 #include "pcnn/onnx/onnx_model.hpp"
 
 namespace pcnn {
@@ -30,7 +31,7 @@ std::vector<LayerOverride> read_layer_overrides(const std::string& path);
 // The resolved setting of one conv layer.
 struct LayerSetting {
   bool pattern_pruned = true;
-  int n = 9;                 // non-zeros per kernel; K when dense
+  int n = kPatternKernelPositions;  // non-zeros per kernel; K when dense
   int patterns = 0;          // V; 0 when dense (no pattern table)
   std::string dense_reason;  // why the layer stays dense; empty when pruned
 };

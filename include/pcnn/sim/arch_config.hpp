@@ -9,6 +9,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "pcnn/image/spm_layer.hpp"  // kDefaultKernelRegisterWords
+
 namespace pcnn {
 
 struct SramConfig {
@@ -28,7 +30,7 @@ struct ArchConfig {
   double clock_mhz = 300.0;
   int pe_count = 64;
   int lanes_per_pe = 4;
-  int kernel_register_words = 60;
+  int kernel_register_words = kDefaultKernelRegisterWords;
   int psum_entries_per_pe = 256;       // output positions one PE can accumulate at once
   SramConfig weight_sram{128 * 1024, 64, 4, 1};
   SramConfig pattern_sram{4 * 1024, 32, 4, 1};

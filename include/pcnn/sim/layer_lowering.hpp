@@ -18,9 +18,6 @@
 
 namespace pcnn {
 
-// Largest kernel (positions) the pointer generator handles: its masks are 16 bits.
-constexpr int kAcceleratorMaxKernelPositions = 16;
-
 // True when the layer must be rewritten before the PE group can run it.
 bool needs_lowering(const SpmLayer& layer);
 

@@ -28,11 +28,18 @@ struct LayerResult {
 
 // Checks every job (layer consistency, input shape, that one tile fits the
 // architecture) before elaborating; throws pcnn::Error naming the layer, the
-// input or the architecture key. Each call uses a fresh SystemC context, so it
-// may be called more than once per process.
+// input or the architecture key. SystemC elaborates one model per process, so
+// simulate() runs once per process; a second call throws pcnn::Error.
 std::vector<LayerResult> simulate(const std::vector<LayerJob>& jobs, const ArchConfig& arch,
                                   const SimOptions& options = {});
 
+// The same in a forked child process (results come back through a pipe), so a
+// process that has not elaborated a model itself may run any number of
+// simulations one after the other. Errors are rethrown with the child's message.
+std::vector<LayerResult> simulate_in_child(const std::vector<LayerJob>& jobs,
+                                           const ArchConfig& arch, const SimOptions& options = {});
+
 nlohmann::json stats_to_json(const LayerStats& s);
+LayerStats stats_from_json(const nlohmann::json& j);  // the inverse of stats_to_json
 
 }  // namespace pcnn

@@ -19,8 +19,7 @@ struct BandPlan {
 };
 
 struct TilePlan {
-  int kernel_size = 9;         // K
-  int n = 9;                   // non-zeros per kernel register slot
+  int kernel_size = kPatternKernelPositions;  // K
   int channels_per_group = 6;  // kernels per kernel-register row (kpr)
   int groups = 0;              // ceil(C / kpr)
   int tiles = 0;               // ceil(M / pe_count)
@@ -56,13 +55,13 @@ struct TilePlan {
 };
 
 // Why the datapath cannot run this layer as it is (grouped convolution, kernels
-// beyond 16 positions), or "" when it can. simulate() lowers such layers first
+// beyond kMaxKernelPositions), or "" when it can. simulate() lowers such layers first
 // (layer_lowering.hpp).
 std::string accelerator_unsupported_reason(const SpmLayer& layer);
 
 // Throws pcnn::Error("<arch_where>: <key>: ...") when the architecture cannot
 // hold one tile of this layer, and Error("layer '<name>': ...") for layers the
-// datapath cannot run (grouped convolution, kernels beyond 16 positions).
+// datapath cannot run (grouped convolution, kernels beyond kMaxKernelPositions).
 TilePlan make_tile_plan(const SpmLayer& layer, const ArchConfig& arch,
                         const std::string& arch_where = "architecture");
 
