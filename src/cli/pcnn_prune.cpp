@@ -24,7 +24,8 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
 }
 
 int run(int argc, char** argv) {
-  std::string model_path, out_dir, patterns_text = "default", quant_text = "per-channel";
+  std::string model_path, out_dir, patterns_text = "default", quant_text = "per-channel",
+                                   input_shape_text;
   pcnn::PruneOptions opt;
   po::options_description visible("pcnn-prune MODEL.onnx -o OUT_DIR [options]");
   // clang-format off
@@ -43,7 +44,11 @@ int run(int argc, char** argv) {
       ("seed", po::value(&opt.seed)->default_value(opt.seed), "seed of the calibration inputs")
       ("reuse-patterns", po::value(&opt.reuse_patterns_file),
        "take n, V and every layer's pattern table from this report.json (re-encoding a"
-       " fine-tuned model); excludes --n, --patterns and --layers");
+       " fine-tuned model); excludes --n, --patterns and --layers")
+      ("calib", po::value(&opt.calib_path),
+       "calibrate on real data: a directory of .npy/.pgm/.ppm/.png inputs, a .npy batch or one file")
+      ("input-shape", po::value(&input_shape_text),
+       "shape of the graph input, NxCxHxW (e.g. 1x3x64x64), for models with free dimensions");
   // clang-format on
   const po::variables_map vm = pcnn::parse_command_line(argc, argv, visible, "model", model_path);
   if (vm.count("help")) {
@@ -73,6 +78,13 @@ int run(int argc, char** argv) {
   } catch (const pcnn::Error& e) {
     throw pcnn::UsageError(e.what());
   }
+  pcnn::LoadOptions load_options;
+  if (!input_shape_text.empty())
+    try {
+      load_options.input_shape = pcnn::parse_input_shape(input_shape_text, "--input-shape");
+    } catch (const pcnn::Error& e) {
+      throw pcnn::UsageError(e.what());
+    }
 
   // An unusable output directory, or one that holds the input, fails before the work starts too.
   pcnn::check_outputs_apart({{model_path, "MODEL"}, {opt.layers_file, "--layers"}},
@@ -80,7 +92,7 @@ int run(int argc, char** argv) {
   pcnn::StagingDirectory staging(out_dir, {"pruned.onnx", "report.json"});
 
   auto t0 = std::chrono::steady_clock::now();
-  const pcnn::OnnxModel model = pcnn::OnnxModel::load(model_path);
+  const pcnn::OnnxModel model = pcnn::OnnxModel::load(model_path, load_options);
   const double load_s = seconds_since(t0);
 
   pcnn::PruneTimings timings;
@@ -97,7 +109,7 @@ int run(int argc, char** argv) {
   std::cout << pcnn::format_report(report);
   std::printf("wrote %s (images %s)\n", out_dir.c_str(), pruned.images.identity.c_str());
   std::printf("time: load %.3f s, prune %.3f s, calibration %.3f s (%d samples), write %.3f s\n",
-              load_s, timings.prune_s, timings.calibration_s, opt.calib_samples, write_s);
+              load_s, timings.prune_s, timings.calibration_s, pruned.calibration.samples, write_s);
   return 0;
 }
 

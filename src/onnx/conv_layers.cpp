@@ -34,31 +34,74 @@ void check_window_attributes(const onnx::ModelProto& model, const TensorContext&
                      [&](const char* op) { return node.op_type() == op; }) == std::end(kWindowOps))
       continue;
     for (const auto& a : node.attribute()) {
-      const bool positive = a.name() == "strides" || a.name() == "dilations" ||
-                            a.name() == "kernel_shape";
+      const bool positive =
+          a.name() == "strides" || a.name() == "dilations" || a.name() == "kernel_shape";
       if (!positive && a.name() != "pads") continue;
       for (const std::int64_t v : a.ints())
         if (positive ? v < 1 : v < 0)
-          throw Error(ctx.model_path, "node '" + node.name() + "' (" + node.op_type() + "): " +
-                                          a.name() + (positive ? " must be positive" : " must not be negative") +
-                                          ", got " + std::to_string(v));
+          throw Error(ctx.model_path,
+                      "node '" + node.name() + "' (" + node.op_type() + "): " + a.name() +
+                          (positive ? " must be positive" : " must not be negative") + ", got " +
+                          std::to_string(v));
     }
   }
 }
 
+// Float constants up to this many elements get their values back in the copy
+// shape inference runs on: Resize / Upsample scales and similar small tensors
+// decide output shapes, conv weights never do.
+constexpr std::int64_t kShapeConstantElements = 4096;
+
+void refill_small_constant(onnx::TensorProto& t, const std::string& key,
+                           const FloatValues& values) {
+  if (!is_float_type(t.data_type())) return;
+  std::int64_t count = 1;
+  for (auto d : t.dims()) count *= d;
+  if (count > kShapeConstantElements) return;
+  const std::vector<float>* v = values(key);
+  if (!v || static_cast<std::int64_t>(v->size()) != count) return;
+  std::string raw;
+  encode_raw(v->data(), v->size(), t.data_type(), raw);
+  t.set_raw_data(std::move(raw));
+}
+
 // Shapes of every tensor ONNX shape inference can find, on a copy of the model
-// whose symbolic batch dimension is pinned to 1.
+// whose data input has the resolved shape `input_shape`. The user's value_info
+// is kept (its symbolic dimensions become unknown), and so are the values of
+// small float constants.
 std::unordered_map<std::string, Shape> infer_shapes(const onnx::ModelProto& model,
                                                     const std::string& input,
+                                                    const Shape& input_shape, bool batch_pinned,
+                                                    const FloatValues& values,
                                                     const TensorContext& ctx) {
   onnx::ModelProto copy(model);
   auto* graph = copy.mutable_graph();
   for (auto& in : *graph->mutable_input()) {
     if (in.name() != input || !in.type().tensor_type().has_shape()) continue;
     auto* dims = in.mutable_type()->mutable_tensor_type()->mutable_shape()->mutable_dim();
-    if (dims->size() > 0 && !dims->Get(0).has_dim_value()) dims->Mutable(0)->set_dim_value(1);
+    for (int d = 0; d < dims->size() && d < static_cast<int>(input_shape.size()); ++d)
+      if (input_shape[d] >= 0) dims->Mutable(d)->set_dim_value(input_shape[d]);
   }
-  graph->clear_value_info();
+  auto infos = [graph](int i) {
+    return i < graph->value_info_size() ? graph->mutable_value_info(i)
+                                        : graph->mutable_output(i - graph->value_info_size());
+  };
+  for (int i = 0; i < graph->value_info_size() + graph->output_size(); ++i) {
+    onnx::ValueInfoProto& vi = *infos(i);
+    if (!vi.type().has_tensor_type() || !vi.type().tensor_type().has_shape()) continue;
+    auto* dims = vi.mutable_type()->mutable_tensor_type()->mutable_shape()->mutable_dim();
+    for (int d = 0; d < dims->size(); ++d) {
+      auto* dim = dims->Mutable(d);
+      if (dim->has_dim_param() || (batch_pinned && d == 0)) dim->Clear();
+    }
+  }
+  for (auto& init : *graph->mutable_initializer()) refill_small_constant(init, init.name(), values);
+  for (auto& node : *graph->mutable_node()) {
+    if (!is_onnx_op(node, "Constant") || node.output_size() != 1) continue;
+    for (auto& attr : *node.mutable_attribute())
+      if (attr.name() == "value" && attr.has_t())
+        refill_small_constant(*attr.mutable_t(), node.output(0), values);
+  }
   check_window_attributes(model, ctx);
   try {
     onnx::shape_inference::InferShapes(copy);
@@ -225,7 +268,7 @@ bool read_batchnorm(const onnx::NodeProto& bn, const GraphIndex& index, const Fl
 }  // namespace
 
 GraphLayout analyse_graph(const onnx::ModelProto& model, const FloatValues& values,
-                          const TensorContext& ctx) {
+                          const TensorContext& ctx, const std::vector<std::int64_t>& input_shape) {
   const auto& graph = model.graph();
   if (default_opset(model) == 0)
     throw Error(ctx.model_path, "model imports no opset for the ONNX domain");
@@ -240,14 +283,55 @@ GraphLayout analyse_graph(const onnx::ModelProto& model, const FloatValues& valu
       throw Error(ctx.model_path,
                   "node '" + node.name() + "' (" + node.op_type() + ") has no output");
     any_conv = any_conv || is_onnx_op(node, "Conv");
+    for (const char* flavour : {"ConvTranspose", "ConvInteger", "QLinearConv", "DeformConv"})
+      if (node.op_type() == flavour)
+        layout.unsupported_convs.push_back(node.op_type() + " '" + node_label(node) + "'");
   }
+
+  // The data input's shape: declared, or given by the caller.
+  Shape declared;
+  for (const auto& in : graph.input())
+    if (in.name() == layout.input_name) declared = shape_of(in);
+  const std::string input_where = "graph input '" + layout.input_name + "'";
+  bool batch_pinned = false;
+  if (input_shape.empty()) {
+    layout.input_shape = declared;
+    if (!declared.empty() && declared[0] < 0) layout.input_shape[0] = 1;
+  } else {
+    if (!declared.empty() && declared.size() != input_shape.size())
+      throw Error(ctx.model_path, "input shape " + dims_text(input_shape) + " has rank " +
+                                      std::to_string(input_shape.size()) + "; " + input_where +
+                                      " is " + dims_text(declared));
+    for (std::size_t d = 1; d < declared.size(); ++d)
+      if (declared[d] >= 0 && declared[d] != input_shape[d])
+        throw Error(ctx.model_path, "input shape " + dims_text(input_shape) + " disagrees with " +
+                                        input_where + " " + dims_text(declared) + " in dimension " +
+                                        std::to_string(d));
+    layout.input_shape = input_shape;
+  }
+  if (!layout.input_shape.empty() && layout.input_shape[0] > 1) {
+    layout.notes.push_back(input_where + " declares batch " +
+                           std::to_string(layout.input_shape[0]) +
+                           "; pinned to 1 (the accelerator runs one input at a time)");
+    layout.input_shape[0] = 1;
+  }
+  batch_pinned = !declared.empty() && declared[0] > 1;
+  if (!layout.input_shape.empty() && layout.input_shape[0] < 1)
+    throw Error(ctx.model_path,
+                "input shape " + dims_text(layout.input_shape) + ": batch must be 1");
+  for (std::size_t d = 1; d < layout.input_shape.size(); ++d)
+    if (layout.input_shape[d] == 0)
+      throw Error(ctx.model_path,
+                  input_where + " has an empty dimension " + dims_text(layout.input_shape));
+  const bool free_dims = std::any_of(layout.input_shape.begin(), layout.input_shape.end(),
+                                     [](std::int64_t d) { return d < 0; });
+  if (any_conv && free_dims)
+    throw Error(ctx.model_path, input_where + " has free dimensions " +
+                                    dims_text(layout.input_shape) +
+                                    "; give its shape with --input-shape (e.g. 1x3x224x224)");
   std::unordered_map<std::string, Shape> shapes;
-  if (any_conv) shapes = infer_shapes(model, layout.input_name, ctx);
-  for (const auto& in : graph.input()) {
-    if (in.name() != layout.input_name) continue;
-    layout.input_shape = shape_of(in);
-    if (!layout.input_shape.empty() && layout.input_shape[0] < 0) layout.input_shape[0] = 1;
-  }
+  if (any_conv)
+    shapes = infer_shapes(model, layout.input_name, layout.input_shape, batch_pinned, values, ctx);
 
   for (int i = 0; i < graph.node_size(); ++i) {
     const auto& node = graph.node(i);
@@ -256,12 +340,15 @@ GraphLayout analyse_graph(const onnx::ModelProto& model, const FloatValues& valu
     std::string out = node.output(0);
     const int bn = sole_consumer(graph, index, out, "BatchNormalization");
     if (bn >= 0 &&
-        read_batchnorm(graph.node(bn), index, values, site.conv.geom.out_channels, site.conv))
+        read_batchnorm(graph.node(bn), index, values, site.conv.geom.out_channels, site.conv)) {
       out = graph.node(bn).output(0);
+      site.absorbed_nodes.push_back(bn);
+    }
     const int relu = sole_consumer(graph, index, out, "Relu");
     if (relu >= 0) {
       site.conv.relu_follows = true;
       out = graph.node(relu).output(0);
+      site.absorbed_nodes.push_back(relu);
     }
     site.final_output = out;
     if (!site.conv.has_batchnorm) {
@@ -270,6 +357,7 @@ GraphLayout analyse_graph(const onnx::ModelProto& model, const FloatValues& valu
     }
     layout.convs.push_back(std::move(site));
   }
+  layout.shapes = std::move(shapes);
   return layout;
 }
 

@@ -7,7 +7,7 @@
 #include "pcnn/core/error.hpp"
 #include "src/onnx/conv_kernel.hpp"
 #include "src/onnx/graph_index.hpp"
-#include "src/onnx/seeded_random.hpp"
+#include "src/onnx/resize_nearest.hpp"
 
 namespace pcnn::onnx_detail {
 namespace {
@@ -48,7 +48,9 @@ const std::unordered_set<std::string>& supported_ops() {
                                                       "MatMul",        "Flatten",
                                                       "Reshape",       "Identity",
                                                       "Dropout",       "Softmax",
-                                                      "Constant",      "Clip"};
+                                                      "Constant",      "Clip",
+                                                      "Concat",        "Resize",
+                                                      "Upsample",      "DepthToSpace"};
   return ops;
 }
 
@@ -323,6 +325,89 @@ Tensor softmax(const NodeContext& nc, const View& x, std::int64_t opset) {
   return y;
 }
 
+Tensor concat(const NodeContext& nc, const std::vector<View>& xs) {
+  if (xs.empty()) nc.fail("has no inputs");
+  const std::size_t rank = xs[0].shape.size();
+  const std::int64_t axis = nc.axis(int_attribute(nc.node, "axis", 1), rank);
+  if (axis >= static_cast<std::int64_t>(rank)) nc.fail("axis out of range");
+  Shape out = xs[0].shape;
+  out[axis] = 0;
+  for (const View& x : xs) {
+    if (x.shape.size() != rank) nc.fail("inputs differ in rank");
+    for (std::size_t d = 0; d < rank; ++d)
+      if (static_cast<std::int64_t>(d) != axis && x.shape[d] != xs[0].shape[d])
+        nc.fail("cannot concatenate " + shape_text(xs[0].shape) + " and " + shape_text(x.shape));
+    out[axis] += x.shape[axis];
+  }
+  std::int64_t outer = 1;
+  for (std::int64_t d = 0; d < axis; ++d) outer *= out[d];
+  Tensor y{out, std::vector<float>(static_cast<std::size_t>(numel(out)))};
+  float* dst = y.data.data();
+  for (std::int64_t o = 0; o < outer; ++o)
+    for (const View& x : xs) {
+      const std::int64_t inner = outer > 0 ? static_cast<std::int64_t>(x.size) / outer : 0;
+      std::copy(x.data + o * inner, x.data + (o + 1) * inner, dst);
+      dst += inner;
+    }
+  return y;
+}
+
+Tensor resize_nearest(const NodeContext& nc, const View& x, const NearestResize& r) {
+  const std::int64_t C = x.shape[1], H = x.shape[2], W = x.shape[3];
+  Tensor y{{1, C, r.out_h, r.out_w},
+           std::vector<float>(static_cast<std::size_t>(C * r.out_h * r.out_w))};
+  std::size_t o = 0;
+  for (std::int64_t c = 0; c < C; ++c)
+    for (std::int64_t oy = 0; oy < r.out_h; ++oy)
+      for (std::int64_t ox = 0; ox < r.out_w; ++ox)
+        y.data[o++] = x.data[(c * H + r.rows[oy]) * W + r.cols[ox]];
+  (void)nc;
+  return y;
+}
+
+Tensor depth_to_space(const NodeContext& nc, const View& x) {
+  require_nchw(nc, x);
+  const std::int64_t b = int_attribute(nc.node, "blocksize", 0);
+  const std::string mode = string_attribute(nc.node, "mode", "DCR");
+  if (b < 1) nc.fail("blocksize must be positive");
+  if (mode != "DCR" && mode != "CRD") nc.fail("unknown mode '" + mode + "'");
+  const std::int64_t C = x.shape[1], H = x.shape[2], W = x.shape[3];
+  if (C % (b * b) != 0) nc.fail("channels are not a multiple of blocksize^2");
+  const std::int64_t oc = C / (b * b);
+  Tensor y{{1, oc, H * b, W * b}, std::vector<float>(x.size)};
+  std::size_t o = 0;
+  for (std::int64_t c = 0; c < oc; ++c)
+    for (std::int64_t yy = 0; yy < H * b; ++yy)
+      for (std::int64_t xx = 0; xx < W * b; ++xx) {
+        const std::int64_t i = yy % b, j = xx % b;
+        const std::int64_t src_c = mode == "DCR" ? (i * b + j) * oc + c : (c * b + i) * b + j;
+        y.data[o++] = x.data[(src_c * H + yy / b) * W + xx / b];
+      }
+  return y;
+}
+
+// Operators whose int8 form keeps its input's scale (docs/quantisation.md):
+// their output's calibration range is their input's.
+bool keeps_scale(const std::string& op) {
+  static const std::unordered_set<std::string> ops = {
+      "MaxPool", "GlobalMaxPool", "AveragePool", "GlobalAveragePool", "Relu",
+      "Clip",    "Flatten",       "Reshape",     "Identity",          "Dropout",
+      "Resize",  "Upsample",      "DepthToSpace"};
+  return ops.count(op) > 0;
+}
+
+float absmax_of(const float* v, std::size_t n) {
+  float mx = 0.0f;
+  for (std::size_t i = 0; i < n; ++i) mx = std::max(mx, std::fabs(v[i]));
+  return mx;
+}
+
+float min_of(const float* v, std::size_t n) {
+  float mn = INFINITY;
+  for (std::size_t i = 0; i < n; ++i) mn = std::min(mn, v[i]);
+  return n > 0 ? mn : 0.0f;
+}
+
 }  // namespace
 
 FloatInterpreter::FloatInterpreter(
@@ -352,13 +437,14 @@ FloatInterpreter::FloatInterpreter(
   for (const auto& site : layout.convs) {
     conv_of_node_[site.node_index] = site.conv.index;
     final_outputs_[site.final_output].push_back(site.conv.index);
+    conv_of_final_[site.final_output] = site.conv.index;
   }
   if (graph.output_size() == 0) throw Error(ctx.model_path, "graph has no output");
 }
 
 std::vector<float> FloatInterpreter::run(const std::vector<std::vector<float>>& conv_weights,
                                          const std::vector<float>& input,
-                                         std::vector<ConvActivationRange>* ranges) const {
+                                         Calibration* calibration) const {
   const auto& graph = model_.graph();
   GraphIndex index(graph);
   const Shape& in_shape = layout_.input_shape;
@@ -367,20 +453,39 @@ std::vector<float> FloatInterpreter::run(const std::vector<std::vector<float>>& 
     throw Error(ctx_.model_path, "input has " + std::to_string(input.size()) +
                                      " values; graph input '" + layout_.input_name +
                                      "' has shape " + shape_text(in_shape));
+  std::vector<ConvActivationRange>* ranges = calibration ? &calibration->convs : nullptr;
   if (ranges) ranges->resize(layout_.convs.size());
 
   std::unordered_map<std::string, Tensor> env;
   std::unordered_map<std::string, int> remaining = uses_;
   env[layout_.input_name] = Tensor{in_shape, input};
 
+  // This input's range of every tensor: its own max |x|, or its input's for
+  // operators that keep the scale (conv outputs always their own).
+  std::unordered_map<std::string, float> range_here;
+  auto record_tensor = [&](const std::string& name, const Tensor& t, const std::string& op,
+                           const std::string& source) {
+    if (!calibration) return;
+    const bool inherits =
+        keeps_scale(op) && conv_of_final_.count(name) == 0 && range_here.count(source) > 0;
+    const float range = inherits ? range_here[source] : absmax_of(t.data.data(), t.data.size());
+    range_here[name] = range;
+    auto [it, fresh] = calibration->tensors.try_emplace(name);
+    TensorRange& r = it->second;
+    const float mn = min_of(t.data.data(), t.data.size());
+    r.absmax = fresh ? range : std::max(r.absmax, range);
+    r.min = fresh ? mn : std::min(r.min, mn);
+    r.shape = t.shape;
+  };
   auto record_output = [&](const std::string& name, const Tensor& t) {
     if (!ranges) return;
     const auto it = final_outputs_.find(name);
     if (it == final_outputs_.end()) return;
-    float mx = 0.0f;
-    for (float v : t.data) mx = std::max(mx, std::fabs(v));
+    const float mx =
+        range_here.count(name) ? range_here[name] : absmax_of(t.data.data(), t.data.size());
     for (int c : it->second) (*ranges)[c].output_absmax = std::max((*ranges)[c].output_absmax, mx);
   };
+  record_tensor(layout_.input_name, env[layout_.input_name], "", "");
 
   for (int i = 0; i < graph.node_size(); ++i) {
     const auto& node = graph.node(i);
@@ -433,8 +538,8 @@ std::vector<float> FloatInterpreter::run(const std::vector<std::vector<float>>& 
                 std::to_string(g.in_channels) + "," + std::to_string(g.in_h) + "," +
                 std::to_string(g.in_w) + "]");
       if (ranges) {
-        float mx = 0.0f;
-        for (std::size_t k = 0; k < x.size; ++k) mx = std::max(mx, std::fabs(x.data[k]));
+        const auto known = range_here.find(node.input(0));
+        const float mx = known != range_here.end() ? known->second : absmax_of(x.data, x.size);
         (*ranges)[ci].input_absmax = std::max((*ranges)[ci].input_absmax, mx);
       }
       const float* bias = site.bias_name.empty() ? nullptr : constants_.at(site.bias_name).data();
@@ -515,9 +620,30 @@ std::vector<float> FloatInterpreter::run(const std::vector<std::vector<float>>& 
       y = take();
     } else if (op == "Softmax") {
       y = softmax(nc, view(0), opset_);
+    } else if (op == "Concat") {
+      std::vector<View> xs;
+      for (int k = 0; k < node.input_size(); ++k) xs.push_back(view(k));
+      y = concat(nc, xs);
+    } else if (op == "Resize" || op == "Upsample") {
+      const View x = view(0);
+      ResizeConstants constants;
+      constants.floats = [&](const std::string& name) -> const std::vector<float>* {
+        const auto it = constants_.find(index.source_name(name));
+        return it == constants_.end() ? nullptr : &it->second;
+      };
+      constants.ints = [&](const std::string& name) -> std::vector<std::int64_t> {
+        const onnx::TensorProto* t = index.constant(name);
+        return t ? decode_int_tensor(*t, ctx_) : std::vector<std::int64_t>{};
+      };
+      const NearestResize r = read_nearest_resize(node, opset_, x.shape, constants,
+                                                  [&](const std::string& w) { nc.fail(w); });
+      y = resize_nearest(nc, x, r);
+    } else if (op == "DepthToSpace") {
+      y = depth_to_space(nc, view(0));
     } else {
       nc.fail("operator is not supported by the float interpreter");
     }
+    record_tensor(node.output(0), y, op, node.input_size() > 0 ? node.input(0) : std::string());
     record_output(node.output(0), y);
     env[node.output(0)] = std::move(y);
     for (const auto& in : node.input()) {
@@ -531,21 +657,23 @@ std::vector<float> FloatInterpreter::run(const std::vector<std::vector<float>>& 
   return std::move(it->second.data);
 }
 
-std::vector<ConvActivationRange> FloatInterpreter::calibrate(
-    const std::vector<std::vector<float>>& conv_weights, int samples, std::uint64_t seed) const {
+Calibration FloatInterpreter::calibrate(
+    const std::vector<std::vector<float>>& conv_weights, int samples,
+    const std::function<void(int, std::vector<float>&)>& fill) const {
   if (samples < 1)
     throw Error("calibration", "needs at least one sample, got " + std::to_string(samples));
   const std::int64_t n = numel(layout_.input_shape);
   if (layout_.input_shape.empty() || n <= 0)
     throw Error(ctx_.model_path, "graph input '" + layout_.input_name + "' has no static shape");
-  std::vector<ConvActivationRange> ranges(layout_.convs.size());
-  SeededRandom rng(seed);
+  Calibration calibration;
+  calibration.convs.resize(layout_.convs.size());
   std::vector<float> input(static_cast<std::size_t>(n));
   for (int s = 0; s < samples; ++s) {
-    for (auto& v : input) v = rng.normal();
-    run(conv_weights, input, &ranges);
+    fill(s, input);
+    run(conv_weights, input, &calibration);
   }
-  return ranges;
+  calibration.samples = samples;
+  return calibration;
 }
 
 }  // namespace pcnn::onnx_detail

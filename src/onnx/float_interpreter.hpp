@@ -3,6 +3,7 @@
 // CNN classifiers use; it runs the conv layers with caller-supplied weights and
 // records activation ranges for calibration.
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -20,15 +21,14 @@ class FloatInterpreter {
                    const std::unordered_map<std::string, std::vector<float>>& constants,
                    const TensorContext& ctx);
 
-  // The graph's first output for one input. When `ranges` is given, each conv's
-  // max |input| and max |output after BN / ReLU| are folded into it.
+  // The graph's first output for one input. When `calibration` is given, the
+  // ranges of this input are folded into it (see OnnxModel::calibrate).
   std::vector<float> run(const std::vector<std::vector<float>>& conv_weights,
-                         const std::vector<float>& input,
-                         std::vector<ConvActivationRange>* ranges) const;
+                         const std::vector<float>& input, Calibration* calibration) const;
 
-  // Ranges over `samples` inputs drawn from N(0, 1) with a seeded generator.
-  std::vector<ConvActivationRange> calibrate(const std::vector<std::vector<float>>& conv_weights,
-                                             int samples, std::uint64_t seed) const;
+  // Ranges over `samples` inputs; fill(i, x) writes input i (NCHW, batch 1).
+  Calibration calibrate(const std::vector<std::vector<float>>& conv_weights, int samples,
+                        const std::function<void(int, std::vector<float>&)>& fill) const;
 
  private:
   const onnx::ModelProto& model_;
@@ -39,6 +39,7 @@ class FloatInterpreter {
   std::unordered_map<int, int> conv_of_node_;                        // node index -> conv index
   std::unordered_map<std::string, std::vector<int>> final_outputs_;  // tensor -> convs
   std::unordered_map<std::string, int> uses_;                        // reads per tensor
+  std::unordered_map<std::string, int> conv_of_final_;  // conv final output -> conv index
 };
 
 }  // namespace pcnn::onnx_detail

@@ -101,6 +101,8 @@ struct ModelBuilder::Impl {
   std::vector<std::string> outputs;
   std::string last;
   std::map<std::string, int> counters;
+  bool free_input_size = false;
+  std::vector<std::string> value_infos;
 
   const Shape& shape_of(const std::string& t) const {
     const auto it = shapes.find(t);
@@ -166,6 +168,12 @@ onnx::ModelProto ModelBuilder::Impl::proto(WeightStorage storage) const {
   const int float_type =
       storage == WeightStorage::float16 ? onnx::TensorProto::FLOAT16 : onnx::TensorProto::FLOAT;
   set_value_info(g->add_input(), input_name, input_shape, float_type);
+  if (free_input_size) {
+    auto* dims = g->mutable_input(0)->mutable_type()->mutable_tensor_type()->mutable_shape();
+    dims->mutable_dim(2)->set_dim_param("H");
+    dims->mutable_dim(3)->set_dim_param("W");
+  }
+  for (const auto& v : value_infos) set_value_info(g->add_value_info(), v, shape_of(v), float_type);
   auto fill_header = [&](onnx::TensorProto* t, const TensorSpec& spec) {
     t->set_name(spec.name);
     for (auto d : spec.dims) t->add_dims(d);
@@ -201,7 +209,15 @@ onnx::ModelProto ModelBuilder::Impl::proto(WeightStorage storage) const {
   for (const auto& n : nodes) *g->add_node() = n;
   std::vector<std::string> outs = outputs;
   if (outs.empty() && !last.empty()) outs.push_back(last);
-  for (const auto& o : outs) set_value_info(g->add_output(), o, shape_of(o), float_type);
+  for (const auto& o : outs) {
+    auto* v = g->add_output();
+    set_value_info(v, o, shape_of(o), float_type);
+    auto* dims = v->mutable_type()->mutable_tensor_type()->mutable_shape();
+    if (free_input_size && dims->dim_size() == 4) {  // as exporters write free sizes
+      dims->mutable_dim(2)->set_dim_param("H_out");
+      dims->mutable_dim(3)->set_dim_param("W_out");
+    }
+  }
   return m;
 }
 
@@ -440,6 +456,57 @@ std::string ModelBuilder::gemm(const std::string& x, int out_features, std::vect
 std::string ModelBuilder::softmax(const std::string& x, const std::string& name) {
   return impl_->add_node("Softmax", impl_->node_name(name, "softmax"), {x}, impl_->shape_of(x),
                          {int_attr("axis", -1)});
+}
+
+std::string ModelBuilder::concat(const std::vector<std::string>& xs, const std::string& name) {
+  if (xs.empty()) throw Error(kWhere, "Concat of nothing");
+  Shape out = impl_->shape_of(xs[0]);
+  out.at(1) = 0;
+  for (const auto& x : xs) out[1] += impl_->shape_of(x).at(1);
+  return impl_->add_node("Concat", impl_->node_name(name, "concat"), xs, out,
+                         {int_attr("axis", 1)});
+}
+
+std::string ModelBuilder::resize_nearest(const std::string& x, int factor,
+                                         const std::string& coordinate_mode,
+                                         const std::string& nearest_mode, const std::string& name) {
+  const std::string n = impl_->node_name(name, "resize");
+  Shape out = impl_->shape_of(x);
+  out.at(2) *= factor;
+  out.at(3) *= factor;
+  const float f = static_cast<float>(factor);
+  const std::string scales =
+      impl_->tensor({n + ".scales", {4}, TensorSpec::Kind::values, 0, 0, {1.0f, 1.0f, f, f}, {}});
+  return impl_->add_node("Resize", n, {x, "", scales}, out,
+                         {string_attr("mode", "nearest"),
+                          string_attr("coordinate_transformation_mode", coordinate_mode),
+                          string_attr("nearest_mode", nearest_mode)});
+}
+
+std::string ModelBuilder::depth_to_space(const std::string& x, int block, const std::string& mode,
+                                         const std::string& name) {
+  Shape out = impl_->shape_of(x);
+  if (out.at(1) % (block * block) != 0) throw Error(kWhere, "DepthToSpace channels");
+  out[1] /= block * block;
+  out[2] *= block;
+  out[3] *= block;
+  return impl_->add_node("DepthToSpace", impl_->node_name(name, "d2s"), {x}, out,
+                         {int_attr("blocksize", block), string_attr("mode", mode)});
+}
+
+std::string ModelBuilder::clip(const std::string& x, float lo, float hi, const std::string& name) {
+  const std::string n = impl_->node_name(name, "clip");
+  using K = TensorSpec::Kind;
+  const std::string a = impl_->tensor({n + ".min", {}, K::values, 0, 0, {lo}, {}});
+  const std::string b = impl_->tensor({n + ".max", {}, K::values, 0, 0, {hi}, {}});
+  return impl_->add_node("Clip", n, {x, a, b}, impl_->shape_of(x));
+}
+
+void ModelBuilder::free_input_size() { impl_->free_input_size = true; }
+
+void ModelBuilder::value_info(const std::string& tensor) {
+  impl_->shape_of(tensor);
+  impl_->value_infos.push_back(tensor);
 }
 
 std::string ModelBuilder::constant(const std::string& name, std::vector<std::int64_t> dims,

@@ -12,26 +12,13 @@
 #include "src/onnx/float_interpreter.hpp"
 #include "src/onnx/graph_index.hpp"
 #include "src/onnx/model_file.hpp"
+#include "src/onnx/onnx_model_impl.hpp"
+#include "src/onnx/seeded_random.hpp"
 #include "src/onnx/tensor_data.hpp"
 
 namespace pcnn {
 
 using onnx_detail::TensorContext;
-
-struct OnnxModel::Impl {
-  TensorContext ctx;
-  onnx::ModelProto model;  // float payloads dropped; they live below
-  onnx_detail::GraphLayout layout;
-  std::vector<FloatConv> convs;
-  // Decoded float constants other than conv weights, by tensor name.
-  std::unordered_map<std::string, std::vector<float>> floats;
-  // Which conv holds a weight tensor's values.
-  std::unordered_map<std::string, int> weight_owner;
-  // Name under which each dropped tensor's values are kept.
-  std::unordered_map<const onnx::TensorProto*, std::string> dropped;
-
-  void decode_constants(std::vector<std::optional<std::vector<float>>>& initializer_values);
-};
 
 namespace {
 
@@ -82,7 +69,7 @@ OnnxModel::~OnnxModel() = default;
 OnnxModel::OnnxModel(OnnxModel&&) noexcept = default;
 OnnxModel& OnnxModel::operator=(OnnxModel&&) noexcept = default;
 
-OnnxModel OnnxModel::load(const std::string& path) {
+OnnxModel OnnxModel::load(const std::string& path, const LoadOptions& options) {
   auto impl = std::make_unique<Impl>();
   impl->ctx.model_path = path;
   impl->ctx.model_dir = std::filesystem::path(path).parent_path().string();
@@ -96,7 +83,7 @@ OnnxModel OnnxModel::load(const std::string& path) {
         const auto it = m.floats.find(name);
         return it == m.floats.end() ? nullptr : &it->second;
       },
-      m.ctx);
+      m.ctx, options.input_shape);
   for (auto& site : m.layout.convs) {
     FloatConv conv = site.conv;
     const auto owner = m.weight_owner.find(site.weight_name);
@@ -129,6 +116,28 @@ const std::string& OnnxModel::path() const { return impl_->ctx.model_path; }
 const std::string& OnnxModel::graph_name() const { return impl_->model.graph().name(); }
 const std::vector<FloatConv>& OnnxModel::convs() const { return impl_->convs; }
 std::vector<std::int64_t> OnnxModel::input_shape() const { return impl_->layout.input_shape; }
+const std::string& OnnxModel::input_name() const { return impl_->layout.input_name; }
+const std::vector<std::string>& OnnxModel::notes() const { return impl_->layout.notes; }
+const std::vector<std::string>& OnnxModel::unsupported_convs() const {
+  return impl_->layout.unsupported_convs;
+}
+
+std::vector<std::int64_t> parse_input_shape(const std::string& text, const std::string& option) {
+  std::vector<std::int64_t> dims;
+  std::size_t pos = 0;
+  while (pos <= text.size()) {
+    const std::size_t x = std::min(text.find('x', pos), text.size());
+    const std::string part = text.substr(pos, x - pos);
+    if (part.empty() || part.size() > 9 ||
+        part.find_first_not_of("0123456789") != std::string::npos || std::stoll(part) < 1)
+      throw Error(option, "'" + text + "' is not a shape like 1x3x64x64 (positive sizes)");
+    dims.push_back(std::stoll(part));
+    pos = x + 1;
+  }
+  if (dims.size() != 4) throw Error(option, "'" + text + "' must have 4 dimensions (NxCxHxW)");
+  if (dims[0] != 1) throw Error(option, "'" + text + "': the batch must be 1");
+  return dims;
+}
 
 namespace {
 
@@ -163,10 +172,24 @@ void OnnxModel::save_with_conv_weights(const std::vector<std::vector<float>>& co
 
 std::vector<ConvActivationRange> OnnxModel::calibrate(
     const std::vector<std::vector<float>>& conv_weights, int samples, std::uint64_t seed) const {
+  return calibrate_random(conv_weights, samples, seed).convs;
+}
+
+Calibration OnnxModel::calibrate_random(const std::vector<std::vector<float>>& conv_weights,
+                                        int samples, std::uint64_t seed) const {
+  onnx_detail::SeededRandom rng(seed);
+  return calibrate_with(conv_weights, samples, [&rng](int, std::vector<float>& x) {
+    for (auto& v : x) v = rng.normal();
+  });
+}
+
+Calibration OnnxModel::calibrate_with(
+    const std::vector<std::vector<float>>& conv_weights, int samples,
+    const std::function<void(int, std::vector<float>&)>& fill) const {
   check_weights(impl_->convs, conv_weights, "calibration weights");
   const Impl& m = *impl_;
   onnx_detail::FloatInterpreter interpreter(m.model, m.layout, m.floats, m.ctx);
-  return interpreter.calibrate(conv_weights, samples, seed);
+  return interpreter.calibrate(conv_weights, samples, fill);
 }
 
 std::vector<float> OnnxModel::run(const std::vector<std::vector<float>>& conv_weights,

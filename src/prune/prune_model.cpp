@@ -2,6 +2,7 @@
 
 #include "pcnn/core/error.hpp"
 #include "pcnn/prune/pattern_reuse.hpp"
+#include "pcnn/network/input_file.hpp"
 #include "pcnn/prune/pruner.hpp"
 
 // prune_model() lives apart from the pruning steps so that they can be used
@@ -24,8 +25,17 @@ PrunedModel prune_model(const OnnxModel& model, const PruneOptions& options,
                         PruneTimings* timings) {
   const auto t0 = std::chrono::steady_clock::now();
   const std::vector<FloatConv>& convs = model.convs();
-  if (convs.empty()) throw Error(model.path(), "the model has no Conv node");
+  if (convs.empty()) {
+    std::string what = "the model has no Conv node";
+    const auto& others = model.unsupported_convs();
+    for (std::size_t i = 0; i < others.size(); ++i) what += (i ? ", " : " (it has ") + others[i];
+    if (!others.empty()) what += ", which the accelerator does not run)";
+    throw Error(model.path(), what);
+  }
   if (options.calib_samples < 0) throw Error("--calib-samples", "must not be negative");
+  std::vector<std::vector<float>> calib_inputs;
+  if (!options.calib_path.empty())
+    calib_inputs = read_calibration_inputs(options.calib_path, model.input_shape());
   PrunedModel pm;
   if (!options.reuse_patterns_file.empty()) {
     const ReusedPatterns reused = read_reused_patterns(options.reuse_patterns_file, convs);
@@ -38,13 +48,36 @@ PrunedModel prune_model(const OnnxModel& model, const PruneOptions& options,
   }
   pm.images.model_name = model.graph_name();
   pm.images.source_file = base_name(model.path());
+  pm.notes = model.notes();
   double prune_s = seconds_since(t0);
 
   const auto t1 = std::chrono::steady_clock::now();
-  std::vector<ConvActivationRange> ranges =
-      options.calib_samples > 0
-          ? model.calibrate(pm.pruned_weights, options.calib_samples, options.seed)
-          : unit_activation_ranges(convs.size());
+  CalibrationOutcome& outcome = pm.calibration;
+  std::vector<ConvActivationRange> ranges = unit_activation_ranges(convs.size());
+  if (!calib_inputs.empty() || options.calib_samples > 0) {
+    try {
+      if (!calib_inputs.empty()) {
+        outcome.source = options.calib_path;
+        outcome.ranges = model.calibrate_with(
+            pm.pruned_weights, static_cast<int>(calib_inputs.size()),
+            [&](int i, std::vector<float>& x) { x = calib_inputs[static_cast<std::size_t>(i)]; });
+        outcome.status = "data";
+      } else {
+        outcome.source = "N(0,1) seed " + std::to_string(options.seed);
+        outcome.ranges =
+            model.calibrate_random(pm.pruned_weights, options.calib_samples, options.seed);
+        outcome.status = "random";
+      }
+      outcome.samples = outcome.ranges.samples;
+      ranges = outcome.ranges.convs;
+    } catch (const Error& e) {
+      outcome.status = "failed";
+      outcome.reason = e.what();
+      outcome.ranges = Calibration{};
+    }
+  } else {
+    outcome.status = "off";
+  }
   const double calib_s = seconds_since(t1);
 
   const auto t2 = std::chrono::steady_clock::now();

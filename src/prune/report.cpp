@@ -55,6 +55,12 @@ json budget_json(int v) {
   return v;
 }
 
+json calibration_json(const CalibrationOutcome& c) {
+  json j{{"status", c.status}, {"samples", c.samples}, {"source", c.source}};
+  if (!c.reason.empty()) j["reason"] = c.reason;
+  return j;
+}
+
 }  // namespace
 
 StorageCounts& StorageCounts::operator+=(const StorageCounts& o) {
@@ -212,9 +218,12 @@ json make_report(const PrunedModel& pm, const PruneOptions& options) {
                 {"layers_file", options.layers_file},
                 {"quant", quant_name(options.quant)},
                 {"calib_samples", options.calib_samples},
+                {"calib", options.calib_path},
                 {"seed", options.seed},
                 {"reuse_patterns", options.reuse_patterns_file}}},
               {"warnings", warnings},
+              {"calibration", calibration_json(pm.calibration)},
+              {"notes", pm.notes},
               {"images_identity", pm.images.identity},
               {"layers", layers},
               {"totals", totals},
@@ -230,6 +239,19 @@ std::string format_report(const json& r) {
   out << "model " << r["model"]["name"].get<std::string>() << " ("
       << r["model"]["source_file"].get<std::string>() << "), quant "
       << r["options"]["quant"].get<std::string>() << "\n";
+  for (const json& note : r["notes"]) out << "note: " << note.get<std::string>() << "\n";
+  const json& cal = r["calibration"];
+  const std::string status = cal["status"].get<std::string>();
+  if (status == "failed")
+    out << "calibration: NOT CALIBRATED, the float pass cannot run the graph: "
+        << cal["reason"].get<std::string>()
+        << "\n  activation scales use unit ranges (absmax 1); the int8 outputs are not "
+           "meaningful\n";
+  else if (status == "off")
+    out << "calibration: off (--calib-samples 0): activation scales use unit ranges (absmax 1)\n";
+  else
+    out << "calibration: " << cal["samples"].get<int>() << " input(s), "
+        << (status == "data" ? "data from " : "") << cal["source"].get<std::string>() << "\n";
   std::snprintf(line, sizeof line, "%3s %-22s %2s %4s %4s %7s %10s %10s %11s %6s %6s %6s %6s %6s\n",
                 "#", "layer", "n", "V", "bits", "err", "params", "kept", "MACs kept", "w", "w+idx",
                 "int8", "stored", "CSC");

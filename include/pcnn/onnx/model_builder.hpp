@@ -79,6 +79,24 @@ class ModelBuilder {
   std::string gemm(const std::string& x, int out_features, std::vector<float> weights,
                    std::vector<float> bias, const std::string& name = "");
   std::string softmax(const std::string& x, const std::string& name = "");
+  // Concat along the channels (axis 1).
+  std::string concat(const std::vector<std::string>& xs, const std::string& name = "");
+  // Resize (opset 13), mode nearest, by an integer factor on H and W; its
+  // scales [1, 1, f, f] are a float tensor stored like the weights (an
+  // initializer, or a Constant node with WeightStorage::constant_nodes).
+  std::string resize_nearest(const std::string& x, int factor,
+                             const std::string& coordinate_mode = "asymmetric",
+                             const std::string& nearest_mode = "floor",
+                             const std::string& name = "");
+  std::string depth_to_space(const std::string& x, int block, const std::string& mode = "DCR",
+                             const std::string& name = "");
+  // Clip (opset 13) with constant float bounds.
+  std::string clip(const std::string& x, float lo, float hi, const std::string& name = "");
+  // Declares the graph input's height and width free ("H", "W"), as a fully
+  // convolutional export does; shapes inside the builder stay those given.
+  void free_input_size();
+  // Writes a value_info entry with the tensor's shape (as some exporters do).
+  void value_info(const std::string& tensor);
   // A float constant (stored like the weights); returns its tensor name.
   std::string constant(const std::string& name, std::vector<std::int64_t> dims,
                        std::vector<float> values);

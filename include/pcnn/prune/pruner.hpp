@@ -23,6 +23,17 @@ struct PruneOptions {
   int calib_samples = 2;            // 0: no calibration pass (unit activation range)
   std::uint64_t seed = 1;           // calibration inputs
   std::string reuse_patterns_file;  // report.json whose pattern tables are reused; empty: distil
+  std::string calib_path;  // real calibration data (read_calibration_inputs); empty: random
+};
+
+// How the activation scales were found.
+struct CalibrationOutcome {
+  std::string status;  // "random", "data", "off" (no pass asked for) or "failed"
+  int samples = 0;     // inputs run
+  std::string source;  // --calib path, or "N(0,1) seed S"
+  std::string reason;  // why it failed: the float pass could not run the graph
+  Calibration ranges;  // per conv and per tensor; empty unless calibrated
+  bool calibrated() const { return status == "random" || status == "data"; }
 };
 
 // Per-layer projection error above which pcnn-prune warns that the pruned
@@ -44,6 +55,8 @@ struct PrunedModel {
   std::vector<LayerPruneStats> stats;
   std::vector<std::vector<float>> pruned_weights;  // raw conv weights, mask applied
   std::vector<std::vector<float>> folded_bias;     // bias after BN folding, per layer
+  CalibrationOutcome calibration;
+  std::vector<std::string> notes;  // the model reader's decisions (OnnxModel::notes)
 };
 
 // Distillation, projection and weight quantisation of every conv. Activation
@@ -68,7 +81,9 @@ struct PruneTimings {
 };
 
 // The whole pruning step on a loaded model. Throws pcnn::Error on a model
-// without Conv nodes, bad options or a bad layers file.
+// without Conv nodes, bad options, a bad layers file or bad calibration data.
+// A graph the float pass cannot run is not an error: the scales stay
+// uncalibrated (unit ranges) and pruned.calibration says why.
 PrunedModel prune_model(const OnnxModel& model, const PruneOptions& options,
                         PruneTimings* timings = nullptr);
 
