@@ -419,6 +419,14 @@ TEST_CASE("shards are balanced by expected cost, not dealt round-robin", "[sweep
   CHECK(pcnn::point_cost(s, s.point(0)) > pcnn::point_cost(s, s.point(1)));
   CHECK(pcnn::shard_points(s, {0, 2}) == std::vector<std::size_t>{0, 1});
   CHECK(pcnn::shard_points(s, {1, 2}) == std::vector<std::size_t>{2, 3});
+  // gate and skip cost more than off: round-robin over act modes would give
+  // shard 0 only off points.
+  const pcnn::SweepSpec m =
+      pcnn::read_sweep_file(d.write("m.json", R"({"workloads": [{"images": "tiny"}],
+      "grid": {"pe_count": [8, 16]}, "act_modes": ["off", "skip"]})"));
+  CHECK(pcnn::point_cost(m, m.point(1)) > pcnn::point_cost(m, m.point(0)));
+  CHECK(pcnn::shard_points(m, {0, 2}) == std::vector<std::size_t>{0, 1});
+  CHECK(pcnn::shard_points(m, {1, 2}) == std::vector<std::size_t>{2, 3});
   // A larger grid: the most loaded of 3 shards is within 4/3 of the ideal.
   const pcnn::SweepSpec g = pcnn::read_sweep_file(d.write("g.json", R"({"workloads": [
       {"name": "big", "images": "big"}, {"images": "tiny"}],
@@ -549,8 +557,10 @@ TEST_CASE("pcnn-sim sweep: rows equal direct runs, shards merge to the full tabl
   const Run partial = run_program(d, "sweep s.json --merge part.0.csv part.1.csv -o merged.csv");
   CHECK(partial.status != 0);
   const auto shard2 = pcnn::shard_points(spec, {2, 3});
-  CHECK(partial.err == "pcnn-sim: s.json: 2 of 8 points are in none of the files: " +
-                           std::to_string(shard2[0]) + ", " + std::to_string(shard2[1]) + "\n");
+  std::string missing;
+  for (std::size_t p : shard2) missing += (missing.empty() ? "" : ", ") + std::to_string(p);
+  CHECK(partial.err == "pcnn-sim: s.json: " + std::to_string(shard2.size()) +
+                           " of 8 points are in none of the files: " + missing + "\n");
   CHECK_FALSE(fs::exists(d.file("merged.csv")));
   const Run twice = run_program(d, "sweep s.json --merge part.0.csv part.0.csv -o merged.csv");
   CHECK(twice.err.find("part.0.csv: shard 0/3 appears again (also in part.0.csv)") !=
@@ -724,6 +734,8 @@ TEST_CASE("pcnn-sim sweep: bad options and the Slurm script", "[sweep][cli]") {
       {"sweep s.json -o /nonexistent/dir/r.csv",
        "-o: cannot write into directory '/nonexistent/dir'"},
       {"sweep s.json --merge a.csv", "--merge: needs -o FILE"},
+      {"sweep s.json -o /dev/null",
+       "-o: '/dev/null' is not a file; a running sweep keeps its finished rows"},
       {"sweep s.json --merge missing.csv -o m.csv", "missing.csv: cannot open CSV file"},
       {"sweep s.json --merge a.csv --resume -o m.csv",
        "--resume: only applies when running points"},
@@ -801,4 +813,75 @@ TEST_CASE("pcnn-sim sweep: bad options and the Slurm script", "[sweep][cli]") {
   REQUIRE(part.rows.size() == mine.size());
   CHECK(part.rows[0][0] == std::to_string(mine[0]));
   CHECK(part.rows[0].back() == "1/3");
+}
+
+// Runs only inside tools/slurm-local.sh, which starts a private Slurm cluster
+// (ctest: sweep_on_local_slurm, label slurm); hidden from the plain test run.
+TEST_CASE("pcnn-sim sweep on a real Slurm: the array merges to the local table, scancel keeps rows",
+          "[.slurm]") {
+  REQUIRE(std::getenv("SLURM_CONF") != nullptr);
+  SweepDir d;
+  write_tiny_images(d, "tiny");
+  setenv("TMPDIR", d.file("tmp").c_str(), 1);  // sbatch passes the environment on
+  d.write("s.json", kTwoByTwo);
+  REQUIRE(run_program(d, "sweep s.json -j 2 -o local.csv").status == 0);
+  const std::string out_dir = d.file("slurm out");  // a space in every path of the script
+  fs::create_directory(out_dir);
+  REQUIRE(
+      run_program(d, "sweep s.json --slurm-script job.sh --shards 3 -o 'slurm out/r.csv'").status ==
+      0);
+  const std::string submit = "cd '" + d.path + "' && sbatch --wait --parsable job.sh > jobid.txt";
+  REQUIRE(std::system(submit.c_str()) == 0);
+  const std::string job =
+      read_text(d.file("jobid.txt")).substr(0, read_text(d.file("jobid.txt")).find_first_of(";\n"));
+  for (int k = 0; k < 3; ++k) {
+    INFO(read_text(out_dir + "/r." + job + "_" + std::to_string(k) + ".log"));
+    CHECK(fs::exists(out_dir + "/r." + job + "_" + std::to_string(k) + ".log"));  // %A_%a
+    CHECK(fs::exists(out_dir + "/r." + std::to_string(k) + ".csv"));
+  }
+  const Run merged = run_program(d,
+                                 "sweep s.json --merge 'slurm out'/r.0.csv 'slurm out'/r.1.csv "
+                                 "'slurm out'/r.2.csv -o merged.csv");
+  INFO(merged.err);
+  REQUIRE(merged.status == 0);
+  CHECK(without_wall(pcnn::read_csv_file(d.file("merged.csv"))) ==
+        without_wall(pcnn::read_csv_file(d.file("local.csv"))));
+
+  // scancel sends SIGTERM: the task stops its children and keeps its rows;
+  // submitting again finishes the shard from its journal.
+  d.write("long.json", kLonger);
+  REQUIRE(run_program(d, "sweep long.json --slurm-script long.sh --shards 1 -o 'slurm out/l.csv'")
+              .status == 0);
+  REQUIRE(std::system(("cd '" + d.path + "' && sbatch --parsable long.sh > jobid.txt").c_str()) ==
+          0);
+  const std::string long_job =
+      read_text(d.file("jobid.txt")).substr(0, read_text(d.file("jobid.txt")).find_first_of(";\n"));
+  REQUIRE(wait_for_rows(out_dir + "/l.0.csv.journal", 3));
+  REQUIRE(std::system(("scancel " + long_job).c_str()) == 0);
+  const std::string log_path = out_dir + "/l." + long_job + "_0.log";
+  for (int i = 0; i < 300 && read_text(log_path).find("--resume to finish") == std::string::npos;
+       ++i)
+    usleep(100000);
+  const std::string log = read_text(out_dir + "/l." + long_job + "_0.log");
+  INFO(log);
+  CHECK(log.find("stopped by Terminated") != std::string::npos);
+  for (int i = 0; i < 100 && !processes_mentioning(d.path).empty(); ++i) usleep(50000);
+  CHECK(processes_mentioning(d.path).empty());
+  CHECK(fs::is_empty(d.file("tmp")));
+  const std::size_t kept = journal_rows(out_dir + "/l.0.csv.journal");
+  CHECK(kept >= 3);
+  CHECK_FALSE(fs::exists(out_dir + "/l.0.csv"));
+  REQUIRE(std::system(
+              ("cd '" + d.path + "' && sbatch --wait --parsable long.sh > jobid.txt").c_str()) ==
+          0);
+  const std::string again =
+      read_text(d.file("jobid.txt")).substr(0, read_text(d.file("jobid.txt")).find_first_of(";\n"));
+  const std::string log2 = read_text(out_dir + "/l." + again + "_0.log");
+  INFO(log2);
+  CHECK(log2.find("24 of 24 points") != std::string::npos);
+  CHECK(log2.find("(" + std::to_string(kept) + " from the journal)") != std::string::npos);
+  REQUIRE(run_program(d, "sweep long.json --merge 'slurm out/l.0.csv' -o long.csv").status == 0);
+  REQUIRE(run_program(d, "sweep long.json -j 2 -o long-local.csv").status == 0);
+  CHECK(without_wall(pcnn::read_csv_file(d.file("long.csv"))) ==
+        without_wall(pcnn::read_csv_file(d.file("long-local.csv"))));
 }

@@ -4,6 +4,7 @@
 // --slurm-script writes the array job.
 #include "pcnn_sim_sweep.hpp"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -107,6 +108,12 @@ std::string plural(std::size_t n, const char* one, const char* many) {
 
 int run_points(const pcnn::SweepSpec& spec, pcnn::SweepRunOptions options, bool sharded,
                const std::string& output) {
+  // The journal goes beside the output: a device, a FIFO or stdout has no "beside".
+  struct stat st;
+  if (output == "-" || (stat(output.c_str(), &st) == 0 && !S_ISREG(st.st_mode)))
+    throw pcnn::UsageError("-o", "'" + output +
+                                     "' is not a file; a running sweep keeps its finished rows in "
+                                     "OUTPUT.journal beside its CSV file");
   options.program = this_program();
   options.journal = pcnn::sweep_journal_path(output);
   options.scratch_parent = scratch_parent();

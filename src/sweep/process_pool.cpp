@@ -146,7 +146,17 @@ class Pool {
  private:
   void loop() {
     const sigset_t signals = pool_signals();
+    sigset_t stop_signals = signals;
+    sigdelset(&stop_signals, SIGCHLD);
     while (true) {
+      // A stop signal that came with a child's exit: start nothing more.
+      const timespec now = {0, 0};
+      const int pending = sigtimedwait(&stop_signals, nullptr, &now);
+      if (pending > 0) {
+        result_.interrupted_by = pending;
+        stop_all();
+        return;
+      }
       start_jobs();
       if (running_.empty()) return;
       if (reap(true)) continue;

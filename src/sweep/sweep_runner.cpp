@@ -53,10 +53,12 @@ std::string number(double v, int decimals) {
 // they enter the run fingerprint: a journal or shard of another mode is refused.
 const std::vector<std::string> kPointRunOptions = {};
 
-// Fixed costs in MAC equivalents, from the point times in docs/sweeps.md (a
-// process with its images read: ~0.13 s; a whole-network point: ~1 s).
-constexpr double kPointFixedCost = 20e6;
+// The cost model of docs/sweeps.md in MAC equivalents, fitted to the CPU time
+// of VGG-16 CIFAR points: a process with its images read ~0.13 s (70e6 MACs of
+// an `off` run), gate and skip about 6.5 times the time per MAC of off.
+constexpr double kPointFixedCost = 70e6;
 constexpr double kLayerFixedCost = 1e6;
+constexpr double kActModeFactor = 6.5;
 
 // The scratch directory of one sweep run, removed however the run ends (a
 // SIGKILL leaves it; it lives under $TMPDIR, which the system cleans).
@@ -153,6 +155,16 @@ bool point_of_row(const SweepSpec& spec, const std::vector<std::string>& row, st
   return point < spec.point_count();
 }
 
+double cost_of(const SweepSpec& spec, std::size_t workload, ActMode mode) {
+  const SweepWorkload& w = spec.workloads[workload];
+  const double factor = mode == ActMode::off ? 1.0 : kActModeFactor;
+  double cost =
+      kPointFixedCost + w.layers_run * kLayerFixedCost + factor * static_cast<double>(w.macs_run);
+  if (spec.dense_baseline)
+    cost += w.layers_run * kLayerFixedCost + static_cast<double>(w.dense_macs_run);
+  return cost;
+}
+
 std::string shard_text(const Shard& s) {
   return std::to_string(s.index) + "/" + std::to_string(s.count);
 }
@@ -175,28 +187,22 @@ Shard parse_shard(const std::string& text, const std::string& option) {
 }
 
 double point_cost(const SweepSpec& spec, const SweepPoint& point) {
-  const SweepWorkload& w = spec.workloads[point.workload];
-  const double layers = w.layers_run * kLayerFixedCost + static_cast<double>(w.macs_run);
-  return kPointFixedCost + (spec.dense_baseline ? 2.0 : 1.0) * layers;
+  return cost_of(spec, point.workload, point.act_mode);
 }
 
 std::vector<std::size_t> shard_points(const SweepSpec& spec, const Shard& shard) {
   const std::size_t n = spec.point_count();
-  if (shard.count == 1) {
-    std::vector<std::size_t> all(n);
-    for (std::size_t p = 0; p < n; ++p) all[p] = p;
-    return all;
-  }
-  // The cost depends only on the workload: one estimate per workload.
-  const std::size_t per_workload = n / spec.workloads.size();
-  std::vector<double> workload_cost;
-  for (std::size_t w = 0; w < spec.workloads.size(); ++w)
-    workload_cost.push_back(point_cost(spec, spec.point(w * per_workload)));
   std::vector<std::size_t> order(n);
   for (std::size_t p = 0; p < n; ++p) order[p] = p;
-  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
-    return workload_cost[a / per_workload] > workload_cost[b / per_workload];
-  });
+  if (shard.count == 1) return order;
+  // The cost depends only on the workload (outermost) and the act mode (innermost).
+  const std::size_t per_workload = n / spec.workloads.size();
+  const std::size_t modes = spec.act_modes.size();
+  std::vector<double> cost(n);
+  for (std::size_t p = 0; p < n; ++p)
+    cost[p] = cost_of(spec, p / per_workload, spec.act_modes[p % modes]);
+  std::stable_sort(order.begin(), order.end(),
+                   [&](std::size_t a, std::size_t b) { return cost[a] > cost[b]; });
   // Min-heap of (load, shard): the least loaded shard, the lower index on ties.
   using Load = std::pair<double, int>;
   std::priority_queue<Load, std::vector<Load>, std::greater<Load>> loads;
@@ -206,7 +212,7 @@ std::vector<std::size_t> shard_points(const SweepSpec& spec, const Shard& shard)
     Load l = loads.top();
     loads.pop();
     if (l.second == shard.index) mine.push_back(p);
-    l.first += workload_cost[p / per_workload];
+    l.first += cost[p];
     loads.push(l);
   }
   std::sort(mine.begin(), mine.end());
@@ -234,6 +240,7 @@ SweepRunResult run_sweep(const SweepSpec& spec, const SweepRunOptions& options) 
   SweepRunResult result;
   result.points = points.size();
   result.table.header = sweep_csv_header(spec);
+  ScratchDir scratch(options.scratch_parent);
   SweepJournal journal(options.journal,
                        "sweep " + fingerprint + ", shard " + shard_text(options.shard),
                        result.table.header, options.resume);
@@ -253,7 +260,6 @@ SweepRunResult run_sweep(const SweepSpec& spec, const SweepRunOptions& options) 
   }
   result.resumed = rows.size();
 
-  ScratchDir scratch(options.scratch_parent);
   std::vector<SweepPoint> todo;
   std::vector<ProcessJob> jobs;
   for (std::size_t p : points) {
@@ -289,7 +295,15 @@ SweepRunResult run_sweep(const SweepSpec& spec, const SweepRunOptions& options) 
         rows.emplace(p.index, std::move(row));
       }
     } else {
-      result.failures.push_back({p.index, o.error_lines});
+      // The child names its architecture by the scratch file, which is gone.
+      const std::string arch_file =
+          jobs[j].argv[std::find(jobs[j].argv.begin(), jobs[j].argv.end(), "--arch") -
+                       jobs[j].argv.begin() + 1];
+      std::vector<std::string> lines = o.error_lines;
+      for (std::string& l : lines)
+        for (auto at = l.find(arch_file); at != std::string::npos; at = l.find(arch_file))
+          l.replace(at, arch_file.size(), "the point's architecture");
+      result.failures.push_back({p.index, lines});
     }
     if (options.on_point_done) options.on_point_done(++done, jobs.size());
   };

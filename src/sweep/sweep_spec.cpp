@@ -141,6 +141,7 @@ SweepSpec read_sweep_file(const std::string& path) {
       if (w.layer.empty() || l.name == w.layer) {
         ++w.layers_run;
         w.macs_run += stored_macs(l);
+        w.dense_macs_run += static_cast<std::uint64_t>(l.geom.dense_macs());
       }
     if (w.layers_run == 0)
       r.fail(prefix + "layer", "no layer named '" + w.layer + "' in " + w.images);

@@ -23,7 +23,8 @@ struct SweepWorkload {
   std::uint64_t seed = 1;
   // What one run of the workload simulates, for the shards' cost estimate.
   int layers_run = 0;
-  std::uint64_t macs_run = 0;  // MACs of the stored (pruned) weights over those layers
+  std::uint64_t macs_run = 0;        // MACs of the stored (pruned) weights over those layers
+  std::uint64_t dense_macs_run = 0;  // MACs of the same layers dense
 };
 
 // One architecture parameter and the values it takes, e.g. "weight_sram.size_bytes".
