@@ -358,36 +358,56 @@ TEST_CASE("the process pool reports exit codes, signals and every child's own er
   CHECK_THROWS_AS(pcnn::run_processes(ok, zero), pcnn::Error);
 }
 
-TEST_CASE("the process pool stops its children's process groups on SIGTERM", "[sweep]") {
-  SweepDir d;
-  // Each child starts a grandchild in its own group; both must be gone.
-  std::vector<pcnn::ProcessJob> jobs;
-  for (int i = 0; i < 3; ++i)
-    jobs.push_back(
-        {{"/bin/sh", "-c", "sleep 30 & echo $! > " + d.file("g" + std::to_string(i)) + "; wait"},
-         d.file("e" + std::to_string(i))});
-  pcnn::ProcessPoolOptions o;
-  o.parallel = 2;
-  o.on_done = [](std::size_t, const pcnn::ProcessOutcome&) { FAIL("no job ends on its own"); };
-  const pid_t self = getpid();
-  const pid_t killer = fork();
-  if (killer == 0) {
-    usleep(300000);
-    kill(self, SIGTERM);
-    _exit(0);
-  }
-  const auto t0 = std::chrono::steady_clock::now();
-  const pcnn::ProcessPoolResult r = pcnn::run_processes(jobs, o);
-  waitpid(killer, nullptr, 0);
-  CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(5));
-  CHECK(r.interrupted_by == SIGTERM);
-  CHECK(r.outcomes[0].started);
-  CHECK_FALSE(r.outcomes[0].finished);
-  CHECK_FALSE(r.outcomes[2].started);
-  for (int i = 0; i < 2; ++i) {
-    const std::string pid = read_text(d.file("g" + std::to_string(i)));
-    REQUIRE_FALSE(pid.empty());
-    CHECK_FALSE(alive(std::stoi(pid)));
+TEST_CASE("the process pool stops its children's process groups on SIGTERM, SIGINT and SIGHUP",
+          "[sweep]") {
+  struct Case {
+    int signal;
+    bool children_ignore_term;  // then a second signal or the grace period sends SIGKILL
+    bool second_signal;
+  };
+  for (const Case c :
+       {Case{SIGTERM, false, false}, Case{SIGINT, false, false}, Case{SIGHUP, false, false},
+        Case{SIGINT, true, true}, Case{SIGTERM, true, false}}) {
+    INFO("signal " << c.signal << (c.children_ignore_term ? ", children ignore SIGTERM" : ""));
+    SweepDir d;
+    // Each child starts a grandchild in the child's process group; both must be gone.
+    const std::string trap = c.children_ignore_term ? "trap '' TERM; " : "";
+    std::vector<pcnn::ProcessJob> jobs;
+    for (int i = 0; i < 3; ++i)
+      jobs.push_back({{"/bin/sh", "-c",
+                       trap + "sleep 30 & echo $! > " + d.file("g" + std::to_string(i)) + "; wait"},
+                      d.file("e" + std::to_string(i))});
+    pcnn::ProcessPoolOptions o;
+    o.parallel = 2;
+    o.stop_grace_seconds = 1.0;
+    o.on_done = [](std::size_t, const pcnn::ProcessOutcome&) { FAIL("no job ends on its own"); };
+    const pid_t self = getpid();
+    const pid_t killer = fork();
+    if (killer == 0) {
+      usleep(300000);
+      kill(self, c.signal);
+      if (c.second_signal) {
+        usleep(100000);
+        kill(self, c.signal);
+      }
+      _exit(0);
+    }
+    const auto t0 = std::chrono::steady_clock::now();
+    const pcnn::ProcessPoolResult r = pcnn::run_processes(jobs, o);
+    const auto took = std::chrono::steady_clock::now() - t0;
+    waitpid(killer, nullptr, 0);
+    CHECK(took < std::chrono::seconds(5));
+    if (c.children_ignore_term && !c.second_signal) CHECK(took > std::chrono::milliseconds(1200));
+    if (c.second_signal) CHECK(took < std::chrono::milliseconds(1200));
+    CHECK(r.interrupted_by == c.signal);
+    CHECK(r.outcomes[0].started);
+    CHECK_FALSE(r.outcomes[0].finished);
+    CHECK_FALSE(r.outcomes[2].started);
+    for (int i = 0; i < 2; ++i) {
+      const std::string pid = read_text(d.file("g" + std::to_string(i)));
+      REQUIRE_FALSE(pid.empty());
+      CHECK_FALSE(alive(std::stoi(pid)));
+    }
   }
 }
 
