@@ -11,6 +11,7 @@
 #include "pcnn/core/output_file.hpp"
 #include "pcnn/image/model_images.hpp"
 #include "pcnn/image/staging_dir.hpp"
+#include "pcnn/network/int8_network.hpp"
 #include "pcnn/onnx/onnx_model.hpp"
 #include "pcnn/prune/pruner.hpp"
 #include "pcnn/prune/report.hpp"
@@ -56,8 +57,10 @@ int run(int argc, char** argv) {
     return 0;
   }
   if (vm.count("version")) return pcnn::print_version("pcnn-prune");
-  if (model_path.empty()) throw pcnn::UsageError("command line", "no MODEL.onnx given (see --help)");
-  if (out_dir.empty()) throw pcnn::UsageError("command line", "no output directory given (-o OUT_DIR)");
+  if (model_path.empty())
+    throw pcnn::UsageError("command line", "no MODEL.onnx given (see --help)");
+  if (out_dir.empty())
+    throw pcnn::UsageError("command line", "no output directory given (-o OUT_DIR)");
   if (quant_text == "per-channel")
     opt.quant = pcnn::QuantGranularity::kPerChannel;
   else if (quant_text == "per-layer")
@@ -79,8 +82,7 @@ int run(int argc, char** argv) {
     throw pcnn::UsageError(e.what());
   }
   pcnn::LoadOptions load_options;
-  if (!input_shape_text.empty())
-    try {
+  if (!input_shape_text.empty()) try {
       load_options.input_shape = pcnn::parse_input_shape(input_shape_text, "--input-shape");
     } catch (const pcnn::Error& e) {
       throw pcnn::UsageError(e.what());
@@ -101,12 +103,34 @@ int run(int argc, char** argv) {
   t0 = std::chrono::steady_clock::now();
   pcnn::write_model_image_files(pruned.images, staging.path());
   model.save_with_conv_weights(pruned.pruned_weights, staging.file("pruned.onnx"));
-  const nlohmann::json report = pcnn::make_report(pruned, opt);
+  // The whole network in int8 form, for whole-network runs (docs/quantisation.md).
+  nlohmann::json network_entry;
+  try {
+    if (!pruned.calibration.calibrated())
+      throw pcnn::Error("the activation scales are not calibrated");
+    pcnn::Int8Network net = model.int8_network(pruned.images.layers, pruned.calibration.ranges);
+    net.images_identity = pruned.images.identity;
+    pcnn::write_int8_network_files(net, staging.path());
+    network_entry = {{"written", true},
+                     {"operators", net.nodes.size()},
+                     {"gemm_layers", net.gemm_layers.size()},
+                     {"dropped_softmax", net.dropped_softmax}};
+  } catch (const pcnn::Error& e) {
+    network_entry = {{"written", false}, {"reason", e.what()}};
+  }
+  nlohmann::json report = pcnn::make_report(pruned, opt);
+  report["network"] = network_entry;
   pcnn::write_file_synced(staging.file("report.json"), report.dump(2) + "\n");
   staging.commit();
   const double write_s = seconds_since(t0);
 
   std::cout << pcnn::format_report(report);
+  if (network_entry["written"].get<bool>())
+    std::printf("network: network.json with %zu int8 operators (whole-network runs)\n",
+                network_entry["operators"].get<std::size_t>());
+  else
+    std::printf("network: not described, so no whole-network runs: %s\n",
+                network_entry["reason"].get<std::string>().c_str());
   std::printf("wrote %s (images %s)\n", out_dir.c_str(), pruned.images.identity.c_str());
   std::printf("time: load %.3f s, prune %.3f s, calibration %.3f s (%d samples), write %.3f s\n",
               load_s, timings.prune_s, timings.calibration_s, pruned.calibration.samples, write_s);

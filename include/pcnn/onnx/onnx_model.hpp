@@ -13,6 +13,9 @@
 
 namespace pcnn {
 
+struct Int8Network;
+struct SpmLayer;
+
 struct FloatConv {
   std::string name;            // node name; its first output's name when the node is unnamed
   int index = 0;               // order among Conv nodes, topological
@@ -94,12 +97,22 @@ class OnnxModel {
   Calibration calibrate_with(const std::vector<std::vector<float>>& conv_weights, int samples,
                              const std::function<void(int, std::vector<float>&)>& fill) const;
 
+  // The whole graph in integer form (docs/quantisation.md, "Whole networks"),
+  // around the pruned conv layers (convs() order) with the tensor scales of a
+  // calibration. Throws pcnn::Error naming the first node outside the int8
+  // operator set.
+  Int8Network int8_network(const std::vector<SpmLayer>& conv_layers,
+                           const Calibration& calibration) const;
+
   // Float forward pass of one input (NCHW, batch 1); returns the graph output.
   std::vector<float> run(const std::vector<std::vector<float>>& conv_weights,
                          const std::vector<float>& input) const;
 
- private:
+  // The implementation's state (src/onnx/onnx_model_impl.hpp), named here so
+  // that the files implementing this class can share it.
   struct Impl;
+
+ private:
   explicit OnnxModel(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };
