@@ -100,6 +100,7 @@ void expect_failure(const TempDir& tmp, const std::string& args, const std::stri
   CHECK(!exists(json + ".tmp"));
   CHECK(!exists(vcd));
   CHECK(!exists(vcd + ".tmp"));
+  CHECK(!exists(tmp.path + "/trace.gtkw"));
 }
 
 }  // namespace
@@ -130,6 +131,8 @@ TEST_CASE("pcnn-sim run: table, JSON and a VCD that vcd2fst accepts", "[sim][cli
   const std::string fst = tmp.path + "/t.fst";
   CHECK(std::system(("vcd2fst '" + vcd + "' '" + fst + "' > /dev/null 2>&1").c_str()) == 0);
   CHECK(exists(fst));
+  CHECK(exists(tmp.path + "/t.gtkw"));  // the GTKWave save file and state names beside it
+  CHECK(exists(tmp.path + "/t.controller_state.filter"));
 
   // An input tensor file of the right shape.
   pcnn::Int8Tensor t;

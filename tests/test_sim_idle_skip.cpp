@@ -122,6 +122,9 @@ TEST_CASE("a VCD window is the same with and without idle-edge skipping", "[sim]
     while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) text[skip].append(buf, n);
     std::fclose(f);
     std::remove(opt.trace.vcd_path.c_str());
+    const std::string stem = dir + "/t" + std::to_string(skip);
+    std::remove((stem + ".gtkw").c_str());
+    std::remove((stem + ".controller_state.filter").c_str());
   }
   std::remove(dir.c_str());
   // The header carries the date; compare from the first value change on.

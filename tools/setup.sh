@@ -6,7 +6,7 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
 packages=(build-essential cmake pkg-config libsystemc-dev libboost-program-options-dev
           nlohmann-json3-dev catch2 libonnx-dev libprotobuf-dev protobuf-compiler gtkwave zlib1g-dev
-          python3-matplotlib python3-numpy libpng-dev
+          python3-matplotlib python3-numpy libpng-dev xvfb
           python3-torch dataset-fashion-mnist
           slurm-wlm munge)
 missing=()

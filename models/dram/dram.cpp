@@ -1,8 +1,10 @@
 #include "models/dram/dram.hpp"
 #include "models/common/payload_check.hpp"
+#include "models/trace/vcd_writer.hpp"
 
 #include <algorithm>
 #include <cstring>
+#include <string>
 
 namespace pcnn {
 
@@ -57,3 +59,20 @@ unsigned int Dram::transport_dbg(tlm::tlm_generic_payload& trans) {
 }
 
 }  // namespace pcnn
+
+void pcnn::Dram::attach_tracer(VcdWriter* vcd) {
+  if (!vcd) return;
+  const std::string d = "top.dram.";
+  const std::string group = "DRAM channel";
+  const int busy = vcd->add(d + "busy", 1, group);
+  const int accesses = vcd->add(d + "accesses", 32, group, TraceFormat::decimal);
+  const int read = vcd->add(d + "bytes_read", 32, group, TraceFormat::decimal);
+  const int written = vcd->add(d + "bytes_written", 32, group, TraceFormat::decimal);
+  vcd->add_probe([this, vcd, busy, accesses, read, written] {
+    const auto low32 = [](std::uint64_t v) { return v & 0xffffffffu; };
+    vcd->set(busy, channel_free_ > sc_core::sc_time_stamp() ? 1 : 0);
+    vcd->set(accesses, low32(stats_.accesses));
+    vcd->set(read, low32(stats_.bytes_read));
+    vcd->set(written, low32(stats_.bytes_written));
+  });
+}

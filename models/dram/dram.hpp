@@ -16,6 +16,8 @@
 
 namespace pcnn {
 
+class VcdWriter;
+
 struct DramStats {
   std::uint64_t bytes_read = 0;
   std::uint64_t bytes_written = 0;
@@ -37,6 +39,10 @@ class Dram : public sc_core::sc_module, public StatsSource {
             {"accesses", stats_.accesses},
             {"energy_pj", stats_.energy_pj}};
   }
+  // Traces the channel at every traced cycle: busy (an access is streaming),
+  // accesses and bytes so far.
+  void attach_tracer(VcdWriter* vcd);
+
   // Grows the backing store (the host lays out each layer's images itself).
   void resize(std::uint64_t size_bytes) { mem_.assign(size_bytes, 0); }
 

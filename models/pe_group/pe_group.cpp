@@ -136,7 +136,13 @@ void PeGroup::on_clock() {
   }
   if (const sc_core::sc_event* e = sleep_event()) {
     sleeping_ = true;
-    next_trigger(*e);
+    // A trace window that starts during the wait: wake at its first edge at the
+    // latest, so that every edge inside the window is evaluated and traced.
+    const std::uint64_t c = core_.cycle();
+    if (vcd_ && c < trace_from_ && trace_from_ <= trace_to_)
+      next_trigger(period_ * static_cast<double>(trace_from_ - c), *e);
+    else
+      next_trigger(*e);
     return;
   }
   std::uint64_t skip = skip_idle_ ? core_.mac_only_edges_ahead() : 0;

@@ -118,6 +118,8 @@ class PeGroup : public sc_core::sc_module, public StatsSource, private PeCorePor
     int lane_w[8], lane_a[8], lane_p[8];
     int psum;
     int w_strobe, w_addr, p_strobe, p_addr, d_strobe, d_write, d_addr;
+    int weight_chunks_filled, weight_chunks_released, input_bands_filled, input_bands_released,
+        output_bands_filled, output_bands_released;
   };
   TraceIds ids_{};
 };

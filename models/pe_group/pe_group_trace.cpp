@@ -18,45 +18,64 @@ void PeGroup::attach_tracer(VcdWriter* vcd, std::uint64_t from, std::uint64_t to
 
 void PeGroup::setup_tracer() {
   TraceIds& t = ids_;
+  VcdWriter& v = *vcd_;
+  using F = TraceFormat;
   const std::string g = "top.pe_group.";
-  t.state = vcd_->add(g + "controller_state", 3);
-  t.band = vcd_->add(g + "band", 16);
-  t.tile = vcd_->add(g + "tile", 16);
-  t.group = vcd_->add(g + "group", 16);
-  t.s1_valid = vcd_->add(g + "stage1.valid", 1);
-  t.s1_busy = vcd_->add(g + "stage1.fetch_busy", 1);
-  t.s1_pos = vcd_->add(g + "stage1.position", 20);
-  t.s1_amask = vcd_->add(g + "stage1.activation_mask", 16);
-  t.s2_valid = vcd_->add(g + "stage2.valid", 1);
-  t.s2_pos = vcd_->add(g + "stage2.position", 20);
+  const std::string ctl = "controller", st1 = "stage 1: window fetch",
+                    st2 = "stage 2: masks and pointers (PE " + std::to_string(traced_pe_) + ")",
+                    st3 = "stage 3: MAC lanes (PE " + std::to_string(traced_pe_) + ")",
+                    sram = "SRAM strobes", dma = "host DMA buffers";
+  t.state = v.add(g + "controller_state", 3, ctl, F::decimal);
+  // The pass controller's states in order (models/pe_core/pass_controller.hpp).
+  v.set_value_names(t.state, {"wait_weight_chunk", "refilling", "computing",
+                              "wait_output_buffer", "writeback", "done"});
+  t.band = v.add(g + "band", 16, ctl, F::decimal);
+  t.tile = v.add(g + "tile", 16, ctl, F::decimal);
+  t.group = v.add(g + "group", 16, ctl, F::decimal);
+  // The host controller's DMA as the PE group sees it: buffers filled and
+  // released so far in the current layer (TileHandshake rings).
+  const std::string h = "top.host_controller.dma.";
+  t.weight_chunks_filled = v.add(h + "weight_chunks_filled", 16, dma, F::decimal);
+  t.weight_chunks_released = v.add(h + "weight_chunks_released", 16, dma, F::decimal);
+  t.input_bands_filled = v.add(h + "input_bands_filled", 16, dma, F::decimal);
+  t.input_bands_released = v.add(h + "input_bands_released", 16, dma, F::decimal);
+  t.output_bands_filled = v.add(h + "output_bands_filled", 16, dma, F::decimal);
+  t.output_bands_released = v.add(h + "output_bands_released", 16, dma, F::decimal);
+  t.s1_valid = v.add(g + "stage1.valid", 1, st1);
+  t.s1_busy = v.add(g + "stage1.fetch_busy", 1, st1);
+  t.s1_pos = v.add(g + "stage1.position", 20, st1, F::decimal);
+  t.s1_amask = v.add(g + "stage1.activation_mask", 16, st1, F::binary);
+  t.s2_valid = v.add(g + "stage2.valid", 1, st2);
+  t.s2_pos = v.add(g + "stage2.position", 20, st2, F::decimal);
   const std::string pe = g + "stage2.pe" + std::to_string(traced_pe_) + ".";
-  t.s2_wmask = vcd_->add(pe + "weight_mask", 16);
-  t.s2_amask = vcd_->add(pe + "activation_mask", 16);
-  t.s2_smask = vcd_->add(pe + "sparsity_mask", 16);
-  t.s2_count = vcd_->add(pe + "effectual_macs", 16);
+  t.s2_wmask = v.add(pe + "weight_mask", 16, st2, F::binary);
+  t.s2_amask = v.add(pe + "activation_mask", 16, st2, F::binary);
+  t.s2_smask = v.add(pe + "sparsity_mask", 16, st2, F::binary);
+  t.s2_count = v.add(pe + "effectual_macs", 16, st2, F::decimal);
   for (int p = 0; p < kMaxKernelPositions; ++p)
-    t.s2_offset[p] = p < 9 ? vcd_->add(pe + "pointer_offset" + std::to_string(p), 4) : -1;
-  t.s3_valid = vcd_->add(g + "stage3.valid", 1);
-  t.s3_pos = vcd_->add(g + "stage3.position", 20);
-  t.s3_cycle = vcd_->add(g + "stage3.step_cycle", 16);
-  t.macs = vcd_->add(g + "stage3.macs_issued", 16);
+    t.s2_offset[p] =
+        p < 9 ? v.add(pe + "pointer_offset" + std::to_string(p), 4, st2, F::decimal) : -1;
+  t.s3_valid = v.add(g + "stage3.valid", 1, st3);
+  t.s3_pos = v.add(g + "stage3.position", 20, st3, F::decimal);
+  t.s3_cycle = v.add(g + "stage3.step_cycle", 16, st3, F::decimal);
+  t.macs = v.add(g + "stage3.macs_issued", 16, st3, F::decimal);
   const std::string pe3 = g + "stage3.pe" + std::to_string(traced_pe_) + ".";
   for (int l = 0; l < 8; ++l) {
     t.lane_w[l] = t.lane_a[l] = t.lane_p[l] = -1;
     if (l >= lanes_) continue;
     const std::string lane = pe3 + "lane" + std::to_string(l) + "_";
-    t.lane_w[l] = vcd_->add(lane + "weight", 8);
-    t.lane_a[l] = vcd_->add(lane + "activation", 8);
-    t.lane_p[l] = vcd_->add(lane + "product", 16);
+    t.lane_w[l] = v.add(lane + "weight", 8, st3, F::signed_decimal);
+    t.lane_a[l] = v.add(lane + "activation", 8, st3, F::signed_decimal);
+    t.lane_p[l] = v.add(lane + "product", 16, st3, F::signed_decimal);
   }
-  t.psum = vcd_->add(pe3 + "partial_sum", 32);
-  t.w_strobe = vcd_->add("top.weight_sram.strobe", 1);
-  t.w_addr = vcd_->add("top.weight_sram.address", 32);
-  t.p_strobe = vcd_->add("top.pattern_sram.strobe", 1);
-  t.p_addr = vcd_->add("top.pattern_sram.address", 32);
-  t.d_strobe = vcd_->add("top.data_sram.strobe", 1);
-  t.d_write = vcd_->add("top.data_sram.write", 1);
-  t.d_addr = vcd_->add("top.data_sram.address", 32);
+  t.psum = v.add(pe3 + "partial_sum", 32, st3, F::signed_decimal);
+  t.w_strobe = v.add("top.weight_sram.strobe", 1, sram);
+  t.w_addr = v.add("top.weight_sram.address", 32, sram);
+  t.p_strobe = v.add("top.pattern_sram.strobe", 1, sram);
+  t.p_addr = v.add("top.pattern_sram.address", 32, sram);
+  t.d_strobe = v.add("top.data_sram.strobe", 1, sram);
+  t.d_write = v.add("top.data_sram.write", 1, sram);
+  t.d_addr = v.add("top.data_sram.address", 32, sram);
 }
 
 void PeGroup::trace_cycle(bool mac) {
@@ -109,6 +128,13 @@ void PeGroup::trace_cycle(bool mac) {
     vcd_->set(t.d_write, tr_.dsram_write);
     vcd_->set(t.d_addr, tr_.daddr);
   }
+  auto count = [&](std::int64_t v) { return bits(v, 16); };
+  vcd_->set(t.weight_chunks_filled, count(handshake_.weight_chunks.filled()));
+  vcd_->set(t.weight_chunks_released, count(handshake_.weight_chunks.released()));
+  vcd_->set(t.input_bands_filled, count(handshake_.input_bands.filled()));
+  vcd_->set(t.input_bands_released, count(handshake_.input_bands.released()));
+  vcd_->set(t.output_bands_filled, count(handshake_.output_bands.filled()));
+  vcd_->set(t.output_bands_released, count(handshake_.output_bands.released()));
 }
 
 }  // namespace pcnn

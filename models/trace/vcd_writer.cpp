@@ -1,8 +1,9 @@
 #include "models/trace/vcd_writer.hpp"
 
 #include <algorithm>
-#include <cmath>
 #include <cstdio>
+#include <filesystem>
+#include <memory>
 
 #include "pcnn/core/error.hpp"
 
@@ -20,14 +21,17 @@ std::string vcd_code(std::size_t index) {
 }  // namespace
 
 VcdWriter::VcdWriter(const std::string& path, double clock_period_ns)
-    : file_(path, "the VCD file"), period_ps_(clock_period_ns * 1000.0) {
+    : path_(path), file_(path, "the VCD file"), period_ns_(clock_period_ns) {
   add("top.clk", 1);  // handle 0
 }
 
 VcdWriter::~VcdWriter() = default;  // not closed: the OutputFile discards its temporary
 
-int VcdWriter::add(const std::string& hierarchical_name, int width) {
+int VcdWriter::add(const std::string& hierarchical_name, int width, const std::string& group,
+                   TraceFormat format) {
   Signal s;
+  s.group = group;
+  s.format = format;
   const auto dot = hierarchical_name.rfind('.');
   s.scope = hierarchical_name.substr(0, dot);
   s.name = hierarchical_name.substr(dot + 1);
@@ -39,7 +43,11 @@ int VcdWriter::add(const std::string& hierarchical_name, int width) {
 
 void VcdWriter::write_header() {
   file_.printf("$date pcnn pipeline trace $end\n$version pcnn-sim $end\n");
-  file_.printf("$timescale 1 ps $end\n");
+  file_.printf(
+      "$comment one clock cycle = 1 ns of this time axis (cycle N starts at N ns); "
+      "the modelled clock period is %.6g ns $end\n",
+      period_ns_);
+  file_.printf("$timescale 100 ps $end\n");
   // Group signals by scope and open/close nested scopes in sorted order.
   std::vector<std::size_t> order(signals_.size());
   for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
@@ -83,19 +91,55 @@ void VcdWriter::write_header() {
 
 void VcdWriter::begin_cycle(std::uint64_t cycle) {
   if (!header_written_) write_header();
-  auto stamp = [&](double cycles) {
-    return static_cast<unsigned long long>(std::llround(cycles * period_ps_));
-  };
-  // The clock's falling edge of the previous traced cycle goes first, so that
-  // time stamps stay in order.
+  // Ten time steps a cycle. The clock's falling edge of the previous traced
+  // cycle goes first, so that time stamps stay in order.
   if (clock_high_written_) {
-    file_.printf("#%llu\n", stamp(static_cast<double>(last_cycle_) + 0.5));
+    file_.printf("#%llu\n", static_cast<unsigned long long>(last_cycle_ * 10 + 5));
     set(0, 0);
   }
-  file_.printf("#%llu\n", stamp(static_cast<double>(cycle)));
+  file_.printf("#%llu\n", static_cast<unsigned long long>(cycle * 10));
   set(0, 1);
   clock_high_written_ = true;
   last_cycle_ = cycle;
+  for (const auto& probe : probes_) probe();
+}
+
+void VcdWriter::set_value_names(int handle, std::vector<std::string> names) {
+  signals_[static_cast<std::size_t>(handle)].value_names = std::move(names);
+}
+
+std::string VcdWriter::stem() const {
+  const std::string ext = ".vcd";
+  return path_.size() > ext.size() && path_.compare(path_.size() - ext.size(), ext.size(), ext) == 0
+             ? path_.substr(0, path_.size() - ext.size())
+             : path_;
+}
+
+std::string VcdWriter::save_file_path() const { return stem() + ".gtkw"; }
+
+// The save file names the trace and the filters by absolute path, so that
+// `gtkwave trace.gtkw` works from any directory. A trace on standard output or
+// a device has no place for them.
+void VcdWriter::commit_side_files() {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (path_ == "-" || (fs::exists(path_, ec) && !fs::is_regular_file(path_, ec))) return;
+  auto absolute = [](const std::string& p) { return fs::absolute(p).lexically_normal().string(); };
+  std::vector<std::unique_ptr<OutputFile>> files;
+  std::vector<GtkwSignal> shown;
+  for (const Signal& s : signals_) {
+    GtkwSignal g{s.scope + "." + s.name, s.width, s.group, s.format, ""};
+    if (!s.value_names.empty()) {
+      const std::string filter = stem() + "." + s.name + ".filter";
+      files.push_back(std::make_unique<OutputFile>(filter, "the GTKWave filter file"));
+      files.back()->write(gtkw_filter_text(s.value_names));
+      g.filter_file = absolute(filter);
+    }
+    shown.push_back(g);
+  }
+  files.push_back(std::make_unique<OutputFile>(save_file_path(), "the GTKWave save file"));
+  files.back()->write(gtkw_save_text(absolute(path_), shown));
+  for (auto& f : files) f->commit();
 }
 
 void VcdWriter::emit(const Signal& s) {
@@ -117,10 +161,10 @@ void VcdWriter::close() {
   if (closed_) return;
   if (!header_written_) write_header();
   if (clock_high_written_) {
-    file_.printf("#%llu\n", static_cast<unsigned long long>(std::llround(
-                                (static_cast<double>(last_cycle_) + 0.5) * period_ps_)));
+    file_.printf("#%llu\n", static_cast<unsigned long long>(last_cycle_ * 10 + 5));
     set(0, 0);
   }
+  commit_side_files();
   file_.commit();
   closed_ = true;
 }

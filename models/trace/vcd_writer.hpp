@@ -5,10 +5,21 @@
 // the current cycle is inside the window, so tracing costs nothing outside it.
 // Signals are registered with hierarchical names ("top.pe_group.stage1.valid")
 // and written through pcnn::OutputFile: the file appears whole on close().
+//
+// Time: one clock cycle is 1 ns on the VCD's time axis (timescale 100 ps, ten
+// steps a cycle), so cycle N starts at N ns and the clock falls at N.5 ns,
+// whatever the modelled clock; the real period is in the header's $comment.
+//
+// Beside the trace, close() writes <stem>.gtkw, a GTKWave save file with the
+// signals grouped and formatted as registered, and one translate filter file
+// <stem>.<signal>.filter per signal with value names (<stem> is the path
+// without ".vcd"; none for a trace written to "-" or a device).
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
+#include "models/trace/gtkw_save.hpp"
 #include "pcnn/core/output_file.hpp"
 
 namespace pcnn {
@@ -21,8 +32,15 @@ class VcdWriter {
   VcdWriter(const VcdWriter&) = delete;
   VcdWriter& operator=(const VcdWriter&) = delete;
 
-  // Before the first sample: register a signal, get its handle.
-  int add(const std::string& hierarchical_name, int width);
+  // Before the first sample: register a signal, get its handle. `group` and
+  // `format` are how the save file shows it.
+  int add(const std::string& hierarchical_name, int width, const std::string& group = "",
+          TraceFormat format = TraceFormat::hex);
+  // Names of the values 0, 1, ... of a signal, shown instead of the numbers.
+  void set_value_names(int handle, std::vector<std::string> names);
+  // Called at every traced cycle after the clock, to sample state that is not the
+  // caller's own (the DRAM channel, the host's buffers) with set().
+  void add_probe(std::function<void()> probe) { probes_.push_back(std::move(probe)); }
 
   // Starts cycle `cycle` (writes the header on first use).
   void begin_cycle(std::uint64_t cycle);
@@ -33,8 +51,11 @@ class VcdWriter {
     s.written = true;
     emit(s);
   }
-  // Writes the last edge and commits the file; throws on I/O failure.
+  // Writes the last edge and commits the file, the save file and the filters;
+  // throws on I/O failure.
   void close();
+
+  std::string save_file_path() const;  // <stem>.gtkw
 
  private:
   struct Signal {
@@ -44,13 +65,20 @@ class VcdWriter {
     int width = 1;
     std::uint64_t value = 0;
     bool written = false;
+    std::string group;
+    TraceFormat format = TraceFormat::hex;
+    std::vector<std::string> value_names;
   };
   void write_header();
   void emit(const Signal& s);
+  std::string stem() const;
+  void commit_side_files();
 
+  std::string path_;
   OutputFile file_;
   bool closed_ = false;
-  double period_ps_;
+  double period_ns_;
+  std::vector<std::function<void()>> probes_;
   std::vector<Signal> signals_;
   bool header_written_ = false;
   bool clock_high_written_ = false;

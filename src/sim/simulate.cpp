@@ -204,9 +204,11 @@ std::vector<LayerResult> simulate(const std::vector<LayerJob>& jobs, const ArchC
     if (options.on_layer_done && last_pass) options.on_layer_done(owner[j] + 1, jobs.size());
   };
   acc.pe_group.set_idle_skipping(options.skip_idle_edges);
-  if (vcd)
+  if (vcd) {  // the save file lists the DRAM channel first, then the PE group
+    acc.dram.attach_tracer(vcd.get());
     acc.pe_group.attach_tracer(vcd.get(), options.trace.from_cycle, options.trace.to_cycle,
                                options.trace.traced_pe);
+  }
   try {
     sc_core::sc_start();
   } catch (const sc_core::sc_report& r) {
