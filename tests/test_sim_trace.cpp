@@ -44,8 +44,8 @@ TEST_CASE("a VCD window inside the first DRAM wait is traced with names and a sa
   traced.trace.vcd_path = dir + "/w.vcd";
   traced.trace.from_cycle = 20;  // the PE group waits for its first weight chunk here
   traced.trace.to_cycle = 24;
-  const auto a = pcnn::simulate({job}, pcnn::ArchConfig{}, plain);
-  const auto b = pcnn::simulate({job}, pcnn::ArchConfig{}, traced);
+  const auto a = pcnn::simulate_in_child({job}, pcnn::ArchConfig{}, plain);
+  const auto b = pcnn::simulate_in_child({job}, pcnn::ArchConfig{}, traced);
   CHECK(a[0].output == b[0].output);
   CHECK(a[0].stats.cycles == b[0].stats.cycles);
   CHECK(pcnn::stats_to_json(a[0].stats) == pcnn::stats_to_json(b[0].stats));
