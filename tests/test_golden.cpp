@@ -248,14 +248,44 @@ TEST_CASE("random layers are valid and their outputs spread over int8", "[golden
   CHECK(zeros * 2 < outputs);
 }
 
-TEST_CASE("dense_equivalent gives the same golden output", "[golden]") {
+TEST_CASE("dense_equivalent places every non-zero at its mask position", "[golden]") {
+  // A hand-made kernel: mask 0b100010101 (positions 0, 2, 4, 8), values 5, -7, 9, -128.
+  pcnn::SpmLayer hand;
+  hand.name = "hand";
+  hand.geom.in_channels = hand.geom.out_channels = 1;
+  hand.geom.in_h = hand.geom.in_w = 3;
+  hand.n = 4;
+  hand.patterns = {0b100010101, 0b000001111};
+  hand.kernel_index = {0};
+  hand.nonzeros = {5, -7, 9, -128};
+  hand.bias = {0};
+  hand.requant = {pcnn::Requant{}};
+  hand.weight_scale = {1.0f};
+  hand.validate();
+  const pcnn::SpmLayer d = pcnn::dense_equivalent(hand);
+  CHECK(d.n == 9);
+  CHECK(!d.pattern_pruned);
+  CHECK(d.nonzeros == std::vector<std::int8_t>{5, 0, -7, 0, 9, 0, 0, 0, -128});
+
+  // Random layers: the dense values, expanded here bit by bit from the masks
+  // and the stored non-zeros (not through dense_weights()).
   std::mt19937_64 rng(test_seed("dense equivalent"));
   for (int t = 0; t < 50; ++t) {
     const pcnn::RandomLayerSpec spec = pcnn::random_layer_spec(rng);
     const pcnn::SpmLayer layer = pcnn::make_random_layer(spec, rng);
     const pcnn::SpmLayer dense = pcnn::dense_equivalent(layer);
-    const auto x = pcnn::random_activations(spec.geom.input_elements(), 0.6, spec.relu, rng);
-    REQUIRE(pcnn::golden_conv_layer(dense, x) == pcnn::golden_conv_layer(layer, x));
+    const int K = layer.geom.kernel_size();
+    REQUIRE(dense.n == K);
+    std::vector<std::int8_t> expected;
+    for (std::int64_t k = 0; k < layer.geom.kernel_count(); ++k) {
+      const std::uint32_t mask =
+          layer.pattern_pruned ? layer.patterns[layer.kernel_index[static_cast<std::size_t>(k)]]
+                               : (1u << K) - 1;
+      int j = 0;
+      for (int p = 0; p < K; ++p)
+        expected.push_back(((mask >> p) & 1u) ? layer.nonzeros[k * layer.n + j++] : 0);
+    }
+    REQUIRE(dense.nonzeros == expected);
   }
 }
 

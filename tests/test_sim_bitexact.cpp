@@ -16,8 +16,7 @@ namespace {
 std::uint64_t test_seed() {
   const char* env = std::getenv("PCNN_TEST_SEED");
   if (env) return std::strtoull(env, nullptr, 10);
-  return static_cast<std::uint64_t>(
-      std::chrono::steady_clock::now().time_since_epoch().count());
+  return static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
 }
 
 // A small architecture that forces bands, tiles, several chunks and single
@@ -35,6 +34,14 @@ pcnn::ArchConfig small_arch(std::mt19937_64& rng) {
   return a;
 }
 
+// -128 is the one int8 value without a positive twin (its product with -128
+// is the largest); the generators draw from [-127, 127], so some weights and
+// (signed) activations are set to it here.
+void draw_minimum_values(std::vector<std::int8_t>& values, std::mt19937_64& rng) {
+  for (std::int8_t& v : values)
+    if (v != 0 && pcnn::uniform_below(rng, 16) == 0) v = -128;
+}
+
 void run_random_batch(bool small, pcnn::ActMode mode, int layers, std::uint64_t seed) {
   std::printf("bit-exact %s arch, mode %s, seed %llu (set PCNN_TEST_SEED to repeat)\n",
               small ? "small" : "default", pcnn::to_string(mode),
@@ -50,11 +57,13 @@ void run_random_batch(bool small, pcnn::ActMode mode, int layers, std::uint64_t 
     spec.index = i;
     pcnn::LayerJob job;
     job.layer = pcnn::make_random_layer(spec, rng);
+    draw_minimum_values(job.layer.nonzeros, rng);
     if (pcnn::uniform_below(rng, 4) == 0) job.layer = pcnn::dense_equivalent(job.layer);
     const double densities[] = {1.0, 0.6, 0.3, 0.05, 0.0};
     const double d = densities[pcnn::uniform_below(rng, 5)];
-    job.input = pcnn::random_activations(job.layer.geom.input_elements(), d,
-                                         pcnn::uniform_below(rng, 2) == 1, rng);
+    const bool after_relu = pcnn::uniform_below(rng, 2) == 1;
+    job.input = pcnn::random_activations(job.layer.geom.input_elements(), d, after_relu, rng);
+    if (!after_relu) draw_minimum_values(job.input, rng);
     jobs.push_back(std::move(job));
   }
   pcnn::SimOptions opt;
@@ -63,8 +72,8 @@ void run_random_batch(bool small, pcnn::ActMode mode, int layers, std::uint64_t 
   REQUIRE(results.size() == jobs.size());
   for (std::size_t i = 0; i < jobs.size(); ++i) {
     const pcnn::SpmLayer& l = jobs[i].layer;
-    INFO("layer " << i << ": C=" << l.geom.in_channels << " M=" << l.geom.out_channels << " H="
-                  << l.geom.in_h << " W=" << l.geom.in_w << " stride=" << l.geom.stride_h
+    INFO("layer " << i << ": C=" << l.geom.in_channels << " M=" << l.geom.out_channels
+                  << " H=" << l.geom.in_h << " W=" << l.geom.in_w << " stride=" << l.geom.stride_h
                   << " pad=" << l.geom.pad_top << l.geom.pad_left << l.geom.pad_bottom
                   << l.geom.pad_right << " n=" << l.n << " V=" << l.num_patterns()
                   << " pattern_pruned=" << l.pattern_pruned << " seed=" << seed);

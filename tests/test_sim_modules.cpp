@@ -194,7 +194,8 @@ TEST_CASE("a host and PE group waiting on each other run out of events", "[sim][
   jobs[0].plan = pcnn::make_tile_plan(layer, arch);
   jobs[0].plan.chunks_per_tile = 0;  // the host will move no weights
   jobs[0].plan.groups_per_chunk = 1;
-  pcnn::Accelerator top("top", arch, jobs, pcnn::ActMode::off, pcnn::dram_layout(layer).end);
+  pcnn::use_encoded_images(jobs[0]);
+  pcnn::Accelerator top("top", arch, jobs, pcnn::ActMode::off, pcnn::dram_layout(jobs[0]).end);
   sc_core::sc_start();
   CHECK(!top.host_controller.finished());
   CHECK(top.pe_group.busy());
@@ -274,6 +275,7 @@ struct RingConsumer : sc_core::sc_module {
 
 // Exit code: 1 + 2 * seen_at_fill + 4 * seen_after_event (the time must be 10 ns).
 int ring_order_child(bool producer_first) {
+  setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 0);
   pcnn::SlotRing ring("ring");
   ring.reset(1);
   std::unique_ptr<RingProducer> p;

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "models/pattern_config/pattern_config.hpp"
+#include "pcnn/core/error.hpp"
 
 namespace pcnn {
 
@@ -11,15 +12,43 @@ namespace {
 std::uint64_t align64(std::uint64_t v) { return (v + 63) / 64 * 64; }
 }  // namespace
 
-DramLayout dram_layout(const SpmLayer& layer) {
+void use_image_files(HostJob& job, std::shared_ptr<const ImageFiles> files) {
+  job.files = std::move(files);
+  job.weight_offset = job.layer->weight_offset;
+  job.pattern_offset = job.layer->pattern_offset;
+  job.pattern_config_offset = job.layer->pattern_config_offset;
+  const DramLayout d = dram_layout(job);
+  if (job.weight_offset + d.weight_bytes > job.files->weights.size() ||
+      job.pattern_offset + d.pattern_bytes > job.files->patterns.size() ||
+      job.pattern_config_offset + 8 + 2 * job.layer->patterns.size() >
+          job.files->pattern_config.size())
+    throw Error("layer '" + job.layer->name + "'", "its image regions lie beyond the image files");
+}
+
+void use_encoded_images(HostJob& job) {
+  ModelImages one;
+  one.layers.push_back(*job.layer);
+  job.files = std::make_shared<const ImageFiles>(encode_image_files(one));
+  job.weight_offset = one.layers[0].weight_offset;
+  job.pattern_offset = one.layers[0].pattern_offset;
+  job.pattern_config_offset = one.layers[0].pattern_config_offset;
+}
+
+DramLayout dram_layout(const HostJob& job) {
   DramLayout d;
+  const SpmLayer& layer = *job.layer;
   const ConvGeometry& g = layer.geom;
   const std::int64_t kernels = g.kernel_count();
   const std::int64_t rows = (kernels + layer.kernels_per_row() - 1) / layer.kernels_per_row();
-  d.weights = 0;
-  d.patterns = align64(static_cast<std::uint64_t>(rows) * layer.row_bytes());
+  d.weight_bytes = static_cast<std::uint64_t>(rows) * layer.row_bytes();
   const int bits = layer.pattern_pruned ? layer.index_bits() : 0;
-  d.input = align64(d.patterns + (static_cast<std::uint64_t>(kernels) * bits + 7) / 8);
+  d.pattern_bytes = (static_cast<std::uint64_t>(kernels) * bits + 7) / 8;
+  const std::uint64_t wfile = job.files ? job.files->weights.size() : d.weight_bytes;
+  const std::uint64_t pfile = job.files ? job.files->patterns.size() : d.pattern_bytes;
+  const std::uint64_t patterns_base = align64(wfile);
+  d.weights = job.weight_offset;
+  d.patterns = patterns_base + job.pattern_offset;
+  d.input = align64(patterns_base + pfile);
   d.output = align64(d.input + static_cast<std::uint64_t>(g.input_elements()));
   d.end = align64(d.output + static_cast<std::uint64_t>(g.output_elements()));
   return d;
@@ -87,18 +116,25 @@ void HostController::debug_read_dram(std::uint64_t address, std::uint8_t* data,
     SC_REPORT_ERROR(name(), "DRAM result read failed");
 }
 
-void HostController::program_pattern_config(const SpmLayer& layer) {
+// From the layer's record in pattern_config.bin (docs/image-format.md): n, V
+// and K (16-bit each) into the registers, the flags decide a dense layer
+// (V = 0), and the mask table is copied byte for byte.
+void HostController::program_pattern_config(const HostJob& job) {
+  const std::vector<std::uint8_t>& rec = job.files->pattern_config;
+  const std::size_t at = job.pattern_config_offset;
+  auto u16 = [&](std::size_t a) {
+    return static_cast<std::uint32_t>(rec[at + a] | rec[at + a + 1] << 8);
+  };
   std::vector<std::uint8_t> regs(PatternConfig::kSize, 0);
   auto put32 = [&](std::uint64_t a, std::uint32_t v) { std::memcpy(&regs[a], &v, 4); };
-  put32(PatternConfig::kRegN, static_cast<std::uint32_t>(layer.n));
-  const std::uint32_t v =
-      layer.pattern_pruned ? static_cast<std::uint32_t>(layer.patterns.size()) : 0;
+  put32(PatternConfig::kRegN, u16(0));
+  const bool pruned = rec[at + 6] != 0;
+  const std::uint32_t v = pruned ? u16(2) : 0;
   if (v > static_cast<std::uint32_t>(PatternConfig::kMaxPatterns))
     SC_REPORT_ERROR(name(), "pattern table larger than the Pattern Config registers");
   put32(PatternConfig::kRegV, v);
-  put32(PatternConfig::kRegK, static_cast<std::uint32_t>(layer.geom.kernel_size()));
-  for (std::uint32_t i = 0; i < v; ++i)
-    std::memcpy(&regs[PatternConfig::kTableBase + 2 * i], &layer.patterns[i], 2);
+  put32(PatternConfig::kRegK, u16(4));
+  if (v > 0) std::memcpy(&regs[PatternConfig::kTableBase], &rec[at + 8], 2 * v);
   sc_core::sc_time delay = sc_core::SC_ZERO_TIME;
   transfer(pac_initiator_socket, tlm::TLM_WRITE_COMMAND, 0, regs.data(),
            PatternConfig::kTableBase + 2 * v, delay);
@@ -131,6 +167,7 @@ void HostController::load_weight_chunk(const HostJob& job, const DramLayout& dl,
   const int P = arch_.pe_count;
   const int regw = arch_.kernel_register_words;
   const int n = layer.n;
+  const int kpr = p.channels_per_group;
   const int bits = p.index_bits;
   const int g0 = p.chunk_first_group(chunk), g1 = p.chunk_end_group(chunk);
   const int pes = std::min(P, layer.geom.out_channels - tile * P);
@@ -174,17 +211,13 @@ void HostController::load_weight_chunk(const HostJob& job, const DramLayout& dl,
       for (int g = g0; g < g1; ++g) {
         const int cg = p.group_channels(g, C);
         for (int c = 0; c < cg; ++c) {
-          const std::int64_t k = m * C + g * p.channels_per_group + c;
-          const std::int64_t bit = k * bits - static_cast<std::int64_t>(b0) * 8;
-          std::uint32_t idx = 0;
-          for (int b = 0; b < bits; ++b)
-            if ((buf2_[(bit + b) / 8] >> ((bit + b) % 8)) & 1u) idx |= 1u << b;
-          const std::int64_t slot = static_cast<std::int64_t>(pe) * p.channels_per_group + c;
-          std::uint8_t* block = &psram[(g - g0) * p.pattern_group_bytes];
-          for (int b = 0; b < bits; ++b) {
-            const std::int64_t pos = slot * bits + b;
-            if ((idx >> b) & 1u) block[pos / 8] |= static_cast<std::uint8_t>(1u << (pos % 8));
-          }
+          // Kernel k's index in the image span, moved to slot (pe, c) of the
+          // group's block; the PE group unpacks it with unpack_bits().
+          const std::int64_t k = m * C + g * kpr + c;
+          const std::uint32_t idx = read_bit_field(
+              buf2_.data(), buf2_.size(), static_cast<std::uint64_t>(k) * bits - b0 * 8, bits);
+          write_bit_field(&psram[(g - g0) * p.pattern_group_bytes], p.pattern_group_bytes,
+                          (static_cast<std::uint64_t>(pe) * kpr + c) * bits, bits, idx);
         }
       }
     }
@@ -204,14 +237,13 @@ void HostController::load_thread() {
     HostJob& job = jobs_[j];
     const SpmLayer& layer = *job.layer;
     const TilePlan& p = job.plan;
-    const DramLayout dl = dram_layout(layer);
-    // The layer's images and input are in DRAM when it starts (untimed).
-    const std::vector<std::uint8_t> wimg = layer.weight_image();
-    debug_write_dram(dl.weights, wimg.data(), wimg.size());
-    if (p.index_bits > 0) {
-      const std::vector<std::uint8_t> pimg = layer.pattern_image();
-      debug_write_dram(dl.patterns, pimg.data(), pimg.size());
-    }
+    const DramLayout dl = dram_layout(job);
+    // The layer's parts of the image files and its input are in DRAM when it
+    // starts (untimed): the files' bytes at the manifest's offsets.
+    debug_write_dram(dl.weights, job.files->weights.data() + job.weight_offset, dl.weight_bytes);
+    if (p.index_bits > 0)
+      debug_write_dram(dl.patterns, job.files->patterns.data() + job.pattern_offset,
+                       dl.pattern_bytes);
     const ConvGeometry& g = layer.geom;
     std::vector<std::uint8_t> hwc(static_cast<std::size_t>(g.input_elements()));
     for (int c = 0; c < g.in_channels; ++c)
@@ -222,7 +254,7 @@ void HostController::load_thread() {
                   (*job.input)[(static_cast<std::size_t>(c) * g.in_h + y) * g.in_w + x]);
     debug_write_dram(dl.input, hwc.data(), hwc.size());
 
-    program_pattern_config(layer);
+    program_pattern_config(job);
     handshake_.weight_chunks.reset(p.weight_buffers);
     handshake_.input_bands.reset(p.data_buffers);
     handshake_.output_bands.reset(p.data_buffers);
@@ -259,7 +291,7 @@ void HostController::drain_thread() {
     HostJob& job = jobs_[j];
     const SpmLayer& layer = *job.layer;
     const TilePlan& p = job.plan;
-    const DramLayout dl = dram_layout(layer);
+    const DramLayout dl = dram_layout(job);
     const ConvGeometry& g = layer.geom;
     const std::uint64_t row_bytes = static_cast<std::uint64_t>(g.out_w()) * g.out_channels;
     for (int band = 0; band < static_cast<int>(p.bands.size()); ++band) {

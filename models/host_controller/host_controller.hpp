@@ -8,6 +8,7 @@
 // then the thread waits once.
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <vector>
 
 #include <tlm_utils/simple_initiator_socket.h>
@@ -16,6 +17,7 @@
 
 #include "models/host_controller/tile_handshake.hpp"
 #include "models/pe_group/pe_group.hpp"
+#include "pcnn/image/model_images.hpp"
 #include "pcnn/image/spm_layer.hpp"
 #include "pcnn/sim/arch_config.hpp"
 #include "pcnn/sim/sim_types.hpp"
@@ -23,10 +25,14 @@
 
 namespace pcnn {
 
-// One layer to run, prepared before elaboration.
+// One layer to run, prepared before elaboration. The layer gives the geometry
+// and the per-channel output constants; its weights, SPM indices and Pattern
+// Config record are the bytes of the image files at the given offsets.
 struct HostJob {
   const SpmLayer* layer = nullptr;
   const std::vector<std::int8_t>* input = nullptr;  // [C][H][W]
+  std::shared_ptr<const ImageFiles> files;
+  std::uint64_t weight_offset = 0, pattern_offset = 0, pattern_config_offset = 0;
   TilePlan plan;
   // Filled by the host.
   std::vector<std::int8_t> output;  // [M][OH][OW]
@@ -34,11 +40,21 @@ struct HostJob {
   bool done = false;
 };
 
-// DRAM layout of one layer: weights, SPM indices, input, output (bytes).
+// Uses the image files `files` for the job's layer at the offsets the layer
+// carries (from the manifest).
+void use_image_files(HostJob& job, std::shared_ptr<const ImageFiles> files);
+// Encodes the job's layer alone with the image writer (a layer that comes from
+// no image set: built in memory, lowered, or a dense twin).
+void use_encoded_images(HostJob& job);
+
+// DRAM layout of one layer (bytes): weights.bin from address 0, patterns.bin
+// after it, then the input and the output; `weights` and `patterns` are the
+// addresses of the layer's own parts (the manifest's offsets).
 struct DramLayout {
   std::uint64_t weights = 0, patterns = 0, input = 0, output = 0, end = 0;
+  std::uint64_t weight_bytes = 0, pattern_bytes = 0;  // sizes of the layer's parts
 };
-DramLayout dram_layout(const SpmLayer& layer);
+DramLayout dram_layout(const HostJob& job);
 
 class HostController : public sc_core::sc_module {
  public:
@@ -60,7 +76,7 @@ class HostController : public sc_core::sc_module {
  private:
   void load_thread();
   void drain_thread();
-  void program_pattern_config(const SpmLayer& layer);
+  void program_pattern_config(const HostJob& job);
   void load_input_band(const HostJob& job, const DramLayout& dl, int band);
   void load_weight_chunk(const HostJob& job, const DramLayout& dl, int tile, int chunk,
                          std::int64_t seq);

@@ -146,6 +146,7 @@ int run_command(int argc, char** argv) {
   for (std::size_t i = 0; i < selected.size(); ++i) {
     pcnn::LayerJob job;
     job.layer = *selected[i];
+    job.files = images.files;  // the pruner's bytes are what runs
     const pcnn::ConvGeometry& g = job.layer.geom;
     if (!input_path.empty()) {
       const pcnn::Int8Tensor t = pcnn::read_tensor_file(input_path);

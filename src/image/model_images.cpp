@@ -287,14 +287,21 @@ void check_region(const Reader& r, std::uint64_t offset, std::uint64_t size,
 }  // namespace
 
 void assign_image_offsets(ModelImages& images) {
-  std::uint64_t w = 0, p = 0;
+  std::uint64_t w = 0, p = 0, c = kConfigHeaderBytes;
   for (SpmLayer& l : images.layers) {
     w = round_up(w, static_cast<std::uint64_t>(l.row_bytes()));
     l.weight_offset = w;
     w += weight_image_size(l);
     l.pattern_offset = p;
     p += pattern_image_size(l);
+    l.pattern_config_offset = c;
+    c += config_record_size(l);
   }
+}
+
+ImageFiles encode_image_files(ModelImages& images) {
+  assign_image_offsets(images);
+  return {model_weight_image(images), model_pattern_image(images), pattern_config_image(images)};
 }
 
 std::vector<std::uint8_t> model_weight_image(const ModelImages& images) {
@@ -324,10 +331,10 @@ std::vector<std::uint8_t> model_pattern_image(const ModelImages& images) {
 
 void write_model_image_files(ModelImages& images, const std::string& dir) {
   for (const SpmLayer& l : images.layers) l.validate();
-  assign_image_offsets(images);
-  const std::vector<std::uint8_t> weights = model_weight_image(images);
-  const std::vector<std::uint8_t> patterns = model_pattern_image(images);
-  const std::vector<std::uint8_t> config = pattern_config_image(images);
+  auto files = std::make_shared<ImageFiles>(encode_image_files(images));
+  const std::vector<std::uint8_t>& weights = files->weights;
+  const std::vector<std::uint8_t>& patterns = files->patterns;
+  const std::vector<std::uint8_t>& config = files->pattern_config;
   json manifest = manifest_body(images, weights, patterns, config);
   images.identity = identity_of(weights, patterns, config, manifest.dump(2));
   manifest["identity"] = images.identity;
@@ -336,6 +343,7 @@ void write_model_image_files(ModelImages& images, const std::string& dir) {
   write_file_synced(dir + "/" + kPatternsFile, patterns.data(), patterns.size());
   write_file_synced(dir + "/" + kConfigFile, config.data(), config.size());
   write_file_synced(dir + "/" + kManifestFile, manifest.dump(2) + "\n");
+  images.files = std::move(files);
 }
 
 void write_model_images(ModelImages& images, const std::string& dir) {
@@ -411,9 +419,9 @@ ModelImages read_model_images(const std::string& dir) {
                             "): the file is corrupted");
     return bytes;
   };
-  const std::vector<std::uint8_t> weights = load(kWeightsFile);
-  const std::vector<std::uint8_t> patterns = load(kPatternsFile);
-  const std::vector<std::uint8_t> config = load(kConfigFile);
+  std::vector<std::uint8_t> weights = load(kWeightsFile);
+  std::vector<std::uint8_t> patterns = load(kPatternsFile);
+  std::vector<std::uint8_t> config = load(kConfigFile);
 
   ModelImages out;
   out.identity = r.text(m, "identity", "");
@@ -539,6 +547,7 @@ ModelImages read_model_images(const std::string& dir) {
       r.fail(w + "weights.offset", "not aligned to a row");
     l.weight_offset = wr.first;
     l.pattern_offset = pr.first;
+    l.pattern_config_offset = cr.first;
 
     // The Pattern Config record must agree with the manifest.
     const std::size_t c0 = static_cast<std::size_t>(cr.first);
@@ -576,6 +585,8 @@ ModelImages read_model_images(const std::string& dir) {
     }
     out.layers.push_back(std::move(l));
   }
+  out.files = std::make_shared<const ImageFiles>(
+      ImageFiles{std::move(weights), std::move(patterns), std::move(config)});
   return out;
 }
 

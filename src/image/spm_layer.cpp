@@ -24,22 +24,38 @@ std::uint64_t weight_address(const SpmLayer& layer, std::int64_t kernel) {
          static_cast<std::uint64_t>(kernel % per_row) * layer.n;
 }
 
+void write_bit_field(std::uint8_t* data, std::size_t size_bytes, std::uint64_t pos, int bits,
+                     std::uint32_t value) {
+  if (bits < 0 || bits > 32) throw Error("write_bit_field: width out of range");
+  if (pos + static_cast<std::uint64_t>(bits) > static_cast<std::uint64_t>(size_bytes) * 8)
+    throw Error("write_bit_field: field beyond the end of the stream");
+  for (int b = 0; b < bits; ++b, ++pos) {
+    const auto bit = static_cast<std::uint8_t>(1u << (pos % 8));
+    if ((value >> b) & 1u)
+      data[pos / 8] |= bit;
+    else
+      data[pos / 8] &= static_cast<std::uint8_t>(~bit);
+  }
+}
+
 std::vector<std::uint8_t> pack_bits(const std::vector<std::uint32_t>& values, int bits) {
   if (bits < 0 || bits > 32) throw Error("pack_bits: width out of range");
   std::vector<std::uint8_t> out((values.size() * static_cast<std::size_t>(bits) + 7) / 8, 0);
-  std::size_t pos = 0;
-  for (std::uint32_t v : values) {
-    for (int b = 0; b < bits; ++b, ++pos) {
-      if ((v >> b) & 1u) out[pos / 8] |= static_cast<std::uint8_t>(1u << (pos % 8));
-    }
-  }
+  for (std::size_t i = 0; i < values.size(); ++i)
+    write_bit_field(out.data(), out.size(), static_cast<std::uint64_t>(i) * bits, bits, values[i]);
   return out;
 }
 
 std::uint32_t unpack_bits(const std::uint8_t* data, std::size_t size_bytes, std::int64_t i,
                           int bits) {
-  const std::size_t pos = static_cast<std::size_t>(i) * static_cast<std::size_t>(bits);
-  if (pos + static_cast<std::size_t>(bits) > size_bytes * 8)
+  return read_bit_field(data, size_bytes,
+                        static_cast<std::uint64_t>(i) * static_cast<std::uint64_t>(bits), bits);
+}
+
+std::uint32_t read_bit_field(const std::uint8_t* data, std::size_t size_bytes, std::uint64_t pos,
+                             int bits) {
+  if (bits < 0 || bits > 32) throw Error("read_bit_field: width out of range");
+  if (pos + static_cast<std::uint64_t>(bits) > static_cast<std::uint64_t>(size_bytes) * 8)
     throw Error("unpack_bits: index beyond the end of the stream");
   if (bits == 0) return 0;
   // The value's bytes, LSB first, as one 64-bit window (at most 5 bytes for 32 bits).

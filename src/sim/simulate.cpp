@@ -92,6 +92,7 @@ void add_pass_stats(LayerStats& s, const LayerStats& p) {
 // after sc_start(). A second simulate() in the same process is refused rather
 // than run in a half-used context; simulate_in_child() forks for each run.
 void claim_systemc_context() {
+  setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 0);  // keep program output clean
   static bool claimed = false;
   if (claimed || sc_core::sc_start_of_simulation_invoked() ||
       !sc_core::sc_get_top_level_objects().empty())
@@ -99,7 +100,6 @@ void claim_systemc_context() {
                 "one simulation per process: this process has already elaborated a SystemC "
                 "model (run further simulations with simulate_in_child())");
   claimed = true;
-  setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 0);  // keep program output clean
   sc_core::sc_report_handler::set_actions(sc_core::SC_INFO, sc_core::SC_DO_NOTHING);
   sc_core::sc_report_handler::set_actions(sc_core::SC_ERROR, sc_core::SC_THROW);
 }
@@ -124,10 +124,12 @@ std::vector<LayerResult> simulate(const std::vector<LayerJob>& jobs, const ArchC
                       std::to_string(layer.geom.in_h) + "x" + std::to_string(layer.geom.in_w) +
                       "), got " + std::to_string(jobs[j].input.size()));
     std::vector<const LayerJob*> passes{&jobs[j]};
+    bool from_files = jobs[j].files != nullptr;
     if (needs_lowering(layer)) {
       LoweredLayer lowered = lower_for_accelerator(jobs[j]);
       lowering[j] = lowered.description;
       passes.clear();
+      from_files = false;  // rewritten layers are encoded anew
       for (LayerJob& pass : lowered.passes) {
         lowered_passes.push_back(std::move(pass));
         passes.push_back(&lowered_passes.back());
@@ -137,8 +139,12 @@ std::vector<LayerResult> simulate(const std::vector<LayerJob>& jobs, const ArchC
       HostJob h;
       h.layer = &pass->layer;
       h.input = &pass->input;
+      if (from_files)
+        use_image_files(h, pass->files);
+      else
+        use_encoded_images(h);
       h.plan = make_tile_plan(pass->layer, arch, options.arch_where);
-      dram_bytes = std::max(dram_bytes, dram_layout(pass->layer).end);
+      dram_bytes = std::max(dram_bytes, dram_layout(h).end);
       host_jobs.push_back(std::move(h));
       owner.push_back(j);
     }

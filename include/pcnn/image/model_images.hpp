@@ -2,6 +2,7 @@
 // The pruner's output directory: model-wide Weight SRAM, Pattern SRAM and
 // Pattern Config images plus a JSON manifest. Versioned; see docs/image-format.md.
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -11,12 +12,21 @@ namespace pcnn {
 
 constexpr int kImageFormatVersion = 1;
 
+// The bytes of an image set's three image files, exactly as written or read.
+struct ImageFiles {
+  std::vector<std::uint8_t> weights, patterns, pattern_config;
+};
+
 struct ModelImages {
   std::string model_name;       // graph name of the source model
   std::string source_file;      // file name of the source model (no directory)
   std::vector<SpmLayer> layers; // in execution order
   std::string identity;         // checksum over all images; set by read/write
+  std::shared_ptr<const ImageFiles> files;  // the files' bytes; set by read/write
 };
+
+// The image files the writer produces for `images` (assigns the offsets first).
+ImageFiles encode_image_files(ModelImages& images);
 
 // Writes weights.bin, patterns.bin, pattern_config.bin and manifest.json into
 // `dir` (written into a hidden sibling directory that is renamed onto `dir` at

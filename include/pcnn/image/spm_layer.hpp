@@ -55,6 +55,7 @@ struct SpmLayer {
   // Byte offsets of this layer inside the model-wide images (set by the writer).
   std::uint64_t weight_offset = 0;
   std::uint64_t pattern_offset = 0;
+  std::uint64_t pattern_config_offset = 0;  // of its record in pattern_config.bin
 
   int num_patterns() const { return static_cast<int>(patterns.size()); }  // V
   int index_bits() const;         // ceil(log2 V); 0 when V == 1
@@ -79,11 +80,18 @@ SpmLayer dense_equivalent(const SpmLayer& layer);
 // Byte address of kernel k's first non-zero inside a layer's weight image.
 std::uint64_t weight_address(const SpmLayer& layer, std::int64_t kernel);
 
-// Packs `bits`-wide values LSB first into bytes; bits in 0..32.
+// The one bit packing of SPM indices, used by the image writer, the host's
+// Pattern SRAM layout and the PE group: `bits`-wide values LSB first, value i
+// at bit i * bits; bits in 0..32.
 std::vector<std::uint8_t> pack_bits(const std::vector<std::uint32_t>& values, int bits);
 // Reads value i of a pack_bits() stream.
 std::uint32_t unpack_bits(const std::uint8_t* data, std::size_t size_bytes, std::int64_t i,
                           int bits);
+// The field of `bits` bits starting at bit `pos` (LSB first), read or written.
+std::uint32_t read_bit_field(const std::uint8_t* data, std::size_t size_bytes, std::uint64_t pos,
+                             int bits);
+void write_bit_field(std::uint8_t* data, std::size_t size_bytes, std::uint64_t pos, int bits,
+                     std::uint32_t value);
 
 int ceil_log2(std::uint32_t v);  // ceil(log2 v) for v >= 1; 0 for v == 1
 

@@ -2,11 +2,13 @@
 // Library entry point of the accelerator model: elaborates the SystemC
 // hierarchy once and runs a list of layers through it in sequence.
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "pcnn/image/model_images.hpp"
 #include "pcnn/image/spm_layer.hpp"
 #include "pcnn/sim/arch_config.hpp"
 #include "pcnn/sim/sim_types.hpp"
@@ -16,6 +18,11 @@ namespace pcnn {
 struct LayerJob {
   SpmLayer layer;
   std::vector<std::int8_t> input;  // [C][H][W]
+  // The image files the layer was read from (ModelImages::files): the host
+  // copies the layer's parts of them byte for byte into DRAM and programs
+  // Pattern Config from its record. Null: the layer is encoded with the image
+  // writer first (a layer built in memory, a dense twin).
+  std::shared_ptr<const ImageFiles> files;
 };
 
 struct LayerResult {
