@@ -34,6 +34,26 @@ for stem in patterns patterns-conv3_1 run-json run-csv traffic sweep sweep-where
 done
 # The same input gives the same figure (the SVG is deterministic).
 cmp "$tmp/run-json.svg" "$tmp/run-csv.svg" || { echo "run.json and run.csv plots differ"; exit 1; }
+# Traffic given as read and write columns (pcnn-sim run --csv) draws the same figure.
+"$python" - "$data/run.csv" "$tmp/run-split.csv" <<'PY'
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+out = []
+for r in rows:
+    s = {}
+    for k, v in r.items():
+        if k.endswith("_bytes"):
+            s[k[:-6] + "_read_bytes"], s[k[:-6] + "_write_bytes"] = v, "0"
+        else:
+            s[k] = v
+    out.append(s)
+w = csv.DictWriter(open(sys.argv[2], "w", newline=""), fieldnames=list(out[0]))
+w.writeheader()
+w.writerows(out)
+PY
+"$plot" traffic "$data/run.csv" -o "$tmp/traffic-csv" >/dev/null
+"$plot" traffic "$tmp/run-split.csv" -o "$tmp/traffic-split" >/dev/null
+cmp "$tmp/traffic-csv.svg" "$tmp/traffic-split.svg" || { echo "split traffic columns plot differently"; exit 1; }
 # Labels with units reach the figure.
 grep -q 'speedup over dense (x)' "$tmp/run-json.svg"
 grep -q 'traffic, read + written (KiB)' "$tmp/traffic.svg"

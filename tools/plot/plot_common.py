@@ -74,7 +74,8 @@ def run_rows(path):
     """One dict per layer of a pcnn-sim run, whatever the file: the run JSON
     (--json) or the run CSV (--csv). Keys follow the sweep CSV's column names:
     layer, cycles, mac_cycles, speedup_vs_dense (None without a dense run),
-    stall_<reason>, <memory>_bytes (read plus written)."""
+    stall_<reason>, <memory>_bytes (read plus written; None if the file has no
+    traffic for that memory)."""
     if path.endswith(".csv"):
         rows = []
         for i, r in enumerate(read_csv(path)):
@@ -92,7 +93,13 @@ def run_rows(path):
             row["mac_cycles"] = (number(r, "mac_cycles", where) if "mac_cycles" in r else
                                  row["cycles"] - sum(row["stall_" + k] for k, _ in STALL_REASONS))
             for key, _ in MEMORIES:
-                row[key + "_bytes"] = number(r, key + "_bytes", where)
+                if key + "_bytes" in r:
+                    row[key + "_bytes"] = number(r, key + "_bytes", where)
+                elif key + "_read_bytes" in r:  # pcnn-sim run --csv: read and write apart
+                    row[key + "_bytes"] = (number(r, key + "_read_bytes", where) +
+                                           number(r, key + "_write_bytes", where))
+                else:
+                    row[key + "_bytes"] = None
             rows.append(row)
         return rows
     doc = read_json(path)
@@ -108,9 +115,15 @@ def run_rows(path):
                    "speedup_vs_dense": layer.get("speedup_vs_dense")}
             for key, _ in STALL_REASONS:
                 row["stall_" + key] = float(stalls[key])
+            actions = s.get("actions", {})
             for key, _ in MEMORIES:
-                t = s[key]
-                row[key + "_bytes"] = float(t["bytes_read"] + t["bytes_written"])
+                if key in s:
+                    row[key + "_bytes"] = float(s[key]["bytes_read"] + s[key]["bytes_written"])
+                elif key + "_read_bytes" in actions:
+                    row[key + "_bytes"] = float(actions[key + "_read_bytes"] +
+                                                actions.get(key + "_write_bytes", 0))
+                else:
+                    row[key + "_bytes"] = None
         except (KeyError, TypeError) as e:
             raise PlotError(f"{path}: layer {layer.get('name', '?')}: missing {e}")
         rows.append(row)

@@ -48,12 +48,16 @@ def traffic(path, stem):
     rows = run_rows(path)
     if not rows:
         raise PlotError(f"{path}: no layers")
+    memories = [(k, label) for k, label in MEMORIES
+                if all(r[k + "_bytes"] is not None for r in rows)]
+    if not memories:
+        raise PlotError(f"{path}: no traffic columns (<memory>_bytes or _read_bytes/_write_bytes)")
     names = [r["layer"] for r in rows]
     x = np.arange(len(rows))
-    width = 0.8 / len(MEMORIES)
+    width = 0.8 / len(memories)
     fig, ax = plt.subplots(figsize=(max(7.0, 0.7 * len(rows) + 2), 4.8))
-    for i, (key, label) in enumerate(MEMORIES):
-        ax.bar(x + (i - (len(MEMORIES) - 1) / 2) * width,
+    for i, (key, label) in enumerate(memories):
+        ax.bar(x + (i - (len(memories) - 1) / 2) * width,
                [r[key + "_bytes"] / 1024.0 for r in rows], width, label=label)
     ax.set_ylabel("traffic, read + written (KiB)")
     ax.set_xlabel("layer")
