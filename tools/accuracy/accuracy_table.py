@@ -83,6 +83,26 @@ def one_setting(job):
     pf.PatternPruner(oneshot, os.path.join(work, "oneshot", "report.json"),
                      INPUT_SHAPE).project_()
     oneshot_acc = fmnist.accuracy(oneshot, xt, yt)
+    totals = report["totals"]
+    row = {"n": int(n), "V": report["layers"][0]["V"], "setting": setting,
+           "oneshot_accuracy": oneshot_acc, "finetuned_accuracy": None, "int8_accuracy": None,
+           "projection_error": totals["projection_error"],
+           "layer_projection_errors": [l["projection_error"] for l in report["layers"]],
+           "warned": "warning:" in stdout,
+           "compression_weight_fp32": totals["compression_weight_fp32"],
+           "compression_weight_idx_fp32": totals["compression_weight_idx_fp32"],
+           "compression_weight_idx_int8": totals["compression_weight_idx_int8"],
+           "finetune_steps": 0}
+    if args.epochs > 0:
+        row.update(finetune_setting(args, model, work, x, y, xt, yt, xc))
+    row["seconds"] = round(time.time() - t0, 1)
+    with open(os.path.join(work, "row.json"), "w") as f:
+        json.dump(row, f, indent=2)
+    return row
+
+
+def finetune_setting(args, model, work, x, y, xt, yt, xc):
+    """Fine-tunes, exports, re-encodes on the same patterns, emulates int8."""
     pruner = pf.PatternPruner(model, os.path.join(work, "oneshot", "report.json"), INPUT_SHAPE)
     steps = max(1, int(args.epochs * x.shape[0] / args.batch + 0.5))
     ft.finetune(model, pruner, x, y, args.method, steps, args.lr, args.batch, args.seed,
@@ -94,20 +114,10 @@ def one_setting(job):
                          ["--reuse-patterns", os.path.join(work, "oneshot", "report.json")])
     reencode_err = again["totals"]["projection_error"]
     if reencode_err > 1e-6:
-        raise RuntimeError(f"{tag}: the fine-tuned model left its patterns "
+        raise RuntimeError(f"{work}: the fine-tuned model left its patterns "
                            f"(re-encoding error {reencode_err})")
-    int8_acc = int8_accuracy(args, model, xc, xt, yt)
-    totals = report["totals"]
-    return {"n": int(n), "V": report["layers"][0]["V"], "setting": setting,
-            "oneshot_accuracy": oneshot_acc, "finetuned_accuracy": tuned_acc,
-            "int8_accuracy": int8_acc,
-            "projection_error": totals["projection_error"],
-            "layer_projection_errors": [l["projection_error"] for l in report["layers"]],
-            "warned": "warning:" in stdout,
-            "compression_weight_fp32": totals["compression_weight_fp32"],
-            "compression_weight_idx_fp32": totals["compression_weight_idx_fp32"],
-            "compression_weight_idx_int8": totals["compression_weight_idx_int8"],
-            "finetune_steps": steps, "seconds": round(time.time() - t0, 1)}
+    return {"finetuned_accuracy": tuned_acc, "int8_accuracy": int8_accuracy(args, model, xc, xt, yt),
+            "finetune_steps": steps}
 
 
 def dense_row(args):
@@ -126,14 +136,14 @@ def markdown(res):
     d = res["dense"]
     lines = [f"Dense: float {fmt(d['float_accuracy'])}%, int8 {fmt(d['int8_accuracy'])}% "
              f"({res['test_images']} test images).", "",
-             "| n | V | one-shot % | fine-tuned % | int8 % | drop vs dense | compression w | "
+             "| n | V | one-shot % | fine-tuned % | int8 % | fine-tuned - dense | compression w | "
              "w+idx | projection error | time s |",
              "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for r in res["rows"]:
         lines.append(
             f"| {r['n']} | {r['V']} | {fmt(r['oneshot_accuracy'])} | "
             f"{fmt(r['finetuned_accuracy'])} | {fmt(r['int8_accuracy'])} | "
-            f"{d['float_accuracy'] - r['finetuned_accuracy']:+.2f} | "
+            f"{fmt(None if r['finetuned_accuracy'] is None else r['finetuned_accuracy'] - d['float_accuracy'], 2)} | "
             f"{r['compression_weight_fp32']:.2f}x | {r['compression_weight_idx_fp32']:.2f}x | "
             f"{100 * r['projection_error']:.1f}% | {r['seconds']:.0f} |")
     return "\n".join(lines) + "\n"
@@ -158,7 +168,8 @@ def main():
     ap.add_argument("--settings", default=",".join(DEFAULT_SETTINGS),
                     help="comma-separated n:V (V a count or 'full')")
     ap.add_argument("--method", choices=("masked", "admm"), default="masked")
-    ap.add_argument("--epochs", type=float, default=1.0, help="fine-tuning passes per setting")
+    ap.add_argument("--epochs", type=float, default=1.0,
+                    help="fine-tuning passes per setting; 0 = one-shot and compression only")
     ap.add_argument("--lr", type=float, default=0.01)
     ap.add_argument("--batch", type=int, default=128)
     ap.add_argument("--seed", type=int, default=1)
@@ -181,7 +192,7 @@ def main():
         rows = []
         for r in pool.imap(one_setting, [(args, s) for s in settings]):
             print(f"n = {r['n']}, V = {r['V']}: one-shot {r['oneshot_accuracy']:.2f}%, fine-tuned "
-                  f"{r['finetuned_accuracy']:.2f}%, int8 {fmt(r['int8_accuracy'])}% "
+                  f"{fmt(r['finetuned_accuracy'])}%, int8 {fmt(r['int8_accuracy'])}% "
                   f"({r['seconds']:.0f} s)", flush=True)
             rows.append(r)
         dense = dense.get()

@@ -15,8 +15,10 @@ executor exists. What it does:
 * the final fully-connected layer runs in float on the dequantised int8
   activations (the accelerator runs convs only).
 
-Integer convolutions are computed in float64 on integer-valued tensors, which is
-exact: every accumulator is below 2^31 < 2^53.
+Integer convolutions are computed in floating point on integer-valued tensors,
+which is exact while every partial sum stays below the format's integer range:
+float32 when fan-in x 127 x 128 < 2^24 (true for every layer of the workload),
+float64 otherwise (accumulators are below 2^31 < 2^53).
 """
 import math
 
@@ -124,8 +126,10 @@ class Int8Vgg:
                 continue
             L = next(layer)
             c = L["conv"]
-            acc = torch.nn.functional.conv2d(q, L["wq"], None, c.stride, c.padding, c.dilation,
-                                             c.groups)
+            fan_in = L["wq"][0].numel()
+            exact = torch.float32 if fan_in * 127 * 128 < 2 ** 24 else torch.float64
+            acc = torch.nn.functional.conv2d(q.to(exact), L["wq"].to(exact), None, c.stride,
+                                             c.padding, c.dilation, c.groups)
             acc = acc.round().to(torch.int64) + L["bq"].to(torch.int64).view(1, -1, 1, 1)
             q = _requantise(acc, L["multiplier"], L["shift"], L["relu"]).double()
         x = (q * self.output_scale).float().flatten(1)
