@@ -67,10 +67,17 @@ int child(const std::string& what, const std::string& vcd) {
   if (what == "layer64-every-edge") {  // the same layers, every clock edge evaluated
     opt.skip_idle_edges = false;
     jobs = layer64_jobs(10);
-  } else if (what == "layer64") jobs = layer64_jobs(10);
-  else if (what == "vgg") jobs = vgg_jobs(false);
-  else if (what == "vgg-dense") jobs = vgg_jobs(true);
-  else return 2;
+  } else if (what == "layer64")
+    jobs = layer64_jobs(10);
+  else if (what == "vgg")
+    jobs = vgg_jobs(false);
+  else if (what == "vgg-gate" || what == "vgg-skip") {
+    jobs = vgg_jobs(false);
+    opt.act_mode = what == "vgg-gate" ? pcnn::ActMode::gate : pcnn::ActMode::skip;
+  } else if (what == "vgg-dense")
+    jobs = vgg_jobs(true);
+  else
+    return 2;
   if (!vcd.empty()) {
     opt.trace.vcd_path = vcd;
     opt.trace.from_cycle = 0;
@@ -107,6 +114,24 @@ Sample run_child(const std::string& self, const std::string& what, const std::st
   return s;
 }
 
+// The CPU the figures were measured on (docs name it with every figure).
+std::string cpu_model() {
+  FILE* f = std::fopen("/proc/cpuinfo", "r");
+  if (!f) return "unknown";
+  char line[512];
+  std::string model = "unknown";
+  while (std::fgets(line, sizeof line, f)) {
+    const std::string l = line;
+    if (l.rfind("model name", 0) == 0 && l.find(':') != std::string::npos) {
+      model = l.substr(l.find(':') + 2);
+      if (!model.empty() && model.back() == '\n') model.pop_back();
+      break;
+    }
+  }
+  std::fclose(f);
+  return model;
+}
+
 double median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
   return v.empty() ? 0.0 : v[v.size() / 2];
@@ -116,7 +141,8 @@ double median(std::vector<double> v) {
 
 int sc_main(int argc, char** argv) {
   (void)kQuiet;
-  if (argc >= 3 && std::string(argv[1]) == "--child") return child(argv[2], argc >= 4 ? argv[3] : "");
+  if (argc >= 3 && std::string(argv[1]) == "--child")
+    return child(argv[2], argc >= 4 ? argv[3] : "");
   const int runs = argc >= 2 ? std::max(1, std::atoi(argv[1])) : 5;
   char self[4096];
   const ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
@@ -125,7 +151,7 @@ int sc_main(int argc, char** argv) {
   const std::string vcd = "/tmp/pcnn_bench_sim_" + std::to_string(getpid()) + ".vcd";
 
   std::vector<double> rate, rate_cpu, layer_s, vgg_s, vgg_cpu, vgg_cycles, vggd_s, vggd_cpu, ratio,
-      skip_gain;
+      skip_gain, gate_cpu, skip_cpu;
   for (int r = 0; r < runs; ++r) {
     // The VCD cost is measured side by side: plain and traced runs alternate.
     const Sample a = run_child(self, "layer64", "");
@@ -140,21 +166,28 @@ int sc_main(int argc, char** argv) {
     vgg_s.push_back(v.seconds);
     vgg_cpu.push_back(v.cpu);
     vgg_cycles.push_back(v.cycles);
+    gate_cpu.push_back(run_child(self, "vgg-gate", "").cpu / v.cpu);  // side by side with v
+    skip_cpu.push_back(run_child(self, "vgg-skip", "").cpu / v.cpu);
     const Sample d = run_child(self, "vgg-dense", "");
     vggd_s.push_back(d.seconds);
     vggd_cpu.push_back(d.cpu);
   }
   std::remove(vcd.c_str());
-  std::printf("pcnn-sim speed, median of %d runs (each in its own process; simulate() only)\n", runs);
+  std::printf("pcnn-sim speed, median of %d runs (each in its own process; simulate() only)\n",
+              runs);
+  std::printf("CPU: %s\n", cpu_model().c_str());
   std::printf("%-52s %12s %12s\n", "measurement", "wall", "cpu");
   std::printf("%-52s %10.2f M %10.2f M\n", "64->64 32x32 n=4 (x10 layers): simulated cycles/s",
               median(rate) / 1e6, median(rate_cpu) / 1e6);
   std::printf("%-52s %10.3f s %12s\n", "64->64 32x32 n=4 (x10 layers): time", median(layer_s), "");
   std::printf("%-52s %10.3f s %10.3f s\n", "VGG-16-CIFAR conv stack n=4", median(vgg_s),
               median(vgg_cpu));
-  std::printf("%-52s %12.0f\n", "VGG-16-CIFAR conv stack n=4: simulated cycles", median(vgg_cycles));
-  std::printf("%-52s %10.3f s %10.3f s\n", "VGG-16-CIFAR n=4 + dense comparison runs", median(vggd_s),
-              median(vggd_cpu));
+  std::printf("%-52s %12.0f\n", "VGG-16-CIFAR conv stack n=4: simulated cycles",
+              median(vgg_cycles));
+  std::printf("%-52s %10.3f s %10.3f s\n", "VGG-16-CIFAR n=4 + dense comparison runs",
+              median(vggd_s), median(vggd_cpu));
+  std::printf("%-52s %10.2f x\n", "VGG-16-CIFAR n=4 mode gate: CPU time vs off", median(gate_cpu));
+  std::printf("%-52s %10.2f x\n", "VGG-16-CIFAR n=4 mode skip: CPU time vs off", median(skip_cpu));
   std::printf("%-52s %10.2f x\n", "VCD, 10,000-cycle window: time vs no VCD (64->64 x10)",
               median(ratio));
   std::printf("%-52s %10.2f x\n", "every edge evaluated: time vs idle edges booked (64->64)",
