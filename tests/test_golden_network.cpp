@@ -345,3 +345,44 @@ TEST_CASE("an operator outside the int8 set is refused with its name and node",
       m.int8_network(pm.images.layers, fake),
       Catch::Contains("node 'gate' (Sigmoid): operator Sigmoid is outside the int8 operator set"));
 }
+
+TEST_CASE("pcnn-sim golden runs a whole network on an image and writes its tensors",
+          "[golden][network]") {
+  TempDir tmp;
+  pcnn::ModelBuilder b("tiny", {1, 1, 6, 5}, 4);
+  b.gemm(b.flatten(b.global_average_pool(b.max_pool(b.relu(b.conv(b.input(), 4)), 2, 2))), 3);
+  b.write(tmp / "m.onnx");
+  auto run = [](const std::string& args) {
+    return pcnn_test::run_command(pcnn_test::binary("pcnn-sim") + " golden " + args);
+  };
+  REQUIRE(pcnn_test::run_command(pcnn_test::binary("pcnn-prune") + " " + tmp / "m.onnx -o " +
+                                 tmp / "img --calib-samples 4")
+              .status == 0);
+  std::ofstream(tmp / "x.pgm", std::ios::binary) << "P5\n# a comment\n5 6\n255\n"
+                                                 << std::string(30, '\x80');
+  const pcnn_test::Run r = run(tmp / "img --input " + tmp / "x.pgm --output " + tmp / "y.npy" +
+                               " --dump-layers " + tmp / "layers");
+  INFO(r.out);
+  REQUIRE(r.status == 0);
+  CHECK(r.out.find("output 1x3") != std::string::npos);
+  CHECK(r.out.find("class ") != std::string::npos);
+  // The same numbers as the library run on the same pixels (128/255).
+  const pcnn::GoldenNetwork g = pcnn::GoldenNetwork::load(tmp / "img");
+  const pcnn::GoldenOutput y = g.run(g.quantise_input(std::vector<float>(30, 128.0f / 255.0f)));
+  const pcnn::NpyArray saved = pcnn::read_npy(tmp / "y.npy");
+  CHECK(saved.is_int8);
+  CHECK(saved.shape == std::vector<std::int64_t>{1, 3});
+  for (std::size_t i = 0; i < 3; ++i) CHECK(saved.values[i] == y.values[i]);
+  CHECK(std::filesystem::exists(tmp / "y.npy.json"));
+  CHECK(pcnn_test::listing(tmp / "layers").size() == 2 * g.network().nodes.size() + 1);
+  // Bad inputs: one line naming the file, nothing written.
+  std::ofstream(tmp / "bad.pgm", std::ios::binary) << "P5\n5 6\n255\n" << std::string(7, 'x');
+  const pcnn_test::Run bad = run(tmp / "img --input " + tmp / "bad.pgm --output " + tmp / "z.npy");
+  CHECK(bad.status != 0);
+  CHECK(bad.out.find("bad.pgm: truncated pixel data") != std::string::npos);
+  CHECK_FALSE(std::filesystem::exists(tmp / "z.npy"));
+  const pcnn_test::Run size = run(tmp / "img --input " + tmp / "y.npy");
+  CHECK(size.status != 0);
+  CHECK(size.out.find("int8 arrays are not network inputs") != std::string::npos);
+  CHECK(run(tmp / "img --input " + tmp / "x.pgm --dump-layers " + tmp / "layers").status != 0);
+}

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <iostream>
 #include <random>
 #include <unistd.h>
@@ -17,10 +18,12 @@
 #include "pcnn/core/output_file.hpp"
 #include "pcnn/golden/random_layer.hpp"
 #include "pcnn/image/model_images.hpp"
+#include "pcnn/network/int8_network.hpp"
 #include "pcnn/sim/arch_config.hpp"
 #include "pcnn/sim/simulate.hpp"
 #include "pcnn/sim/tensor_file.hpp"
 #include "pcnn/sim/tile_plan.hpp"
+#include "pcnn_sim_golden.hpp"
 #include "pcnn_sim_sweep.hpp"
 
 namespace po = boost::program_options;
@@ -143,6 +146,10 @@ int run_command(int argc, char** argv) {
   // that a VCD window from cycle 0 shows the pattern-pruned run.
   std::vector<pcnn::LayerJob> jobs;
   std::mt19937_64 rng(seed);
+  std::vector<int> input_signs;
+  if (std::filesystem::exists(images_dir + "/network.json"))
+    input_signs = pcnn::conv_input_signs(pcnn::read_int8_network(images_dir, images.layers),
+                                         images.layers.size());
   for (std::size_t i = 0; i < selected.size(); ++i) {
     pcnn::LayerJob job;
     job.layer = *selected[i];
@@ -157,9 +164,13 @@ int run_command(int argc, char** argv) {
                                           std::to_string(g.in_h) + "x" + std::to_string(g.in_w));
       job.input = t.data;
     } else {
-      // Layers after a ReLU see non-negative inputs.
+      // Layers whose input is never negative (after a ReLU, or a pool, Add or
+      // Concat of such values) get non-negative inputs: from the network
+      // description when there is one, else from the previous conv.
       const std::size_t k = static_cast<std::size_t>(selected[i] - images.layers.data());
-      const bool after_relu = k > 0 && images.layers[k - 1].relu;
+      const bool after_relu = !input_signs.empty() && input_signs[k] >= 0
+                                  ? input_signs[k] == 1
+                                  : k > 0 && images.layers[k - 1].relu;
       job.input = pcnn::random_activations(g.input_elements(), density, after_relu, rng);
     }
     jobs.push_back(std::move(job));
@@ -313,6 +324,7 @@ int sc_main(int argc, char** argv) {
     if (command == "--help" || command == "-h") {
       std::cout << "Usage:\n  " << kUsage
                 << "\n  pcnn-sim sweep SWEEP.json [-j N] [-o results.csv] [--shard K/N]"
+                << "\n  pcnn-sim golden IMAGES_DIR --input FILE [--output FILE.npy] [--dump-layers DIR]"
                 << "\n  pcnn-sim --version"
                 << "\n\nRun 'pcnn-sim run --help' or 'pcnn-sim sweep --help' for the options.\n";
       return 0;
@@ -320,6 +332,7 @@ int sc_main(int argc, char** argv) {
     if (command == "--version") return pcnn::print_version("pcnn-sim");
     if (command == "run") return run_command(argc - 1, argv + 1);
     if (command == "sweep") return sweep_command(argc - 1, argv + 1);
+    if (command == "golden") return golden_command(argc - 1, argv + 1);
     if (command.empty()) throw pcnn::UsageError("command line", "no command given (run or sweep; see --help)");
     throw pcnn::UsageError("command line", "unknown command '" + command + "' (expected run or sweep)");
   });

@@ -256,6 +256,14 @@ void Int8Network::validate(const std::vector<SpmLayer>& conv_layers,
   for (const SpmLayer& l : gemm_layers) l.validate();
 }
 
+std::vector<int> conv_input_signs(const Int8Network& net, std::size_t conv_layers) {
+  std::vector<int> signs(conv_layers, -1);
+  for (const NetNode& n : net.nodes)
+    if (n.op == Int8Op::conv && n.layer >= 0 && static_cast<std::size_t>(n.layer) < conv_layers)
+      signs[static_cast<std::size_t>(n.layer)] = net.tensors[n.inputs[0]].non_negative ? 1 : 0;
+  return signs;
+}
+
 namespace {
 
 json layer_json(const SpmLayer& l, std::uint64_t offset) {

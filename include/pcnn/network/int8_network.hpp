@@ -84,6 +84,12 @@ struct Int8Network {
   void validate(const std::vector<SpmLayer>& conv_layers, const std::string& where) const;
 };
 
+// Per conv layer (images order): 1 when its input tensor is never negative,
+// 0 when it may be, -1 when the network has no such conv. The sign is the
+// producer's (ReLU, or a pool / Add / Concat of such values), not the
+// previous conv's.
+std::vector<int> conv_input_signs(const Int8Network& net, std::size_t conv_layers);
+
 // network.json and network.bin inside an images directory.
 void write_int8_network_files(const Int8Network& net, const std::string& dir);
 // Reads them back (checks format, version, sizes, checksum and validates
