@@ -44,8 +44,9 @@ TEST_CASE("pcnn-prune writes images, pruned model and report", "[prune]") {
   CHECK(r.out.find("conv1") != std::string::npos);
   CHECK(r.out.find("time: load") != std::string::npos);
   CHECK(pcnn_test::listing(tmp / "out") ==
-        std::vector<std::string>{"manifest.json", "pattern_config.bin", "patterns.bin",
-                                 "pruned.onnx", "report.json", "weights.bin"});
+        std::vector<std::string>{"manifest.json", "network.bin", "network.json",
+                                 "pattern_config.bin", "patterns.bin", "pruned.onnx", "report.json",
+                                 "weights.bin"});
   const pcnn::ModelImages img = pcnn::read_model_images(tmp / "out");
   REQUIRE(img.layers.size() == 2);
   CHECK(img.layers[0].n == 2);
