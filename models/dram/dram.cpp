@@ -34,7 +34,6 @@ void Dram::b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay)
     stats_.bytes_read += length;
   }
   ++stats_.accesses;
-  stats_.energy_pj += cfg_.energy_pj_per_byte * static_cast<double>(length);
   // The request arrives at now + delay; it streams once the channel is free,
   // and its last byte lands one latency after it has streamed.
   const sc_core::sc_time arrival = sc_core::sc_time_stamp() + delay;

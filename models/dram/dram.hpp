@@ -21,8 +21,7 @@ class VcdWriter;
 struct DramStats {
   std::uint64_t bytes_read = 0;
   std::uint64_t bytes_written = 0;
-  std::uint64_t accesses = 0;
-  double energy_pj = 0.0;
+  std::uint64_t accesses = 0;  // energy: the energy model (pcnn/energy), from the bytes
 };
 
 class Dram : public sc_core::sc_module, public StatsSource {
@@ -36,8 +35,7 @@ class Dram : public sc_core::sc_module, public StatsSource {
   nlohmann::json stats_json() const override {
     return {{"bytes_read", stats_.bytes_read},
             {"bytes_written", stats_.bytes_written},
-            {"accesses", stats_.accesses},
-            {"energy_pj", stats_.energy_pj}};
+            {"accesses", stats_.accesses}};
   }
   // Traces the channel at every traced cycle: busy (an access is streaming),
   // accesses and bytes so far.

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "models/trace/vcd_writer.hpp"
+#include "pcnn/sim/stats_schema.hpp"
 
 namespace pcnn {
 
@@ -25,21 +26,13 @@ PeGroup::~PeGroup() { trans_.clear_extension(&gather_); }
 
 nlohmann::json PeGroup::stats_json() const {
   const PeCoreStats& s = core_.stats();
-  const StallCycles& st = s.stalls;
   nlohmann::json j = {{"cycles", s.cycles},
                       {"mac_cycles", s.mac_cycles},
                       {"macs_issued", s.macs_issued},
                       {"macs_effectual", s.macs_effectual},
                       {"refills", s.refills},
                       {"steps", s.steps},
-                      {"stall_cycles",
-                       {{"weight_sram", st.weight_sram},
-                        {"pattern_sram", st.pattern_sram},
-                        {"register_refill", st.register_refill},
-                        {"data_sram", st.data_sram},
-                        {"dram", st.dram},
-                        {"fill_drain", st.fill_drain},
-                        {"writeback", st.writeback}}}};
+                      {"stall_cycles", stall_cycles_json(s.stalls)}};
   j.update(core_.block_counters());
   return j;
 }

@@ -16,13 +16,18 @@
 #include "pcnn/core/command_line.hpp"
 #include "pcnn/core/error.hpp"
 #include "pcnn/core/output_file.hpp"
+#include "pcnn/core/version.hpp"
+#include "pcnn/energy/energy_model.hpp"
 #include "pcnn/golden/random_layer.hpp"
 #include "pcnn/image/model_images.hpp"
 #include "pcnn/network/int8_network.hpp"
 #include "pcnn/sim/arch_config.hpp"
+#include "pcnn/sim/result_csv.hpp"
 #include "pcnn/sim/simulate.hpp"
+#include "pcnn/sim/stats_schema.hpp"
 #include "pcnn/sim/tensor_file.hpp"
 #include "pcnn/sim/tile_plan.hpp"
+#include "pcnn/sweep/csv_table.hpp"
 #include "pcnn_sim_golden.hpp"
 #include "pcnn_sim_sweep.hpp"
 
@@ -37,7 +42,12 @@ const bool kQuietSystemC = setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 0) =
 const char* kUsage =
     "pcnn-sim run IMAGES_DIR [--layer NAME | --all] [--arch arch.json]\n"
     "             [--input TENSOR_FILE | --seed S --act-density D] [--act-mode off|gate|skip]\n"
-    "             [--vcd FILE [--vcd-window FROM:TO] [--vcd-pe P]] [--json result.json]";
+    "             [--vcd FILE [--vcd-window FROM:TO] [--vcd-pe P]] [--json result.json]\n"
+    "             [--csv layers.csv]";
+
+// Version of the result JSON's layout (docs/results.md); raised on every change
+// that renames, moves or removes a key.
+constexpr int kResultFormatVersion = 1;
 
 std::pair<std::uint64_t, std::uint64_t> parse_window(const std::string& text) {
   const auto colon = text.find(':');
@@ -69,7 +79,7 @@ nlohmann::json geometry_json(const pcnn::ConvGeometry& g) {
 
 int run_command(int argc, char** argv) {
   std::string images_dir, layer_name, arch_path, input_path, act_mode_text = "off", vcd_path,
-                                                              vcd_window, json_path;
+                                                              vcd_window, json_path, csv_path;
   std::uint64_t seed = 1;
   double density = 0.5;
   int vcd_pe = 0;
@@ -86,7 +96,8 @@ int run_command(int argc, char** argv) {
       ("vcd", po::value(&vcd_path), "write a VCD trace of the pipeline")
       ("vcd-window", po::value(&vcd_window), "trace only cycles FROM:TO (counted over the whole run)")
       ("vcd-pe", po::value(&vcd_pe)->default_value(0), "the PE whose lanes and masks are traced")
-      ("json", po::value(&json_path), "write the results as JSON")
+      ("json", po::value(&json_path), "write the results as JSON (docs/results.md)")
+      ("csv", po::value(&csv_path), "write one CSV row per layer and a total row (docs/results.md)")
       ("no-dense", "skip the dense comparison runs (no speedup)");
   const po::variables_map vm = pcnn::parse_command_line(argc, argv, visible, "images", images_dir);
   if (vm.count("help")) {
@@ -195,17 +206,21 @@ int run_command(int argc, char** argv) {
   const std::vector<pcnn::LayerResult> results = pcnn::simulate(jobs, arch, options);
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 
-  // Table and JSON.
+  // Tables, JSON and CSV.
+  const pcnn::ResolvedEnergy energy = pcnn::resolve_energy(arch);
   std::printf("%-24s %3s %3s %12s %11s %6s %12s %8s\n", "layer", "n", "V", "cycles", "time_us",
               "util", "dense_cyc", "speedup");
   nlohmann::json layers = nlohmann::json::array();
-  std::uint64_t total = 0, total_dense = 0;
-  double total_ns = 0;
+  pcnn::LayerStats total;  // sums over the layers
+  std::uint64_t total_dense = 0;
+  pcnn::IndexOverhead total_index;
+  std::vector<pcnn::IndexOverhead> index(count);
   for (std::size_t i = 0; i < count; ++i) {
     const pcnn::SpmLayer& l = jobs[i].layer;
     const pcnn::LayerStats& s = results[i].stats;
-    total += s.cycles;
-    total_ns += s.time_ns;
+    pcnn::add_counts(total, s);
+    index[i] = pcnn::index_overhead(l);
+    total_index += index[i];
     nlohmann::json lj = {{"name", l.name},
                          {"index", l.index},
                          {"n", l.n},
@@ -213,6 +228,7 @@ int run_command(int argc, char** argv) {
                          {"pattern_pruned", l.pattern_pruned},
                          {"geometry", geometry_json(l.geom)},
                          {"dense_macs", l.geom.dense_macs()},
+                         {"index_overhead", pcnn::index_overhead_json(index[i])},
                          {"stats", pcnn::stats_to_json(s)},
                          {"modules", results[i].module_stats}};
     char speed[32] = "-";
@@ -222,7 +238,8 @@ int run_command(int argc, char** argv) {
       total_dense += d.cycles;
       const double sp = static_cast<double>(d.cycles) / static_cast<double>(s.cycles);
       std::snprintf(speed, sizeof speed, "%.2fx", sp);
-      std::snprintf(dense_cycles, sizeof dense_cycles, "%llu", static_cast<unsigned long long>(d.cycles));
+      std::snprintf(dense_cycles, sizeof dense_cycles, "%llu",
+                    static_cast<unsigned long long>(d.cycles));
       lj["dense"] = pcnn::stats_to_json(d);
       lj["speedup_vs_dense"] = sp;
     }
@@ -231,62 +248,68 @@ int run_command(int argc, char** argv) {
                 s.lane_utilisation, dense_cycles, speed);
     layers.push_back(lj);
   }
+  const std::uint64_t total_cycles = total.cycles;
   const double total_speedup =
-      with_dense ? static_cast<double>(total_dense) / static_cast<double>(total) : 0.0;
+      with_dense ? static_cast<double>(total_dense) / static_cast<double>(total_cycles) : 0.0;
   char speed[32] = "-", dense_cycles[32] = "-";
   if (with_dense) {
     std::snprintf(speed, sizeof speed, "%.2fx", total_speedup);
-    std::snprintf(dense_cycles, sizeof dense_cycles, "%llu", static_cast<unsigned long long>(total_dense));
+    std::snprintf(dense_cycles, sizeof dense_cycles, "%llu",
+                  static_cast<unsigned long long>(total_dense));
   }
-  std::uint64_t macs = 0;
-  for (std::size_t i = 0; i < count; ++i) macs += results[i].stats.macs_issued;
-  const double util = static_cast<double>(macs) /
-                      (static_cast<double>(total) * arch.pe_count * arch.lanes_per_pe);
+  const double util = static_cast<double>(total.macs_issued) /
+                      (static_cast<double>(total_cycles) * arch.pe_count * arch.lanes_per_pe);
   std::printf("%-24s %3s %3s %12llu %11.2f %6.3f %12s %8s\n", "total", "", "",
-              static_cast<unsigned long long>(total), total_ns / 1000.0, util, dense_cycles, speed);
+              static_cast<unsigned long long>(total_cycles), total.time_ns / 1000.0, util,
+              dense_cycles, speed);
+
   // Second table: where the cycles went and what moved (README "The run tables").
-  std::printf("\n%-24s %11s %11s %8s %8s %8s %8s %8s %8s %8s %9s %9s %9s %9s\n", "layer",
-              "MACs", "effectual", "st_wsram", "st_psram", "st_refil", "st_dsram", "st_dram",
-              "st_fill", "st_wback", "wsram_KiB", "psram_KiB", "dsram_KiB", "dram_KiB");
-  pcnn::LayerStats sum;  // the total row: every column summed over the layers
-  auto add_traffic = [](pcnn::TrafficStats& to, const pcnn::TrafficStats& t) {
-    to.bytes_read += t.bytes_read;
-    to.bytes_written += t.bytes_written;
-  };
-  auto print_row = [](const std::string& name, const pcnn::LayerStats& s) {
-    auto kib = [](const pcnn::TrafficStats& t) {
-      return static_cast<double>(t.bytes_read + t.bytes_written) / 1024.0;
-    };
-    auto u = [](std::uint64_t v) { return static_cast<unsigned long long>(v); };
-    std::printf("%-24s %11llu %11llu %8llu %8llu %8llu %8llu %8llu %8llu %8llu %9.1f %9.1f %9.1f %9.1f\n",
-                name.c_str(), u(s.macs_issued), u(s.macs_effectual), u(s.stalls.weight_sram),
-                u(s.stalls.pattern_sram), u(s.stalls.register_refill), u(s.stalls.data_sram),
-                u(s.stalls.dram), u(s.stalls.fill_drain), u(s.stalls.writeback), kib(s.weight_sram),
-                kib(s.pattern_sram), kib(s.data_sram), kib(s.dram));
-  };
-  for (std::size_t i = 0; i < count; ++i) {
-    const pcnn::LayerStats& s = results[i].stats;
-    print_row(jobs[i].layer.name, s);
-    sum.macs_issued += s.macs_issued;
-    sum.macs_effectual += s.macs_effectual;
-    sum.stalls.weight_sram += s.stalls.weight_sram;
-    sum.stalls.pattern_sram += s.stalls.pattern_sram;
-    sum.stalls.register_refill += s.stalls.register_refill;
-    sum.stalls.data_sram += s.stalls.data_sram;
-    sum.stalls.dram += s.stalls.dram;
-    sum.stalls.fill_drain += s.stalls.fill_drain;
-    sum.stalls.writeback += s.stalls.writeback;
-    add_traffic(sum.weight_sram, s.weight_sram);
-    add_traffic(sum.pattern_sram, s.pattern_sram);
-    add_traffic(sum.data_sram, s.data_sram);
-    add_traffic(sum.dram, s.dram);
+  std::printf("\n%-24s %11s %11s", "layer", "MACs", "effectual");
+  for (const pcnn::StallReasonField& f : pcnn::kStallReasons) std::printf(" %8s", f.short_name);
+  for (const pcnn::MemoryField& m : pcnn::kMemories)
+    std::printf(" %9s", (std::string(m.short_name) + "_KiB").c_str());
+  std::printf("\n");
+  for (std::size_t i = 0; i <= count; ++i) {
+    const pcnn::LayerStats& s = i < count ? results[i].stats : total;
+    std::printf("%-24s %11llu %11llu", i < count ? jobs[i].layer.name.c_str() : "total",
+                static_cast<unsigned long long>(s.macs_issued),
+                static_cast<unsigned long long>(s.macs_effectual));
+    for (const pcnn::StallReasonField& f : pcnn::kStallReasons)
+      std::printf(" %8llu", static_cast<unsigned long long>(s.stalls.*f.cycles));
+    for (const pcnn::MemoryField& m : pcnn::kMemories) {
+      const pcnn::TrafficStats& t = s.*m.traffic;
+      std::printf(" %9.1f", static_cast<double>(t.bytes_read + t.bytes_written) / 1024.0);
+    }
+    std::printf("\n");
   }
-  print_row("total", sum);
   std::printf(
       "time_us: layer time at the clock; util: MAC lane utilisation; dense_cyc: cycles of the\n"
       "same layer run dense; st_*: stall cycles by reason (wsram Weight SRAM, psram Pattern\n"
       "SRAM, refil kernel register refill, dsram Data SRAM, dram DRAM wait, fill pipeline\n"
       "fill/drain, wback write-back); *_KiB: bytes read + written / 1024.\n");
+
+  // Third table: energy by component (uJ), on-chip power and efficiency.
+  std::printf("\n%-24s", "layer");
+  for (const pcnn::ComponentInfo& c : pcnn::kComponents)
+    std::printf(" %9s", (std::string(c.short_name) + "_uJ").c_str());
+  std::printf(" %9s %8s %7s %7s %7s\n", "chip_uJ", "chip_mW", "TOPS/W", "TOPS/Wd", "idx_ovh");
+  for (std::size_t i = 0; i <= count; ++i) {
+    const pcnn::EnergyReport& e = i < count ? results[i].stats.energy : total.energy;
+    const double ovh = i < count ? index[i].ratio() : total_index.ratio();
+    std::printf("%-24s", i < count ? jobs[i].layer.name.c_str() : "total");
+    for (const pcnn::ComponentInfo& c : pcnn::kComponents)
+      std::printf(" %9.3f", e.component_pj(c.id) / 1e6);
+    std::printf(" %9.3f %8.2f %7.3f %7.3f %6.2f%%\n", e.on_chip_pj() / 1e6, e.on_chip_power_mw(),
+                e.tops_per_w_effective(), e.tops_per_w_dense_equivalent(), 100.0 * ovh);
+  }
+  std::printf(
+      "*_uJ: energy by component (rf register file, pe PE group), chip_uJ the five on chip;\n"
+      "chip_mW: average on-chip power; TOPS/W: effective ops (2 per issued MAC) per on-chip\n"
+      "energy, TOPS/Wd: dense-equivalent ops (2 per MAC of the dense layer); idx_ovh: Pattern\n"
+      "SRAM bits / Weight SRAM bits of the images (docs/energy.md).\n");
+  std::printf("on-chip area %.2f mm^2; energy per inference %.3f uJ on chip, %.3f uJ with DRAM\n",
+              energy.on_chip_area_mm2(), total.energy.on_chip_pj() / 1e6,
+              total.energy.total_pj() / 1e6);
   for (std::size_t i = 0; i < count; ++i)  // layers the host rewrote for the datapath
     if (!results[i].stats.lowering.empty())
       std::printf("(%s lowered: %s)\n", jobs[i].layer.name.c_str(),
@@ -295,22 +318,52 @@ int run_command(int argc, char** argv) {
               pcnn::to_string(options.act_mode));
 
   if (!json_path.empty()) {
-    nlohmann::json out = {
-        {"tool", "pcnn-sim"},
-        {"images", {{"dir", images_dir}, {"model_name", images.model_name},
-                    {"source_file", images.source_file}, {"identity", images.identity}}},
-        {"architecture", pcnn::arch_to_json(arch)},
-        {"act_mode", pcnn::to_string(options.act_mode)},
-        {"input", input_path.empty()
-                      ? nlohmann::json{{"seed", seed}, {"act_density", density}}
-                      : nlohmann::json{{"file", input_path}}},
-        {"layers", layers},
-        {"total", {{"cycles", total}, {"time_ns", total_ns}, {"lane_utilisation", util}}}};
+    nlohmann::json t = {
+        {"cycles", total_cycles},
+        {"time_ns", total.time_ns},
+        {"lane_utilisation", util},
+        {"stall_cycles", pcnn::stall_cycles_json(total.stalls)},
+        {"actions", pcnn::actions_json(total)},
+        {"energy", pcnn::energy_report_json(total.energy)},
+        {"energy_per_inference_uj", total.energy.total_pj() / 1e6},
+        {"energy_at_full_utilisation",
+         pcnn::energy_report_json(pcnn::energy_at_full_utilisation(total, energy, arch))},
+        {"index_overhead", pcnn::index_overhead_json(total_index)}};
     if (with_dense) {
-      out["total"]["dense_cycles"] = total_dense;
-      out["total"]["speedup_vs_dense"] = total_speedup;
+      t["dense_cycles"] = total_dense;
+      t["speedup_vs_dense"] = total_speedup;
     }
+    nlohmann::json out = {
+        {"format_version", kResultFormatVersion},
+        {"tool", "pcnn-sim"},
+        {"tool_version", pcnn::tool_version()},
+        {"git_commit", pcnn::git_commit()},
+        {"images",
+         {{"dir", images_dir},
+          {"model_name", images.model_name},
+          {"source_file", images.source_file},
+          {"identity", images.identity}}},
+        {"architecture", pcnn::arch_to_json(arch)},
+        {"area_mm2", pcnn::area_json(energy)},
+        {"act_mode", pcnn::to_string(options.act_mode)},
+        {"input", input_path.empty() ? nlohmann::json{{"seed", seed}, {"act_density", density}}
+                                     : nlohmann::json{{"file", input_path}}},
+        {"layers", layers},
+        {"total", t}};
     write_json_atomically(json_path, out);
+  }
+  if (!csv_path.empty()) {
+    pcnn::CsvTable table;
+    table.header = pcnn::result_csv_header();
+    for (std::size_t i = 0; i < count; ++i) {
+      const pcnn::SpmLayer& l = jobs[i].layer;
+      table.rows.push_back(pcnn::result_csv_row(
+          {l.name, std::to_string(l.index), std::to_string(l.n), std::to_string(l.num_patterns())},
+          results[i].stats, results[i].stats.lane_utilisation, index[i].ratio()));
+    }
+    table.rows.push_back(
+        pcnn::result_csv_row({"total", "", "", ""}, total, util, total_index.ratio()));
+    pcnn::write_csv_file(csv_path, table);
   }
   return 0;
 }

@@ -60,6 +60,7 @@ void ArchConfig::validate(const std::string& where) const {
   check(dram.bandwidth_gbps > 0, where, "dram.bandwidth_gbps", "must be positive");
   check(dram.latency_ns >= 0, where, "dram.latency_ns", "must not be negative");
   check(dram.energy_pj_per_byte >= 0, where, "dram.energy_pj_per_byte", "must not be negative");
+  energy.validate(where);
 }
 
 ArchConfig arch_from_json(const nlohmann::json& j, const std::string& where) {
@@ -81,6 +82,7 @@ ArchConfig arch_from_json(const nlohmann::json& j, const std::string& where) {
     dr.finish();
   }
   r.get("double_buffering", a.double_buffering);
+  if (const nlohmann::json* e = r.object("energy")) read_energy_config(*e, where, a.energy);
   r.finish();
   a.validate(where);
   return a;
@@ -99,7 +101,8 @@ nlohmann::json arch_to_json(const ArchConfig& a) {
            {{"bandwidth_gbps", a.dram.bandwidth_gbps},
             {"latency_ns", a.dram.latency_ns},
             {"energy_pj_per_byte", a.dram.energy_pj_per_byte}}},
-          {"double_buffering", a.double_buffering}};
+          {"double_buffering", a.double_buffering},
+          {"energy", energy_config_to_json(a.energy)}};
 }
 
 ArchConfig read_arch_file(const std::string& path) {

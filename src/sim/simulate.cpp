@@ -10,7 +10,9 @@
 #include "models/accelerator/accelerator.hpp"
 #include "models/trace/vcd_writer.hpp"
 #include "pcnn/core/error.hpp"
+#include "pcnn/energy/energy_model.hpp"
 #include "pcnn/sim/layer_lowering.hpp"
+#include "pcnn/sim/stats_schema.hpp"
 #include "pcnn/sim/stats_source.hpp"
 #include "pcnn/sim/tile_plan.hpp"
 
@@ -53,37 +55,40 @@ TrafficStats diff(const SramStats& after, const SramStats& before) {
   return {after.bytes_read - before.bytes_read, after.bytes_written - before.bytes_written};
 }
 
-// Statistics of a further pass of the same layer (lane utilisation is derived
-// from the sums afterwards).
+// Statistics of a further pass of the same layer (lane utilisation and energy
+// are derived from the sums afterwards).
 void add_pass_stats(LayerStats& s, const LayerStats& p) {
-  s.cycles += p.cycles;
-  s.time_ns += p.time_ns;
-  s.mac_cycles += p.mac_cycles;
-  s.stalls.weight_sram += p.stalls.weight_sram;
-  s.stalls.pattern_sram += p.stalls.pattern_sram;
-  s.stalls.register_refill += p.stalls.register_refill;
-  s.stalls.data_sram += p.stalls.data_sram;
-  s.stalls.dram += p.stalls.dram;
-  s.stalls.fill_drain += p.stalls.fill_drain;
-  s.stalls.writeback += p.stalls.writeback;
-  s.macs_issued += p.macs_issued;
-  s.macs_effectual += p.macs_effectual;
-  s.refills += p.refills;
-  s.pattern_decodes += p.pattern_decodes;
-  s.steps += p.steps;
+  add_counts(s, p);
   s.bands = std::max(s.bands, p.bands);
   s.tiles += p.tiles;
   s.groups = std::max(s.groups, p.groups);
   s.chunks += p.chunks;
   s.spatially_tiled = s.spatially_tiled || p.spatially_tiled;
   s.passes += p.passes;
-  for (auto [into, from] :
-       {std::pair{&s.weight_sram, &p.weight_sram}, std::pair{&s.pattern_sram, &p.pattern_sram},
-        std::pair{&s.data_sram, &p.data_sram}, std::pair{&s.dram, &p.dram}}) {
-    into->bytes_read += from->bytes_read;
-    into->bytes_written += from->bytes_written;
-  }
-  s.dram_energy_pj += p.dram_energy_pj;
+}
+
+// The PE group's register-file and datapath actions in one pass, from its
+// blocks' counters in the module walk (models/pe_core).
+DatapathActions pass_actions(const nlohmann::json& pe_group) {
+  struct Counter {
+    std::uint64_t DatapathActions::*member;
+    const char* block;
+    const char* counter;
+  };
+  static const Counter kCounters[] = {
+      {&DatapathActions::kernel_register_write_bytes, "kernel_register", "write_bytes"},
+      {&DatapathActions::kernel_register_reads, "kernel_register", "reads"},
+      {&DatapathActions::window_write_bytes, "window_register", "write_bytes"},
+      {&DatapathActions::window_shift_bytes, "window_register", "shift_bytes"},
+      {&DatapathActions::window_reads, "window_register", "reads"},
+      {&DatapathActions::psum_reads, "partial_sums", "reads"},
+      {&DatapathActions::psum_writes, "partial_sums", "writes"},
+      {&DatapathActions::pointer_generations, "pointer_generator", "generations"},
+      {&DatapathActions::requantisations, "requantiser", "requantisations"}};
+  DatapathActions a;
+  for (const Counter& c : kCounters)
+    a.*c.member = pe_group.at(c.block).at(c.counter).get<std::uint64_t>();
+  return a;
 }
 
 }  // namespace
@@ -179,13 +184,9 @@ std::vector<LayerResult> simulate(const std::vector<LayerJob>& jobs, const ArchC
     const auto tail = static_cast<std::uint64_t>(
         std::llround((now - acc.pe_group.done_time()).to_seconds() * 1e9 / period));
     s.mac_cycles = pa.mac_cycles - pb.mac_cycles;
-    s.stalls.weight_sram = pa.stalls.weight_sram - pb.stalls.weight_sram;
-    s.stalls.pattern_sram = pa.stalls.pattern_sram - pb.stalls.pattern_sram;
-    s.stalls.register_refill = pa.stalls.register_refill - pb.stalls.register_refill;
-    s.stalls.data_sram = pa.stalls.data_sram - pb.stalls.data_sram;
-    s.stalls.dram = pa.stalls.dram - pb.stalls.dram + tail;
-    s.stalls.fill_drain = pa.stalls.fill_drain - pb.stalls.fill_drain;
-    s.stalls.writeback = pa.stalls.writeback - pb.stalls.writeback;
+    for (const StallReasonField& f : kStallReasons)
+      s.stalls.*f.cycles = pa.stalls.*f.cycles - pb.stalls.*f.cycles;
+    s.stalls.dram += tail;
     s.cycles = pa.cycles - pb.cycles + tail;
     s.time_ns = static_cast<double>(s.cycles) * period;
     s.macs_issued = pa.macs_issued - pb.macs_issued;
@@ -204,8 +205,8 @@ std::vector<LayerResult> simulate(const std::vector<LayerJob>& jobs, const ArchC
     s.data_sram = diff(after.data, b.data);
     s.dram = {after.dram.bytes_read - b.dram.bytes_read,
               after.dram.bytes_written - b.dram.bytes_written};
-    s.dram_energy_pj = after.dram.energy_pj - b.dram.energy_pj;
     pass_results[j].module_stats = stats_difference(collect_stats(acc), walk_before[j]);
+    s.actions = pass_actions(pass_results[j].module_stats.at(acc.pe_group.name()));
     const bool last_pass = j + 1 == host_jobs.size() || owner[j + 1] != owner[j];
     if (options.on_layer_done && last_pass) options.on_layer_done(owner[j] + 1, jobs.size());
   };
@@ -242,9 +243,12 @@ std::vector<LayerResult> simulate(const std::vector<LayerJob>& jobs, const ArchC
       r.output.insert(r.output.end(), host_jobs[h].output.begin(), host_jobs[h].output.end());
     }
   }
+  const ResolvedEnergy energy = resolve_energy(arch);
   for (std::size_t j = 0; j < jobs.size(); ++j) {  // derived from the (summed) counts
     LayerStats& s = results[j].stats;
     s.lowering = lowering[j];
+    s.dense_macs = jobs[j].layer.geom.dense_macs();
+    s.energy = layer_energy(s, energy);
     s.lane_utilisation =
         s.cycles ? static_cast<double>(s.macs_issued) /
                        (static_cast<double>(s.cycles) * arch.pe_count * arch.lanes_per_pe)
@@ -257,36 +261,29 @@ nlohmann::json stats_to_json(const LayerStats& s) {
   auto traffic = [](const TrafficStats& t) {
     return nlohmann::json{{"bytes_read", t.bytes_read}, {"bytes_written", t.bytes_written}};
   };
-  return {{"cycles", s.cycles},
-          {"time_ns", s.time_ns},
-          {"mac_cycles", s.mac_cycles},
-          {"stall_cycles",
-           {{"weight_sram", s.stalls.weight_sram},
-            {"pattern_sram", s.stalls.pattern_sram},
-            {"register_refill", s.stalls.register_refill},
-            {"data_sram", s.stalls.data_sram},
-            {"dram", s.stalls.dram},
-            {"fill_drain", s.stalls.fill_drain},
-            {"writeback", s.stalls.writeback}}},
-          {"macs_issued", s.macs_issued},
-          {"macs_effectual", s.macs_effectual},
-          {"lane_utilisation", s.lane_utilisation},
-          {"refills", s.refills},
-          {"pattern_decodes", s.pattern_decodes},
-          {"steps", s.steps},
-          {"tiling",
-           {{"bands", s.bands},
-            {"tiles", s.tiles},
-            {"groups", s.groups},
-            {"chunks", s.chunks},
-            {"spatially_tiled", s.spatially_tiled},
-            {"passes", s.passes}}},
-          {"lowering", s.lowering},
-          {"weight_sram", traffic(s.weight_sram)},
-          {"pattern_sram", traffic(s.pattern_sram)},
-          {"data_sram", traffic(s.data_sram)},
-          {"dram", traffic(s.dram)},
-          {"dram_energy_pj", s.dram_energy_pj}};
+  nlohmann::json j = {{"cycles", s.cycles},
+                      {"time_ns", s.time_ns},
+                      {"mac_cycles", s.mac_cycles},
+                      {"stall_cycles", stall_cycles_json(s.stalls)},
+                      {"macs_issued", s.macs_issued},
+                      {"macs_effectual", s.macs_effectual},
+                      {"lane_utilisation", s.lane_utilisation},
+                      {"refills", s.refills},
+                      {"pattern_decodes", s.pattern_decodes},
+                      {"steps", s.steps},
+                      {"tiling",
+                       {{"bands", s.bands},
+                        {"tiles", s.tiles},
+                        {"groups", s.groups},
+                        {"chunks", s.chunks},
+                        {"spatially_tiled", s.spatially_tiled},
+                        {"passes", s.passes}}},
+                      {"lowering", s.lowering},
+                      {"dense_macs", s.dense_macs},
+                      {"actions", actions_json(s)},
+                      {"energy", energy_report_json(s.energy)}};
+  for (const MemoryField& m : kMemories) j[m.key] = traffic(s.*m.traffic);
+  return j;
 }
 
 LayerStats stats_from_json(const nlohmann::json& j) {
@@ -299,13 +296,8 @@ LayerStats stats_from_json(const nlohmann::json& j) {
   s.time_ns = j.at("time_ns").get<double>();
   s.mac_cycles = j.at("mac_cycles").get<std::uint64_t>();
   const nlohmann::json& st = j.at("stall_cycles");
-  s.stalls.weight_sram = st.at("weight_sram").get<std::uint64_t>();
-  s.stalls.pattern_sram = st.at("pattern_sram").get<std::uint64_t>();
-  s.stalls.register_refill = st.at("register_refill").get<std::uint64_t>();
-  s.stalls.data_sram = st.at("data_sram").get<std::uint64_t>();
-  s.stalls.dram = st.at("dram").get<std::uint64_t>();
-  s.stalls.fill_drain = st.at("fill_drain").get<std::uint64_t>();
-  s.stalls.writeback = st.at("writeback").get<std::uint64_t>();
+  for (const StallReasonField& f : kStallReasons)
+    s.stalls.*f.cycles = st.at(f.key).get<std::uint64_t>();
   s.macs_issued = j.at("macs_issued").get<std::uint64_t>();
   s.macs_effectual = j.at("macs_effectual").get<std::uint64_t>();
   s.lane_utilisation = j.at("lane_utilisation").get<double>();
@@ -320,11 +312,12 @@ LayerStats stats_from_json(const nlohmann::json& j) {
   s.spatially_tiled = t.at("spatially_tiled").get<bool>();
   s.passes = t.at("passes").get<int>();
   s.lowering = j.at("lowering").get<std::string>();
-  s.weight_sram = traffic(j.at("weight_sram"));
-  s.pattern_sram = traffic(j.at("pattern_sram"));
-  s.data_sram = traffic(j.at("data_sram"));
-  s.dram = traffic(j.at("dram"));
-  s.dram_energy_pj = j.at("dram_energy_pj").get<double>();
+  for (const MemoryField& m : kMemories) s.*m.traffic = traffic(j.at(m.key));
+  const nlohmann::json& actions = j.at("actions");
+  for (const DatapathActionField& f : kDatapathActions)
+    s.actions.*f.count = actions.at(f.key).get<std::uint64_t>();
+  s.dense_macs = j.at("dense_macs").get<std::int64_t>();
+  s.energy = energy_report_from_json(j.at("energy"));
   return s;
 }
 

@@ -39,9 +39,12 @@ const char* const kResultColumns[] = {"layers",
                                       "weight_sram_bytes",
                                       "pattern_sram_bytes",
                                       "data_sram_bytes",
-                                      "dram_bytes",
-                                      "dram_energy_pj",
-                                      "wall_s"};
+                                      "dram_bytes"};
+
+// Energy totals of a point (docs/energy.md), after the columns above.
+const char* const kEnergyColumns[] = {"energy_on_chip_pj",    "energy_dram_pj",
+                                      "power_on_chip_mw",     "tops_per_w_effective",
+                                      "tops_per_w_dense_equivalent", "energy_per_inference_uj"};
 
 std::string number(double v, int decimals) {
   char buf[64];
@@ -100,7 +103,6 @@ std::vector<std::string> point_command(const SweepSpec& spec, const SweepPoint& 
 std::vector<std::string> result_fields(const nlohmann::json& r, double wall_s) {
   std::uint64_t macs = 0, effectual = 0;
   std::map<std::string, std::uint64_t> stalls, bytes;
-  double energy = 0.0;
   for (const nlohmann::json& l : r.at("layers")) {
     const nlohmann::json& s = l.at("stats");
     macs += s.at("macs_issued").get<std::uint64_t>();
@@ -110,11 +112,11 @@ std::vector<std::string> result_fields(const nlohmann::json& r, double wall_s) {
     for (const char* mem : {"weight_sram", "pattern_sram", "data_sram", "dram"})
       bytes[mem] += s.at(mem).at("bytes_read").get<std::uint64_t>() +
                     s.at(mem).at("bytes_written").get<std::uint64_t>();
-    energy += s.at("dram_energy_pj").get<double>();
   }
   const nlohmann::json& t = r.at("total");
   const bool dense = t.contains("dense_cycles");
-  return {std::to_string(r.at("layers").size()),
+  const nlohmann::json& e = t.at("energy");
+  std::vector<std::string> fields = {std::to_string(r.at("layers").size()),
           std::to_string(t.at("cycles").get<std::uint64_t>()),
           number(t.at("time_ns").get<double>() / 1000.0, 3),
           number(t.at("lane_utilisation").get<double>(), 6),
@@ -132,9 +134,13 @@ std::vector<std::string> result_fields(const nlohmann::json& r, double wall_s) {
           std::to_string(bytes["weight_sram"]),
           std::to_string(bytes["pattern_sram"]),
           std::to_string(bytes["data_sram"]),
-          std::to_string(bytes["dram"]),
-          number(energy, 1),
-          number(wall_s, 3)};
+          std::to_string(bytes["dram"])};
+  for (const char* key : {"on_chip_pj", "dram_pj", "on_chip_power_mw", "tops_per_w_effective",
+                          "tops_per_w_dense_equivalent"})
+    fields.push_back(number(e.at(key).get<double>(), 6));
+  fields.push_back(number(t.at("energy_per_inference_uj").get<double>(), 6));
+  fields.push_back(number(wall_s, 3));
+  return fields;
 }
 
 std::vector<std::string> point_fields(const SweepSpec& spec, const SweepPoint& p) {
@@ -229,6 +235,8 @@ std::vector<std::string> sweep_csv_header(const SweepSpec& spec) {
   std::vector<std::string> h = {"point", "workload", "layer", "act_mode", "act_density", "seed"};
   for (const SweepAxis& a : spec.grid) h.push_back(a.key);
   for (const char* c : kResultColumns) h.push_back(c);
+  for (const char* c : kEnergyColumns) h.push_back(c);
+  h.push_back("wall_s");
   return h;
 }
 

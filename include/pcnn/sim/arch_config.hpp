@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "pcnn/energy/energy_config.hpp"
 #include "pcnn/image/spm_layer.hpp"  // kDefaultKernelRegisterWords
 
 namespace pcnn {
@@ -37,6 +38,7 @@ struct ArchConfig {
   SramConfig data_sram{160 * 1024, 16, 8, 1};
   DramConfig dram;
   bool double_buffering = true;        // overlap DRAM tile moves with compute
+  EnergyConfig energy = default_energy_config();  // docs/energy.md
 
   double clock_period_ns() const { return 1000.0 / clock_mhz; }
   // Throws pcnn::Error("<where>: <key>: <problem>") for impossible values.

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "pcnn/energy/energy_report.hpp"
+
 namespace pcnn {
 
 // Activation sparsity handling (spec section 3).
@@ -18,7 +20,9 @@ enum class ActMode {
 ActMode parse_act_mode(const std::string& text);  // throws pcnn::Error
 const char* to_string(ActMode mode);
 
-// Cycles in which stage 3 issued no MAC, by the reason it was waiting.
+// Cycles in which stage 3 issued no MAC, by the reason it was waiting. The
+// reasons' names and descriptions are listed once, in kStallReasons
+// (stats_schema.hpp), which every table, JSON and CSV writer iterates.
 struct StallCycles {
   std::uint64_t weight_sram = 0;      // kernel-register refill reading Weight SRAM
   std::uint64_t pattern_sram = 0;     // refill waiting for SPM indices beyond the weights
@@ -27,15 +31,26 @@ struct StallCycles {
   std::uint64_t dram = 0;             // waiting for a DMA move (weights, activations, results)
   std::uint64_t fill_drain = 0;       // pipeline fill after a refill, drain at the end
   std::uint64_t writeback = 0;        // requantised outputs written to Data SRAM
-  std::uint64_t total() const {
-    return weight_sram + pattern_sram + register_refill + data_sram + dram + fill_drain +
-           writeback;
-  }
+  std::uint64_t total() const;
 };
 
 struct TrafficStats {
   std::uint64_t bytes_read = 0;
   std::uint64_t bytes_written = 0;
+};
+
+// Register-file and datapath actions of the PE group (energy model inputs;
+// the memories' bytes, MACs and SPM decodes are counted in LayerStats itself).
+struct DatapathActions {
+  std::uint64_t kernel_register_write_bytes = 0;  // refills: bytes loaded into kernel registers
+  std::uint64_t kernel_register_reads = 0;        // one word per issued MAC
+  std::uint64_t window_write_bytes = 0;           // activations loaded into window registers
+  std::uint64_t window_shift_bytes = 0;           // bytes moved along by the window's row shift
+  std::uint64_t window_reads = 0;                 // one value per issued MAC
+  std::uint64_t psum_reads = 0;                   // 32-bit partial-sum entries read
+  std::uint64_t psum_writes = 0;                  // 32-bit partial-sum entries written
+  std::uint64_t pointer_generations = 0;          // kernels through Sparsity IO
+  std::uint64_t requantisations = 0;              // outputs requantised and written back
 };
 
 struct LayerStats {
@@ -54,7 +69,9 @@ struct LayerStats {
   int passes = 1;                    // accelerator passes (more when the layer was lowered)
   std::string lowering;              // how the layer was rewritten for the datapath, or ""
   TrafficStats weight_sram, pattern_sram, data_sram, dram;
-  double dram_energy_pj = 0.0;
+  DatapathActions actions;
+  std::int64_t dense_macs = 0;       // the layer's MACs computed dense (TOPS/W)
+  EnergyReport energy;               // from the counts and the architecture's energy section
 };
 
 // VCD tracing of the pipeline: one PE plus group-level signals, limited to a

@@ -1,0 +1,41 @@
+#pragma once
+// The `energy` section of the architecture file: Accelergy-style energy per
+// action, leakage power and area per component (docs/energy.md). The values
+// describe the paper's chip (55 nm, 300 MHz, 1 V) at the default sizes; SRAM
+// values belong to a reference size and scale with the configured size.
+#include <array>
+#include <cstdint>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "pcnn/energy/component.hpp"
+#include "pcnn/sim/stats_schema.hpp"
+
+namespace pcnn {
+
+struct EnergyConfig {
+  // pJ per unit of kActions[i] (at the reference size for SRAM actions); DRAM
+  // actions take dram.energy_pj_per_byte, counted-only actions are 0.
+  std::array<double, kActionCount> action_pj{};
+  std::array<double, kComponentCount> leakage_mw{};
+  std::array<double, kComponentCount> area_mm2{};
+  // SRAMs: the capacity the three values above belong to; 0 for other components.
+  std::array<std::int64_t, kComponentCount> reference_size_bytes{};
+
+  double pj(const char* action_key) const;  // by kActions key; throws for an unknown key
+  // Throws pcnn::Error("<where>: energy.<component>.<key>: <problem>").
+  void validate(const std::string& where) const;
+};
+
+// The calibrated defaults (docs/energy.md, "Calibration").
+EnergyConfig default_energy_config();
+
+bool is_sram(Component c);
+
+// Reads the `energy` object over `e` (keys absent keep their values); unknown
+// keys and wrong types are errors naming the key.
+void read_energy_config(const nlohmann::json& j, const std::string& where, EnergyConfig& e);
+nlohmann::json energy_config_to_json(const EnergyConfig& e);
+
+}  // namespace pcnn
