@@ -11,31 +11,13 @@
 #include "models/trace/vcd_writer.hpp"
 #include "pcnn/core/error.hpp"
 #include "pcnn/energy/energy_model.hpp"
+#include "pcnn/sanitize/thread_stack.hpp"
 #include "pcnn/sim/layer_lowering.hpp"
 #include "pcnn/sim/stats_schema.hpp"
 #include "pcnn/sim/stats_source.hpp"
 #include "pcnn/sim/tile_plan.hpp"
 
 namespace pcnn {
-
-ActMode parse_act_mode(const std::string& text) {
-  if (text == "off") return ActMode::off;
-  if (text == "gate") return ActMode::gate;
-  if (text == "skip") return ActMode::skip;
-  throw Error("--act-mode", "'" + text + "' is not one of off, gate, skip");
-}
-
-const char* to_string(ActMode mode) {
-  switch (mode) {
-    case ActMode::off:
-      return "off";
-    case ActMode::gate:
-      return "gate";
-    case ActMode::skip:
-      return "skip";
-  }
-  return "off";
-}
 
 namespace {
 
@@ -219,8 +201,10 @@ std::vector<LayerResult> simulate(const std::vector<LayerJob>& jobs, const ArchC
   try {
     sc_core::sc_start();
   } catch (const sc_core::sc_report& r) {
+    announce_thread_stack_to_sanitizer();
     throw Error("simulation", r.get_msg());
   }
+  announce_thread_stack_to_sanitizer();
   if (!acc.host_controller.finished())
     throw Error("simulation", "ran out of events before the host controller finished");
   if (vcd) vcd->close();
