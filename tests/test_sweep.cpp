@@ -241,6 +241,11 @@ TEST_CASE("bad sweep files are rejected with one line naming the key", "[sweep]"
        "grid.pe_counts: not an architecture parameter"},
       {"{" + w + R"(, "grid": {"weight_sram": [8]}})",
        "grid.weight_sram: not an architecture parameter"},
+      // "~" and "/" are JSON-pointer syntax, not part of any parameter (found by fuzzing).
+      {"{" + w + R"(, "grid": {"dram.latency~ns": [8]}})",
+       "grid.dram.latency~ns: not an architecture parameter"},
+      {"{" + w + R"(, "grid": {"dram/latency_ns": [8]}})",
+       "grid.dram/latency_ns: not an architecture parameter"},
       {"{" + w + R"(, "grid": {"pe_count": []}})", "grid.pe_count: expected a non-empty array"},
       {"{" + w + R"(, "grid": {"pe_count": [[8]]}})", "grid.pe_count: values must be numbers"},
       {"{" + w + R"(, "grid": {"pe_count": ["8"]}})",

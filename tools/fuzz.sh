@@ -82,7 +82,11 @@ cmd_campaign() {
   done
   for i in "${!pids[@]}"; do
     if ! wait "${pids[$i]}"; then
-      echo "tools/fuzz.sh: ${targets[$i]} stopped with a finding: see $out/${targets[$i]}.log" >&2
+      if [ -n "$(ls -A "$out/artifacts/${targets[$i]}")" ]; then
+        echo "tools/fuzz.sh: ${targets[$i]} stopped with a finding in $out/artifacts/${targets[$i]}" >&2
+      else
+        echo "tools/fuzz.sh: ${targets[$i]} was interrupted: see $out/${targets[$i]}.log" >&2
+      fi
       failed=1
     fi
   done

@@ -52,10 +52,20 @@ std::uint64_t stored_macs(const SpmLayer& l) {
 }
 
 // "weight_sram.size_bytes" -> "/weight_sram/size_bytes".
+// "~" and "/" inside a key are escaped (RFC 6901), so such a key names no
+// parameter instead of being an invalid pointer.
 nlohmann::json::json_pointer pointer_for(const std::string& key) {
-  std::string p = "/" + key;
-  for (char& c : p)
-    if (c == '.') c = '/';
+  std::string p = "/";
+  for (const char c : key) {
+    if (c == '.')
+      p += '/';
+    else if (c == '~')
+      p += "~0";
+    else if (c == '/')
+      p += "~1";
+    else
+      p += c;
+  }
   return nlohmann::json::json_pointer(p);
 }
 
