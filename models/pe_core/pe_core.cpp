@@ -139,6 +139,11 @@ PeWait PeCore::waiting_for() const {
     if (ctrl_.state() == PassController::State::wait_refill) return PeWait::weight_chunk;
     if (ctrl_.state() == PassController::State::wait_writeback) return PeWait::output_band;
   }
+  // Idle time costs nothing: waiting for a refill and an input band at once
+  // sleeps until either arrives instead of ticking every edge.
+  if (ctrl_.reason() == StallReason::dram && s1_wait_dram_ && !s1_.valid &&
+      ctrl_.state() == PassController::State::wait_refill)
+    return PeWait::weight_chunk_or_input_band;
   if (ctrl_.active() && s1_wait_dram_ && !s1_.valid) return PeWait::input_band;
   return PeWait::none;
 }

@@ -39,8 +39,9 @@ struct PeCoreStats {
   std::uint64_t spm_decodes = 0;
 };
 
-// The handshake the whole pipeline waits for when nothing can move before it.
-enum class PeWait { none, weight_chunk, output_band, input_band };
+// The handshake the whole pipeline waits for when nothing can move before it
+// (weight_chunk_or_input_band: a refill and stage 1's input band both wait for DRAM).
+enum class PeWait { none, weight_chunk, output_band, input_band, weight_chunk_or_input_band };
 
 // Signals of one cycle for the VCD (filled only while tracing is on).
 struct PeCoreTrace {

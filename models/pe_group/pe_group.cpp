@@ -19,6 +19,11 @@ PeGroup::PeGroup(const sc_core::sc_module_name& name, const ArchConfig& arch,
       lanes_(arch.lanes_per_pe),
       period_(arch.clock_period_ns(), sc_core::SC_NS),
       core_(arch, *this) {
+  weight_chunk_filled_ |= handshake_.weight_chunks.filled_event;
+  output_band_released_ |= handshake_.output_bands.released_event;
+  input_band_filled_ |= handshake_.input_bands.filled_event;
+  weight_chunk_or_input_band_filled_ |= handshake_.weight_chunks.filled_event;
+  weight_chunk_or_input_band_filled_ |= handshake_.input_bands.filled_event;
   SC_METHOD(on_clock);  // first run at time 0 only arms the start event
 }
 
@@ -127,7 +132,7 @@ void PeGroup::on_clock() {
     next_trigger(start_event_);
     return;
   }
-  if (const sc_core::sc_event* e = sleep_event()) {
+  if (const sc_core::sc_event_or_list* e = sleep_events()) {
     sleeping_ = true;
     // A trace window that starts during the wait: wake at its first edge at the
     // latest, so that every edge inside the window is evaluated and traced.
@@ -146,17 +151,19 @@ void PeGroup::on_clock() {
   next_trigger(period_ * static_cast<double>(skip + 1));
 }
 
-// The one handshake event the whole pipeline waits for, if it waits for one.
-const sc_core::sc_event* PeGroup::sleep_event() const {
+// The handshake events the whole pipeline waits for, if it waits for any.
+const sc_core::sc_event_or_list* PeGroup::sleep_events() const {
   const std::uint64_t c = core_.cycle();
   if (vcd_ && c + 1 >= trace_from_ && c < trace_to_) return nullptr;  // traced cycles tick
   switch (core_.waiting_for()) {
     case PeWait::weight_chunk:
-      return &handshake_.weight_chunks.filled_event;
+      return &weight_chunk_filled_;
     case PeWait::output_band:
-      return &handshake_.output_bands.released_event;
+      return &output_band_released_;
     case PeWait::input_band:
-      return &handshake_.input_bands.filled_event;
+      return &input_band_filled_;
+    case PeWait::weight_chunk_or_input_band:
+      return &weight_chunk_or_input_band_filled_;
     case PeWait::none:
       break;
   }

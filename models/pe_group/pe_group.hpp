@@ -66,7 +66,7 @@ class PeGroup : public sc_core::sc_module, public StatsSource, private PeCorePor
 
  private:
   void on_clock();
-  const sc_core::sc_event* sleep_event() const;
+  const sc_core::sc_event_or_list* sleep_events() const;
   std::uint64_t to_cycles(const sc_core::sc_time& t) const;
   std::uint64_t transport(tlm_utils::simple_initiator_socket<PeGroup>& socket, tlm::tlm_command cmd,
                           std::uint64_t address, std::uint8_t* data, std::size_t length,
@@ -93,6 +93,9 @@ class PeGroup : public sc_core::sc_module, public StatsSource, private PeCorePor
 
   const PatternConfig& pac_;
   TileHandshake& handshake_;
+  // The events the pipeline sleeps on, one list per PeWait value.
+  sc_core::sc_event_or_list weight_chunk_filled_, output_band_released_, input_band_filled_,
+      weight_chunk_or_input_band_filled_;
   const int pe_count_, lanes_;
   sc_core::sc_time period_;
   PeCore core_;

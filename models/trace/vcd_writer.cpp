@@ -20,8 +20,8 @@ std::string vcd_code(std::size_t index) {
 }
 }  // namespace
 
-VcdWriter::VcdWriter(const std::string& path, double clock_period_ns)
-    : path_(path), file_(path, "the VCD file"), period_ns_(clock_period_ns) {
+VcdWriter::VcdWriter(const std::string& path, double clock_period_ns, std::uint64_t max_bytes)
+    : path_(path), file_(path, "the VCD file"), max_bytes_(max_bytes), period_ns_(clock_period_ns) {
   add("top.clk", 1);  // handle 0
 }
 
@@ -91,6 +91,11 @@ void VcdWriter::write_header() {
 
 void VcdWriter::begin_cycle(std::uint64_t cycle) {
   if (!header_written_) write_header();
+  if (file_.bytes_written() > max_bytes_)
+    throw Error("--vcd-max-mb", "the trace " + file_.path() + " grew past " +
+                                    std::to_string(max_bytes_ >> 20) + " MiB at cycle " +
+                                    std::to_string(cycle) +
+                                    "; narrow --vcd-window or raise --vcd-max-mb");
   // Ten time steps a cycle. The clock's falling edge of the previous traced
   // cycle goes first, so that time stamps stay in order.
   if (clock_high_written_) {

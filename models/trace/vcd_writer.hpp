@@ -27,7 +27,9 @@ namespace pcnn {
 class VcdWriter {
  public:
   // Opens the output; throws pcnn::Error(path, ...) if it cannot.
-  VcdWriter(const std::string& path, double clock_period_ns);
+  // The trace may grow to max_bytes; beyond that begin_cycle() throws.
+  VcdWriter(const std::string& path, double clock_period_ns,
+            std::uint64_t max_bytes = std::uint64_t{1} << 30);
   ~VcdWriter();
   VcdWriter(const VcdWriter&) = delete;
   VcdWriter& operator=(const VcdWriter&) = delete;
@@ -76,6 +78,7 @@ class VcdWriter {
 
   std::string path_;
   OutputFile file_;
+  std::uint64_t max_bytes_;
   bool closed_ = false;
   double period_ns_;
   std::vector<std::function<void()>> probes_;

@@ -8,6 +8,7 @@
 
 #include "pcnn/core/command_line.hpp"
 #include "pcnn/core/error.hpp"
+#include "pcnn/core/input_file.hpp"
 #include "pcnn/core/output_file.hpp"
 #include "pcnn/image/model_images.hpp"
 #include "pcnn/image/staging_dir.hpp"
@@ -91,7 +92,7 @@ int run(int argc, char** argv) {
   // An unusable output directory, or one that holds the input, fails before the work starts too.
   pcnn::check_outputs_apart({{model_path, "MODEL"}, {opt.layers_file, "--layers"}},
                             {{out_dir, "-o"}});
-  pcnn::StagingDirectory staging(out_dir, {"pruned.onnx", "report.json"});
+  pcnn::StagingDirectory staging(out_dir, {"pruned.onnx", "report.json", "network.json", "network.bin"});
 
   auto t0 = std::chrono::steady_clock::now();
   const pcnn::OnnxModel model = pcnn::OnnxModel::load(model_path, load_options);
@@ -120,7 +121,7 @@ int run(int argc, char** argv) {
   }
   nlohmann::json report = pcnn::make_report(pruned, opt);
   report["network"] = network_entry;
-  pcnn::write_file_synced(staging.file("report.json"), report.dump(2) + "\n");
+  pcnn::write_file_synced(staging.file("report.json"), pcnn::json_text(report) + "\n");
   staging.commit();
   const double write_s = seconds_since(t0);
 

@@ -1,6 +1,8 @@
 // pcnn-sim: runs SPM memory images on the SystemC model of the pattern-aware
 // accelerator and reports cycles, utilisation, stalls, memory traffic and the
 // speedup against the same array running each layer dense.
+#include <unistd.h>
+#include <algorithm>
 #include <boost/program_options.hpp>
 #include <chrono>
 #include <cstdio>
@@ -8,13 +10,13 @@
 #include <filesystem>
 #include <iostream>
 #include <random>
-#include <unistd.h>
 #include <string>
 
 #include <systemc>
 
 #include "pcnn/core/command_line.hpp"
 #include "pcnn/core/error.hpp"
+#include "pcnn/core/input_file.hpp"
 #include "pcnn/core/output_file.hpp"
 #include "pcnn/core/version.hpp"
 #include "pcnn/energy/energy_model.hpp"
@@ -66,7 +68,42 @@ std::pair<std::uint64_t, std::uint64_t> parse_window(const std::string& text) {
 }
 
 void write_json_atomically(const std::string& path, const nlohmann::json& j) {
-  pcnn::write_output_file(path, j.dump(2) + "\n", "the result file");
+  pcnn::write_output_file(path, pcnn::json_text(j) + "\n", "the result file");
+}
+
+// A lower estimate of a run's cycles: the MACs the layers issue, spread over
+// every lane (in skip mode only those with a non-zero input).
+double expected_cycles(const std::vector<pcnn::LayerJob>& jobs, const pcnn::ArchConfig& arch,
+                       pcnn::ActMode mode) {
+  double cycles = 0;
+  for (const pcnn::LayerJob& j : jobs) {
+    const pcnn::ConvGeometry& g = j.layer.geom;
+    double kept =
+        j.layer.pattern_pruned ? static_cast<double>(j.layer.n) / (g.kernel_h * g.kernel_w) : 1.0;
+    if (mode == pcnn::ActMode::skip && !j.input.empty()) {
+      std::size_t nonzero = 0;
+      for (const std::int8_t v : j.input) nonzero += v != 0;
+      kept *= static_cast<double>(nonzero) / static_cast<double>(j.input.size());
+    }
+    cycles += static_cast<double>(g.dense_macs()) * kept / (arch.pe_count * arch.lanes_per_pe);
+  }
+  return cycles;
+}
+
+// Refuses a trace that would certainly outgrow the limit, before the run.
+void check_vcd_size(const pcnn::TraceOptions& t, double run_cycles) {
+  constexpr double kBytesPerTracedCycle = 100;  // measured: 120..190 on VGG-16 layers
+  const double last = std::min(static_cast<double>(t.to_cycle), run_cycles);
+  const double traced =
+      last >= static_cast<double>(t.from_cycle) ? last - static_cast<double>(t.from_cycle) + 1 : 0;
+  const double mib = traced * kBytesPerTracedCycle / (1 << 20);
+  if (traced * kBytesPerTracedCycle > static_cast<double>(t.max_bytes))
+    throw pcnn::Error("--vcd-max-mb", "the trace of at least " +
+                                          std::to_string(static_cast<std::uint64_t>(traced)) +
+                                          " cycles would take about " +
+                                          std::to_string(static_cast<std::uint64_t>(mib)) +
+                                          " MiB, over the " + std::to_string(t.max_bytes >> 20) +
+                                          " MiB limit; narrow --vcd-window or raise --vcd-max-mb");
 }
 
 nlohmann::json geometry_json(const pcnn::ConvGeometry& g) {
@@ -80,7 +117,7 @@ nlohmann::json geometry_json(const pcnn::ConvGeometry& g) {
 int run_command(int argc, char** argv) {
   std::string images_dir, layer_name, arch_path, input_path, act_mode_text = "off", vcd_path,
                                                               vcd_window, json_path, csv_path;
-  std::uint64_t seed = 1;
+  std::uint64_t seed = 1, max_cycles = pcnn::kDefaultMaxCycles, vcd_max_mb = 1024;
   double density = 0.5;
   int vcd_pe = 0;
   po::options_description visible(std::string("Usage:\n  ") + kUsage + "\n\nOptions");
@@ -96,9 +133,13 @@ int run_command(int argc, char** argv) {
       ("vcd", po::value(&vcd_path), "write a VCD trace of the pipeline")
       ("vcd-window", po::value(&vcd_window), "trace only cycles FROM:TO (counted over the whole run)")
       ("vcd-pe", po::value(&vcd_pe)->default_value(0), "the PE whose lanes and masks are traced")
+      ("vcd-max-mb", po::value(&vcd_max_mb)->default_value(1024),
+       "largest VCD file in MiB: refused up front when the run's cycles need more, stopped when it grows past")
       ("json", po::value(&json_path), "write the results as JSON (docs/results.md)")
       ("csv", po::value(&csv_path), "write one CSV row per layer and a total row (docs/results.md)")
-      ("no-dense", "skip the dense comparison runs (no speedup)");
+      ("no-dense", "skip the dense comparison runs (no speedup)")
+      ("max-cycles", po::value(&max_cycles)->default_value(pcnn::kDefaultMaxCycles),
+       "stop with an error when simulated time passes this many clock cycles");
   const po::variables_map vm = pcnn::parse_command_line(argc, argv, visible, "images", images_dir);
   if (vm.count("help")) {
     std::cout << visible;
@@ -122,6 +163,9 @@ int run_command(int argc, char** argv) {
   if (!vcd_path.empty()) {
     options.trace.vcd_path = vcd_path;
     options.trace.traced_pe = vcd_pe;
+    if (vcd_max_mb < 1 || vcd_max_mb > (std::uint64_t{1} << 30))
+      throw pcnn::UsageError("--vcd-max-mb", "must be in 1..1073741824");
+    options.trace.max_bytes = vcd_max_mb << 20;
     if (!vcd_window.empty()) {
       const auto w = parse_window(vcd_window);
       options.trace.from_cycle = w.first;
@@ -132,6 +176,7 @@ int run_command(int argc, char** argv) {
   std::vector<pcnn::RunPath> outputs;
   if (vm.count("json")) outputs.push_back({json_path, "--json"});
   if (vm.count("vcd")) outputs.push_back({vcd_path, "--vcd"});
+  if (vm.count("csv")) outputs.push_back({csv_path, "--csv"});
   for (const pcnn::RunPath& o : outputs) pcnn::check_output_path(o.path, o.what);
   pcnn::check_outputs_apart(
       {{images_dir, "IMAGES_DIR"}, {arch_path, "--arch"}, {input_path, "--input"}}, outputs);
@@ -140,6 +185,8 @@ int run_command(int argc, char** argv) {
     arch = pcnn::read_arch_file(arch_path);
     options.arch_where = arch_path;
   }
+  options.max_cycles = max_cycles;
+  pcnn::check_max_cycles(max_cycles, arch);
   if (vcd_pe < 0 || vcd_pe >= arch.pe_count)
     throw pcnn::UsageError("--vcd-pe", "must be in 0.." + std::to_string(arch.pe_count - 1));
 
@@ -195,6 +242,9 @@ int run_command(int argc, char** argv) {
       d.input = jobs[i].input;
       jobs.push_back(std::move(d));
     }
+
+  if (!vcd_path.empty())
+    check_vcd_size(options.trace, expected_cycles(jobs, arch, options.act_mode));
 
   if (isatty(STDERR_FILENO)) {  // progress on a terminal only
     options.on_layer_done = [](std::size_t done, std::size_t total) {

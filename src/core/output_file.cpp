@@ -340,6 +340,7 @@ void OutputFile::flush() {
     }
     p += w;
     left -= static_cast<std::size_t>(w);
+    written_ += static_cast<std::uint64_t>(w);
   }
   buffer_.clear();
 }

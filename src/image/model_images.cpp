@@ -12,6 +12,7 @@
 #include <set>
 
 #include "pcnn/core/error.hpp"
+#include "pcnn/core/input_file.hpp"
 #include "pcnn/image/staging_dir.hpp"
 
 namespace pcnn {
@@ -336,13 +337,13 @@ void write_model_image_files(ModelImages& images, const std::string& dir) {
   const std::vector<std::uint8_t>& patterns = files->patterns;
   const std::vector<std::uint8_t>& config = files->pattern_config;
   json manifest = manifest_body(images, weights, patterns, config);
-  images.identity = identity_of(weights, patterns, config, manifest.dump(2));
+  images.identity = identity_of(weights, patterns, config, json_text(manifest));
   manifest["identity"] = images.identity;
 
   write_file_synced(dir + "/" + kWeightsFile, weights.data(), weights.size());
   write_file_synced(dir + "/" + kPatternsFile, patterns.data(), patterns.size());
   write_file_synced(dir + "/" + kConfigFile, config.data(), config.size());
-  write_file_synced(dir + "/" + kManifestFile, manifest.dump(2) + "\n");
+  write_file_synced(dir + "/" + kManifestFile, json_text(manifest) + "\n");
   images.files = std::move(files);
 }
 
@@ -386,7 +387,7 @@ ModelImages read_model_images(const std::string& dir) {
   try {
     m = json::parse(manifest_bytes.begin(), manifest_bytes.end());
   } catch (const json::exception& e) {
-    throw Error(manifest_path, std::string("not valid JSON: ") + e.what());
+    throw Error(manifest_path, "not valid JSON: " + json_error_text(e));
   }
   if (!m.is_object()) throw Error(manifest_path, "expected a JSON object");
   // The version decides how everything else is read, so it is checked first.
@@ -427,7 +428,7 @@ ModelImages read_model_images(const std::string& dir) {
   out.identity = r.text(m, "identity", "");
   json body = m;
   body.erase("identity");
-  if (identity_of(weights, patterns, config, body.dump(2)) != out.identity)
+  if (identity_of(weights, patterns, config, json_text(body)) != out.identity)
     throw Error(manifest_path, "identity checksum mismatch: the manifest was altered");
 
   const json& model = r.field(m, "model", "");

@@ -12,6 +12,7 @@
 #include <fstream>
 
 #include "pcnn/core/error.hpp"
+#include "pcnn/core/input_file.hpp"
 #include "pcnn/core/output_file.hpp"
 #include "pcnn/image/model_images.hpp"
 
@@ -164,15 +165,7 @@ void write_file_synced(const std::string& path, const void* data, std::size_t si
 }
 
 std::vector<std::uint8_t> read_file_bytes(const std::string& path) {
-  std::ifstream in(path, std::ios::binary | std::ios::ate);
-  if (!in) throw Error(path, "cannot open");
-  const std::streamoff size = in.tellg();
-  if (size < 0) throw Error(path, "cannot read");
-  std::vector<std::uint8_t> bytes(static_cast<std::size_t>(size));
-  in.seekg(0);
-  if (size > 0 && !in.read(reinterpret_cast<char*>(bytes.data()), size))
-    throw Error(path, "cannot read");
-  return bytes;
+  return read_input_bytes(path, "file");
 }
 
 }  // namespace pcnn

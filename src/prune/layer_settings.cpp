@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "pcnn/core/error.hpp"
+#include "pcnn/core/input_file.hpp"
 #include "pcnn/prune/patterns.hpp"
 
 namespace pcnn {
@@ -57,16 +58,7 @@ int parse_pattern_budget(const std::string& text, const std::string& where) {
 }
 
 std::vector<LayerOverride> read_layer_overrides(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(path, "cannot open");
-  std::stringstream text;
-  text << in.rdbuf();
-  json doc;
-  try {
-    doc = json::parse(text.str());
-  } catch (const json::exception& e) {
-    throw Error(path, std::string("not valid JSON: ") + e.what());
-  }
+  const json doc = read_json_file(path, "layers file");
   if (!doc.is_object()) throw Error(path, "expected a JSON object with key 'layers'");
   for (const auto& item : doc.items())
     if (item.key() != "layers") throw Error(path, "unknown key '" + item.key() + "'");

@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "pcnn/core/error.hpp"
+#include "pcnn/core/input_file.hpp"
 #include "pcnn/core/json_object_reader.hpp"
 
 namespace pcnn {
@@ -31,10 +32,21 @@ void check(bool ok, const std::string& where, const std::string& key, const std:
   if (!ok) throw Error(where, key + ": " + what);
 }
 
+// Upper limits keep every memory the model allocates, and the simulated time,
+// bounded: an on-chip SRAM beyond 64 MiB is not what this accelerator has.
+constexpr std::int64_t kMaxSramBytes = std::int64_t{1} << 26;
+constexpr int kMaxWordBytes = 4096;
+constexpr int kMaxBanks = 1024;
+constexpr int kMaxPsumEntries = 1 << 16;
+constexpr std::int64_t kMaxPsumEntriesTotal = std::int64_t{1} << 24;  // 64 MiB of int32 sums
+
 void check_sram(const SramConfig& s, const std::string& where, const std::string& name) {
-  check(s.size_bytes > 0, where, name + ".size_bytes", "must be positive");
-  check(s.word_bytes > 0, where, name + ".word_bytes", "must be positive");
-  check(s.banks > 0, where, name + ".banks", "must be positive");
+  check(s.size_bytes > 0 && s.size_bytes <= kMaxSramBytes, where, name + ".size_bytes",
+        "must be in 1.." + std::to_string(kMaxSramBytes) + " (64 MiB)");
+  check(s.word_bytes > 0 && s.word_bytes <= kMaxWordBytes, where, name + ".word_bytes",
+        "must be in 1.." + std::to_string(kMaxWordBytes));
+  check(s.banks > 0 && s.banks <= kMaxBanks, where, name + ".banks",
+        "must be in 1.." + std::to_string(kMaxBanks));
   check(s.latency_cycles >= 0 && s.latency_cycles <= 1000, where, name + ".latency_cycles",
         "must be in 0..1000");
   check(s.size_bytes % s.word_bytes == 0, where, name + ".size_bytes",
@@ -44,12 +56,17 @@ void check_sram(const SramConfig& s, const std::string& where, const std::string
 }  // namespace
 
 void ArchConfig::validate(const std::string& where) const {
-  check(clock_mhz > 0 && clock_mhz <= 100000, where, "clock_mhz", "must be in (0, 100000]");
+  // At least 1 MHz: slower clocks overflow SystemC's 64-bit picosecond time.
+  check(clock_mhz >= 1 && clock_mhz <= 100000, where, "clock_mhz", "must be in 1..100000");
   check(pe_count > 0 && pe_count <= 4096, where, "pe_count", "must be in 1..4096");
   check(lanes_per_pe > 0 && lanes_per_pe <= 64, where, "lanes_per_pe", "must be in 1..64");
   check(kernel_register_words >= 9 && kernel_register_words <= 4096, where,
         "kernel_register_words", "must be in 9..4096 (one 3x3 kernel at least)");
-  check(psum_entries_per_pe > 0, where, "psum_entries_per_pe", "must be positive");
+  check(psum_entries_per_pe > 0 && psum_entries_per_pe <= kMaxPsumEntries, where,
+        "psum_entries_per_pe", "must be in 1.." + std::to_string(kMaxPsumEntries));
+  check(static_cast<std::int64_t>(psum_entries_per_pe) * pe_count <= kMaxPsumEntriesTotal, where,
+        "psum_entries_per_pe",
+        "times pe_count must be at most " + std::to_string(kMaxPsumEntriesTotal));
   check_sram(weight_sram, where, "weight_sram");
   check_sram(pattern_sram, where, "pattern_sram");
   check_sram(data_sram, where, "data_sram");
@@ -57,9 +74,12 @@ void ArchConfig::validate(const std::string& where) const {
   check(weight_sram.size_bytes >= static_cast<std::int64_t>(pe_count) * kernel_register_words,
         where, "weight_sram.size_bytes",
         "too small for one tile (pe_count x kernel_register_words bytes)");
-  check(dram.bandwidth_gbps > 0, where, "dram.bandwidth_gbps", "must be positive");
-  check(dram.latency_ns >= 0, where, "dram.latency_ns", "must not be negative");
-  check(dram.energy_pj_per_byte >= 0, where, "dram.energy_pj_per_byte", "must not be negative");
+  check(dram.bandwidth_gbps >= 0.001 && dram.bandwidth_gbps <= 1e6, where, "dram.bandwidth_gbps",
+        "must be in 0.001..1000000");
+  check(dram.latency_ns >= 0 && dram.latency_ns <= 1e9, where, "dram.latency_ns",
+        "must be in 0..1000000000 (one second)");
+  check(dram.energy_pj_per_byte >= 0 && dram.energy_pj_per_byte <= 1e6, where,
+        "dram.energy_pj_per_byte", "must be in 0..1000000");
   energy.validate(where);
 }
 
@@ -106,15 +126,7 @@ nlohmann::json arch_to_json(const ArchConfig& a) {
 }
 
 ArchConfig read_arch_file(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw Error(path, "cannot open architecture file");
-  nlohmann::json j;
-  try {
-    in >> j;
-  } catch (const nlohmann::json::exception&) {
-    throw Error(path, "not valid JSON");
-  }
-  return arch_from_json(j, path);
+  return arch_from_json(read_json_file(path, "architecture file"), path);
 }
 
 }  // namespace pcnn

@@ -75,6 +75,15 @@ DatapathActions pass_actions(const nlohmann::json& pe_group) {
 
 }  // namespace
 
+void check_max_cycles(std::uint64_t max_cycles, const ArchConfig& arch) {
+  // SystemC counts time in 64-bit picoseconds (its default resolution).
+  const double ps = static_cast<double>(max_cycles) * arch.clock_period_ns() * 1000.0;
+  if (max_cycles == 0 || ps > 1e18)
+    throw Error("--max-cycles", std::to_string(max_cycles) + " cycles of " +
+                                    std::to_string(arch.clock_period_ns()) +
+                                    " ns is outside what can be simulated (1 .. 1e18 ps)");
+}
+
 // SystemC elaborates once per process: the simulation context cannot be reset
 // after sc_start(). A second simulate() in the same process is refused rather
 // than run in a half-used context; simulate_in_child() forks for each run.
@@ -94,6 +103,7 @@ void claim_systemc_context() {
 std::vector<LayerResult> simulate(const std::vector<LayerJob>& jobs, const ArchConfig& arch,
                                   const SimOptions& options) {
   arch.validate(options.arch_where);
+  check_max_cycles(options.max_cycles, arch);
   // Layers the datapath cannot run as they are become several host jobs
   // (passes); owner[h] is the job a host job belongs to.
   std::deque<LayerJob> lowered_passes;
@@ -141,7 +151,8 @@ std::vector<LayerResult> simulate(const std::vector<LayerJob>& jobs, const ArchC
   if (!options.trace.vcd_path.empty()) {
     if (options.trace.from_cycle > options.trace.to_cycle)
       throw Error("--vcd-window", "FROM is after TO");
-    vcd = std::make_unique<VcdWriter>(options.trace.vcd_path, arch.clock_period_ns());
+    vcd = std::make_unique<VcdWriter>(options.trace.vcd_path, arch.clock_period_ns(),
+                                      options.trace.max_bytes);
   }
 
   claim_systemc_context();
@@ -198,13 +209,20 @@ std::vector<LayerResult> simulate(const std::vector<LayerJob>& jobs, const ArchC
     acc.pe_group.attach_tracer(vcd.get(), options.trace.from_cycle, options.trace.to_cycle,
                                options.trace.traced_pe);
   }
+  // Simulated time is bounded: a run that cannot finish in max_cycles stops there.
+  const sc_core::sc_time limit = sc_core::sc_time(arch.clock_period_ns(), sc_core::SC_NS) *
+                                 static_cast<double>(options.max_cycles);
   try {
-    sc_core::sc_start();
+    sc_core::sc_start(limit);
   } catch (const sc_core::sc_report& r) {
     announce_thread_stack_to_sanitizer();
     throw Error("simulation", r.get_msg());
   }
   announce_thread_stack_to_sanitizer();
+  if (!acc.host_controller.finished() && sc_core::sc_time_stamp() >= limit)
+    throw Error("--max-cycles", "the run did not finish within " +
+                                    std::to_string(options.max_cycles) +
+                                    " clock cycles; raise --max-cycles if that is expected");
   if (!acc.host_controller.finished())
     throw Error("simulation", "ran out of events before the host controller finished");
   if (vcd) vcd->close();

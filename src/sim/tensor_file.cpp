@@ -6,6 +6,7 @@
 #include <iterator>
 
 #include "pcnn/core/error.hpp"
+#include "pcnn/core/input_file.hpp"
 #include "pcnn/core/output_file.hpp"
 
 namespace pcnn {
@@ -27,9 +28,9 @@ void put32(std::string& b, std::uint32_t v) {
 }  // namespace
 
 Int8Tensor read_tensor_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(path, "cannot open input tensor file");
-  const std::vector<char> b((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  constexpr std::uint64_t kMaxBytes = kHeader + (std::uint64_t{1} << 30);
+  const std::string text = read_input_file(path, "input tensor file", kMaxBytes);
+  const std::vector<char> b(text.begin(), text.end());
   if (b.size() < kHeader) throw Error(path, "truncated tensor header");
   if (std::memcmp(b.data(), kMagic, 4) != 0) throw Error(path, "not a pcnn tensor file (bad magic)");
   if (get32(b, 4) != kVersion)

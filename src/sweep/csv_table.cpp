@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "pcnn/core/error.hpp"
+#include "pcnn/core/input_file.hpp"
 #include "pcnn/core/output_file.hpp"
 
 namespace pcnn {
@@ -80,11 +81,8 @@ std::string csv_record(const std::vector<std::string>& fields) {
 }
 
 CsvTable read_csv_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(path, "cannot open CSV file");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  std::vector<std::vector<std::string>> records = parse_csv_text(ss.str(), path);
+  std::vector<std::vector<std::string>> records =
+      parse_csv_text(read_input_file(path, "CSV file"), path);
   if (records.empty()) throw Error(path, "empty CSV file (no header)");
   CsvTable t;
   t.header = std::move(records[0]);

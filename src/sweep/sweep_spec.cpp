@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "pcnn/core/error.hpp"
+#include "pcnn/core/input_file.hpp"
 #include "pcnn/core/json_object_reader.hpp"
 #include "pcnn/image/model_images.hpp"
 
@@ -28,11 +29,7 @@ std::string resolve(const std::string& base_dir, const std::string& p) {
 }
 
 std::string read_text_file(const std::string& path, const std::string& what) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(path, "cannot open " + what);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  return read_input_file(path, what, std::uint64_t{1} << 26);
 }
 
 nlohmann::json parse_json(const std::string& text, const std::string& path) {

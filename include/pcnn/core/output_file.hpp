@@ -22,6 +22,7 @@
 // Every failure throws pcnn::Error naming the path and the reason (strerror).
 #include <csignal>
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -65,6 +66,7 @@ class OutputFile {
   // Writes out, syncs and puts the file in place; throws on any failure.
   void commit();
   const std::string& path() const { return path_; }
+  std::uint64_t bytes_written() const { return written_ + buffer_.size(); }
 
  private:
   void discard() noexcept;
@@ -75,6 +77,7 @@ class OutputFile {
   int fd_ = -1;
   bool owns_fd_ = false;
   std::string buffer_;
+  std::uint64_t written_ = 0;  // bytes flushed so far
 };
 
 // The whole content at once.

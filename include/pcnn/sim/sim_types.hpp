@@ -81,7 +81,11 @@ struct TraceOptions {
   std::uint64_t from_cycle = 0;
   std::uint64_t to_cycle = std::numeric_limits<std::uint64_t>::max();
   int traced_pe = 0;
+  // The trace stops the run with an error when it grows past this size.
+  std::uint64_t max_bytes = std::uint64_t{1} << 30;
 };
+
+constexpr std::uint64_t kDefaultMaxCycles = 10'000'000'000ULL;
 
 struct SimOptions {
   ActMode act_mode = ActMode::off;
@@ -90,6 +94,9 @@ struct SimOptions {
   // Book the clock edges in which only the MAC stage counts down in one step
   // instead of evaluating each (identical results; false evaluates every edge).
   bool skip_idle_edges = true;
+  // The run stops with an error once simulated time passes this many clock
+  // cycles (pcnn-sim run --max-cycles).
+  std::uint64_t max_cycles = kDefaultMaxCycles;
   // Called after each layer with (layers done, layers in total), e.g. for progress.
   std::function<void(std::size_t, std::size_t)> on_layer_done;
 };

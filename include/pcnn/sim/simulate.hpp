@@ -33,6 +33,10 @@ struct LayerResult {
   nlohmann::json module_stats;
 };
 
+// Throws pcnn::Error("--max-cycles", ...) unless 1 <= max_cycles and the time
+// they span at the architecture's clock fits SystemC's 64-bit picoseconds.
+void check_max_cycles(std::uint64_t max_cycles, const ArchConfig& arch);
+
 // Checks every job (layer consistency, input shape, that one tile fits the
 // architecture) before elaborating; throws pcnn::Error naming the layer, the
 // input or the architecture key. SystemC elaborates one model per process, so
