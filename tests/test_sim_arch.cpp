@@ -37,7 +37,7 @@ TEST_CASE("architecture errors name the key", "[sim][arch]") {
   fails_with(json{{"pe_count", 0}}, "arch.json: pe_count: must be in 1..4096");
   fails_with(json{{"weight_sram", {{"size_bytes", 1024}}}},
              "arch.json: weight_sram.size_bytes: too small for one tile");
-  fails_with(json{{"data_sram", {{"word_bytes", 0}}}}, "data_sram.word_bytes: must be positive");
+  fails_with(json{{"data_sram", {{"word_bytes", 0}}}}, "data_sram.word_bytes: must be in 1..4096");
   fails_with(json{{"data_sram", 5}}, "data_sram: expected a JSON object");
   fails_with(json::array(), "arch.json: top level: expected a JSON object");
   fails_with(json{{"clock_mhz", -1}}, "clock_mhz");
