@@ -174,10 +174,8 @@ TEST_CASE("pcnn-sim run: VCD size guard before and during the run", "[sim][cli][
   CHECK(r.status == 1);
   CHECK(r.err.find("--vcd-max-mb: the trace " + vcd + " grew past 1 MiB") != std::string::npos);
   CHECK(!fs::exists(vcd));
-  std::vector<std::string> names;
-  for (const auto& e : fs::directory_iterator(tmp.path)) names.push_back(e.path().filename());
-  std::sort(names.begin(), names.end());
-  CHECK(names == std::vector<std::string>{"images", "one_pe.json", "slow.json"});
+  for (const auto& e : fs::directory_iterator(tmp.path))  // no temporary left behind
+    CHECK(e.path().filename().string().front() != '.');
 }
 
 TEST_CASE("input files: a FIFO or a directory is refused at once with the reason",
