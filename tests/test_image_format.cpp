@@ -209,6 +209,24 @@ TEST_CASE("image reader rejects a manifest of an unknown version", "[image]") {
   CHECK(error_of(tmp / "missing").rfind(tmp / "missing/manifest.json: cannot open", 0) == 0);
 }
 
+TEST_CASE("image reader rejects empty and repeated layer names", "[image]") {
+  TempDir tmp;
+  PrunedModel pm = sample_model();
+  REQUIRE(pm.images.layers.size() >= 2);
+  // Written consistently (checksums match), so only the name check can refuse them.
+  for (const std::string& name : {pm.images.layers[0].name, std::string()}) {
+    const std::string dir = tmp / ("names" + std::to_string(name.size()));
+    ModelImages images = pm.images;
+    images.layers[1].name = name;
+    write_model_images(images, dir);
+    const std::string msg = error_of(dir);
+    INFO(msg);
+    CHECK(msg.rfind(dir + "/manifest.json: ", 0) == 0);
+    CHECK(msg.find("layers[1].name") != std::string::npos);
+    CHECK(msg.find(name.empty() ? "is empty" : "names an earlier layer too") != std::string::npos);
+  }
+}
+
 TEST_CASE("an output directory that cannot be written leaves nothing behind", "[image]") {
   TempDir tmp;
   std::ofstream(tmp / "file") << "x";

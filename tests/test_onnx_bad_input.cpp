@@ -121,6 +121,11 @@ TEST_CASE("weights inconsistent with the conv attributes or input are rejected",
   expect_load_error(dir.file("kernel.onnx"),
                     "conv 'c2': kernel_shape [5,5] disagrees with weight shape [4,4,3,3]");
 
+  m = good;  // two convs with one name: --layer would select both
+  node(m, "c2")->set_name("c1");
+  pcnn_test::write_proto(m, dir.file("names.onnx"));
+  expect_load_error(dir.file("names.onnx"), "are both named 'c1'; layer names must be unique");
+
   m = good;  // weights for 5 input channels on a 4-channel input (data resized to match)
   auto* w = initializer(m, "c2.weight");
   w->set_dims(1, 5);

@@ -447,6 +447,7 @@ ModelImages read_model_images(const std::string& dir) {
   if (!layers.is_array()) r.fail("layers", "expected an array");
   if (get_u32(config, 12) != layers.size())
     throw Error(dir + "/" + kConfigFile, "layer count differs from the manifest");
+  std::set<std::string> layer_names;
   for (std::size_t i = 0; i < layers.size(); ++i) {
     const std::string w = "layers[" + std::to_string(i) + "].";
     const json& j = layers[i];
@@ -476,6 +477,10 @@ ModelImages read_model_images(const std::string& dir) {
                 w);
     SpmLayer l;
     l.name = r.text(j, "name", w);
+    // Layer names select layers (--layer), so each must be present and unique.
+    if (l.name.empty()) r.fail(w + "name", "is empty");
+    if (!layer_names.insert(l.name).second)
+      r.fail(w + "name", "'" + l.name + "' names an earlier layer too");
     l.index = static_cast<int>(r.integer(j, "index", w, 0, kMaxDim));
     l.geom = read_geometry(r, r.field(j, "geometry", w), w + "geometry.");
     l.pattern_pruned = r.boolean(j, "pattern_pruned", w);

@@ -333,10 +333,17 @@ GraphLayout analyse_graph(const onnx::ModelProto& model, const FloatValues& valu
   if (any_conv)
     shapes = infer_shapes(model, layout.input_name, layout.input_shape, batch_pinned, values, ctx);
 
+  // Layer names select layers (--layer, --layers JSON), so two convs may not share one.
+  std::unordered_map<std::string, int> conv_by_name;
   for (int i = 0; i < graph.node_size(); ++i) {
     const auto& node = graph.node(i);
     if (!is_onnx_op(node, "Conv")) continue;
     ConvSite site = read_conv(node, i, static_cast<int>(layout.convs.size()), index, shapes, ctx);
+    const auto [first, fresh] = conv_by_name.emplace(site.conv.name, i);
+    if (!fresh)
+      throw Error(ctx.model_path, "conv nodes " + std::to_string(first->second) + " and " +
+                                      std::to_string(i) + " are both named '" + site.conv.name +
+                                      "'; layer names must be unique (rename one node)");
     std::string out = node.output(0);
     const int bn = sole_consumer(graph, index, out, "BatchNormalization");
     if (bn >= 0 &&
