@@ -5,8 +5,8 @@
 
 #include <algorithm>
 #include <cstdint>
-#include <cstdlib>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -91,6 +91,34 @@ inline Run run_command(const std::string& cmd) {
 
 inline std::string binary(const std::string& name) {
   return std::string(PCNN_BINARY_DIR) + "/" + name;
+}
+
+inline std::string slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+inline void write_text(const std::string& path, const std::string& text) {
+  std::ofstream(path) << text;
+}
+
+struct RunResult {
+  int status = -1;
+  std::string out, err;
+};
+
+// Runs build/<program> with `args` (already quoted) under `timeout` (a hang fails
+// the test instead of stalling it), stdout and stderr captured apart.
+inline RunResult run_program(const TempDir& tmp, const std::string& program,
+                             const std::string& args) {
+  const std::string out = tmp / "stdout.txt", err = tmp / "stderr.txt";
+  const std::string cmd =
+      "timeout 120 " + binary(program) + " " + args + " > '" + out + "' 2> '" + err + "'";
+  const int rc = std::system(cmd.c_str());
+  RunResult r{WIFEXITED(rc) ? WEXITSTATUS(rc) : -1, slurp(out), slurp(err)};
+  std::remove(out.c_str());
+  std::remove(err.c_str());
+  return r;
 }
 
 // Names in a directory (to check that nothing was left behind).

@@ -21,46 +21,16 @@
 #include "pcnn/golden/random_layer.hpp"
 #include "pcnn/image/model_images.hpp"
 #include "pcnn/sim/arch_config.hpp"
+#include "prune_test_support.hpp"
 
 namespace {
 
 namespace fs = std::filesystem;
-
-struct TempDir {
-  std::string path;
-  TempDir() {
-    char tmpl[] = "/tmp/pcnn_bounded_XXXXXX";
-    path = mkdtemp(tmpl);
-  }
-  ~TempDir() { std::system(("rm -rf '" + path + "'").c_str()); }
-  std::string operator/(const std::string& name) const { return path + "/" + name; }
-};
-
-std::string slurp(const std::string& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-void write_text(const std::string& p, const std::string& text) { std::ofstream(p) << text; }
-
-struct RunResult {
-  int status;
-  std::string out, err;
-};
-
-// Runs build/pcnn-sim under `timeout` (a hang fails the test instead of stalling it).
-RunResult run_sim(const TempDir& tmp, const std::string& args) {
-  const std::string out = tmp / "stdout.txt", err = tmp / "stderr.txt";
-  const std::string cmd = "timeout 120 " + std::string(PCNN_BINARY_DIR) + "/pcnn-sim " + args +
-                          " > '" + out + "' 2> '" + err + "'";
-  const int rc = std::system(cmd.c_str());
-  RunResult r{WIFEXITED(rc) ? WEXITSTATUS(rc) : -1, slurp(out), slurp(err)};
-  std::remove(out.c_str());
-  std::remove(err.c_str());
-  return r;
-}
+using pcnn_test::run_program;
+using pcnn_test::RunResult;
+using pcnn_test::slurp;
+using pcnn_test::TempDir;
+using pcnn_test::write_text;
 
 std::string make_images(const std::string& dir, const std::string& model_name = "tiny") {
   std::mt19937_64 rng(3);
@@ -126,8 +96,9 @@ TEST_CASE("pcnn-sim run: idle DRAM time costs nothing and --max-cycles stops a l
   // which the run sleeps through instead of evaluating each.
   write_text(tmp / "slow.json", R"({"dram": {"latency_ns": 1e8}})");
   const std::string json = tmp / "r.json";
-  RunResult r = run_sim(tmp, "run '" + images + "' --no-dense --arch '" + tmp / "slow.json" +
-                                 "' --json '" + json + "'");
+  RunResult r = run_program(
+      tmp, "pcnn-sim",
+      "run '" + images + "' --no-dense --arch '" + tmp / "slow.json" + "' --json '" + json + "'");
   INFO(r.err);
   REQUIRE(r.status == 0);
   const auto j = nlohmann::json::parse(slurp(json));
@@ -136,13 +107,14 @@ TEST_CASE("pcnn-sim run: idle DRAM time costs nothing and --max-cycles stops a l
   CHECK(j["layers"][0]["stats"]["stall_cycles"]["dram"].get<std::uint64_t>() > 30'000'000);
 
   fs::remove(json);
-  r = run_sim(tmp, "run '" + images + "' --no-dense --arch '" + tmp / "slow.json" +
-                       "' --max-cycles 1000000 --json '" + json + "'");
+  r = run_program(tmp, "pcnn-sim",
+                  "run '" + images + "' --no-dense --arch '" + tmp / "slow.json" +
+                      "' --max-cycles 1000000 --json '" + json + "'");
   expect_one_line(r,
                   "--max-cycles: the run did not finish within 1000000 clock cycles; raise "
                   "--max-cycles if that is expected");
   CHECK(!fs::exists(json));
-  r = run_sim(tmp, "run '" + images + "' --max-cycles 0");
+  r = run_program(tmp, "pcnn-sim", "run '" + images + "' --max-cycles 0");
   CHECK(r.status == 1);
   CHECK(r.err.find("--max-cycles: 0 cycles") != std::string::npos);
 }
@@ -153,28 +125,31 @@ TEST_CASE("pcnn-sim run: VCD size guard before and during the run", "[sim][cli][
   const std::string vcd = tmp / "t.vcd";
   // A run whose estimate is far over the limit is refused before it starts.
   write_text(tmp / "one_pe.json", R"({"pe_count": 1, "lanes_per_pe": 1})");
-  RunResult r = run_sim(tmp, "run '" + images + "' --arch '" + tmp / "one_pe.json" + "' --vcd '" +
-                                 vcd + "' --vcd-max-mb 1");
+  RunResult r = run_program(tmp, "pcnn-sim",
+                            "run '" + images + "' --arch '" + tmp / "one_pe.json" + "' --vcd '" +
+                                vcd + "' --vcd-max-mb 1");
   INFO(r.err);
   CHECK(r.status == 1);
   CHECK(r.out.empty());
   CHECK(r.err.find("pcnn-sim: --vcd-max-mb: the trace of at least") == 0);
   CHECK(r.err.find("narrow --vcd-window or raise --vcd-max-mb") != std::string::npos);
   // The same run with a window that fits is traced.
-  r = run_sim(tmp, "run '" + images + "' --arch '" + tmp / "one_pe.json" + "' --vcd '" + vcd +
-                       "' --vcd-max-mb 1 --vcd-window 0:1000");
+  r = run_program(tmp, "pcnn-sim",
+                  "run '" + images + "' --arch '" + tmp / "one_pe.json" + "' --vcd '" + vcd +
+                      "' --vcd-max-mb 1 --vcd-window 0:1000");
   CHECK(r.status == 0);
   CHECK(fs::exists(vcd));
   // Stopped while writing when the trace grows past the limit the estimate
   // allowed: the estimate counts MACs, not the DRAM waits that are traced too.
   fs::remove(vcd);
   write_text(tmp / "slow.json", R"({"dram": {"latency_ns": 100000}})");
-  r = run_sim(tmp, "run '" + images + "' --arch '" + tmp / "slow.json" + "' --vcd '" + vcd +
-                       "' --vcd-max-mb 1");
+  r = run_program(
+      tmp, "pcnn-sim",
+      "run '" + images + "' --arch '" + tmp / "slow.json" + "' --vcd '" + vcd + "' --vcd-max-mb 1");
   CHECK(r.status == 1);
   CHECK(r.err.find("--vcd-max-mb: the trace " + vcd + " grew past 1 MiB") != std::string::npos);
   CHECK(!fs::exists(vcd));
-  for (const auto& e : fs::directory_iterator(tmp.path))  // no temporary left behind
+  for (const auto& e : fs::directory_iterator(tmp.path()))  // no temporary left behind
     CHECK(e.path().filename().string().front() != '.');
 }
 
@@ -185,23 +160,23 @@ TEST_CASE("input files: a FIFO or a directory is refused at once with the reason
   // A FIFO in place of an image file: refused, not waited on.
   fs::remove(images + "/weights.bin");
   REQUIRE(::mkfifo((images + "/weights.bin").c_str(), 0600) == 0);
-  RunResult r = run_sim(tmp, "run '" + images + "'");
+  RunResult r = run_program(tmp, "pcnn-sim", "run '" + images + "'");
   expect_one_line(r, images + "/weights.bin: cannot read file: is a FIFO, not a regular file");
 
   const std::string good = make_images(tmp / "good");
-  r = run_sim(tmp, "run '" + good + "' --arch '" + tmp.path + "'");
-  expect_one_line(r, tmp.path + ": cannot read architecture file: is a directory");
-  r = run_sim(tmp, "run '" + good + "' --arch '" + tmp / "missing.json" + "'");
+  r = run_program(tmp, "pcnn-sim", "run '" + good + "' --arch '" + tmp.path() + "'");
+  expect_one_line(r, tmp.path() + ": cannot read architecture file: is a directory");
+  r = run_program(tmp, "pcnn-sim", "run '" + good + "' --arch '" + tmp / "missing.json" + "'");
   expect_one_line(r,
                   tmp / "missing.json: cannot open architecture file: No such file or directory");
-  r = run_sim(tmp, "run '" + good + "' --layer convA --input '" + tmp.path + "'");
-  expect_one_line(r, tmp.path + ": cannot read input tensor file: is a directory");
+  r = run_program(tmp, "pcnn-sim", "run '" + good + "' --layer convA --input '" + tmp.path() + "'");
+  expect_one_line(r, tmp.path() + ": cannot read input tensor file: is a directory");
   REQUIRE(::mkfifo((tmp / "arch.fifo").c_str(), 0600) == 0);
-  r = run_sim(tmp, "run '" + good + "' --arch '" + tmp / "arch.fifo" + "'");
+  r = run_program(tmp, "pcnn-sim", "run '" + good + "' --arch '" + tmp / "arch.fifo" + "'");
   expect_one_line(r,
                   tmp / "arch.fifo: cannot read architecture file: is a FIFO, not a regular file");
   write_text(tmp / "bad.json", "{\"clock_mhz\": \"\xff\xfe\"}");
-  r = run_sim(tmp, "run '" + good + "' --arch '" + tmp / "bad.json" + "'");
+  r = run_program(tmp, "pcnn-sim", "run '" + good + "' --arch '" + tmp / "bad.json" + "'");
   CHECK(r.status == 1);
   CHECK(r.err.rfind("pcnn-sim: " + tmp / "bad.json: not valid JSON: parse error at line 1", 0) ==
         0);
@@ -212,7 +187,8 @@ TEST_CASE("names that are not valid UTF-8 do not fail the result files", "[sim][
   TempDir tmp;
   const std::string images = make_images(tmp / "images", "model\xff\xfe");
   const std::string json = tmp / "r.json";
-  const RunResult r = run_sim(tmp, "run '" + images + "' --no-dense --json '" + json + "'");
+  const RunResult r =
+      run_program(tmp, "pcnn-sim", "run '" + images + "' --no-dense --json '" + json + "'");
   INFO(r.err);
   REQUIRE(r.status == 0);
   const auto j = nlohmann::json::parse(slurp(json));

@@ -24,53 +24,17 @@
 #include "pcnn/core/output_file.hpp"
 #include "pcnn/golden/random_layer.hpp"
 #include "pcnn/image/model_images.hpp"
+#include "prune_test_support.hpp"
 
 namespace {
 
 namespace fs = std::filesystem;
-
-struct TempDir {
-  std::string path;
-  TempDir() {
-    char tmpl[] = "/tmp/pcnn_outputs_XXXXXX";
-    path = mkdtemp(tmpl);
-  }
-  ~TempDir() { std::system(("rm -rf '" + path + "'").c_str()); }
-  std::string operator/(const std::string& name) const { return path + "/" + name; }
-};
-
-std::string slurp(const std::string& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-void write_text(const std::string& p, const std::string& text) { std::ofstream(p) << text; }
-
-std::vector<std::string> names_in(const std::string& dir) {
-  std::vector<std::string> names;
-  for (const auto& e : fs::directory_iterator(dir)) names.push_back(e.path().filename().string());
-  std::sort(names.begin(), names.end());
-  return names;
-}
-
-struct RunResult {
-  int status;
-  std::string out, err;
-};
-
-// Runs build/<program> with `args` (already quoted), stdout and stderr captured.
-RunResult run_program(const TempDir& tmp, const std::string& program, const std::string& args) {
-  const std::string out = tmp / "stdout.txt", err = tmp / "stderr.txt";
-  const std::string cmd = std::string(PCNN_BINARY_DIR) + "/" + program + " " + args + " > '" + out +
-                          "' 2> '" + err + "'";
-  const int rc = std::system(cmd.c_str());
-  RunResult r{WIFEXITED(rc) ? WEXITSTATUS(rc) : -1, slurp(out), slurp(err)};
-  std::remove(out.c_str());
-  std::remove(err.c_str());
-  return r;
-}
+using pcnn_test::listing;
+using pcnn_test::run_program;
+using pcnn_test::RunResult;
+using pcnn_test::slurp;
+using pcnn_test::TempDir;
+using pcnn_test::write_text;
 
 std::string make_images(const std::string& dir) {
   std::mt19937_64 rng(5);
@@ -102,10 +66,10 @@ TEST_CASE("output file: appears whole on commit, keeps the mode of the file it r
     pcnn::OutputFile out(p, "the result");
     out.write("half");
     CHECK(!fs::exists(p));  // nothing at the target before commit
-    CHECK(names_in(tmp.path).size() == 1);
-    CHECK(names_in(tmp.path)[0].rfind(".r.txt.pcnn-tmp-", 0) == 0);
+    CHECK(listing(tmp.path()).size() == 1);
+    CHECK(listing(tmp.path())[0].rfind(".r.txt.pcnn-tmp-", 0) == 0);
   }  // no commit: the temporary goes, the target never appeared
-  CHECK(names_in(tmp.path).empty());
+  CHECK(listing(tmp.path()).empty());
 
   write_text(p, "old");
   ::chmod(p.c_str(), 0640);
@@ -120,7 +84,7 @@ TEST_CASE("output file: appears whole on commit, keeps the mode of the file it r
   struct stat st {};
   REQUIRE(::stat(p.c_str(), &st) == 0);
   CHECK((st.st_mode & 0777) == 0640);
-  CHECK(names_in(tmp.path) == std::vector<std::string>{"r.txt"});
+  CHECK(listing(tmp.path()) == std::vector<std::string>{"r.txt"});
 }
 
 TEST_CASE("output file: a symlink is written through, a device and a FIFO directly",
@@ -152,7 +116,7 @@ TEST_CASE("output file: a symlink is written through, a device and a FIFO direct
   CHECK(received == "via the fifo");
   REQUIRE(::lstat(fifo.c_str(), &st) == 0);
   CHECK(S_ISFIFO(st.st_mode));
-  CHECK(names_in(tmp.path) ==
+  CHECK(listing(tmp.path()) ==
         std::vector<std::string>{"dangling", "fifo", "later", "link", "victim"});
 }
 
@@ -166,7 +130,7 @@ TEST_CASE("output file: refused paths name the output and the reason", "[core][o
     }
     return std::string("accepted");
   };
-  CHECK(message(tmp.path) == tmp.path + ": cannot write --json: is a directory");
+  CHECK(message(tmp.path()) == tmp.path() + ": cannot write --json: is a directory");
   CHECK(message(tmp / "no/r.json") ==
         tmp / "no/r.json: cannot write --json: folder '" + tmp / "no': No such file or directory");
   write_text(tmp / "file", "x");
@@ -200,7 +164,7 @@ TEST_CASE("output file: SIGINT and SIGTERM remove live temporaries", "[core][out
     REQUIRE(::waitpid(child, &status, 0) == child);
     CHECK(WIFSIGNALED(status));  // the process still dies of the signal
     CHECK(WTERMSIG(status) == sig);
-    CHECK(names_in(tmp.path) == std::vector<std::string>{"keep.json"});
+    CHECK(listing(tmp.path()) == std::vector<std::string>{"keep.json"});
     CHECK(slurp(tmp / "keep.json") == "old");
   }
 }
@@ -248,18 +212,19 @@ TEST_CASE("pcnn-sim run: outputs are checked before the run and never overwrite 
   const std::string run = "run '" + images + "' --no-dense";
 
   // An unwritable output is found before the simulation: no table is printed.
-  RunResult r = run_program(tmp, "pcnn-sim", run + " --json '" + tmp.path + "/no/r.json'");
+  RunResult r = run_program(tmp, "pcnn-sim", run + " --json '" + tmp.path() + "/no/r.json'");
   CHECK(r.status != 0);
   CHECK(r.out.empty());
-  CHECK(r.err == "pcnn-sim: " + tmp.path + "/no/r.json: cannot write --json: folder '" + tmp.path +
-                     "/no': No such file or directory\n");
+  CHECK(r.err == "pcnn-sim: " + tmp.path() + "/no/r.json: cannot write --json: folder '" +
+                     tmp.path() + "/no': No such file or directory\n");
 
   r = run_program(tmp, "pcnn-sim", run + " --json '" + images + "/manifest.json'");
   CHECK(r.status != 0);
   CHECK(r.err.find("--json lies inside the input IMAGES_DIR") != std::string::npos);
   CHECK(slurp(images + "/manifest.json") == manifest);
 
-  r = run_program(tmp, "pcnn-sim", run + " --vcd '" + tmp.path + "/x' --json '" + tmp.path + "/x'");
+  r = run_program(tmp, "pcnn-sim",
+                  run + " --vcd '" + tmp.path() + "/x' --json '" + tmp.path() + "/x'");
   CHECK(r.status != 0);
   CHECK(r.err.find("is the same file as the output --json") != std::string::npos);
   CHECK(!fs::exists(tmp / "x"));
@@ -324,7 +289,7 @@ TEST_CASE("pcnn-zoo -o: written through a symlink, a directory refused", "[onnx]
   const std::string model = slurp(tmp / "victim");
   CHECK(model.size() > 1000000);
 
-  r = run_program(tmp, "pcnn-zoo", "vgg16-cifar -o '" + tmp.path + "'");
+  r = run_program(tmp, "pcnn-zoo", "vgg16-cifar -o '" + tmp.path() + "'");
   CHECK(r.status != 0);
-  CHECK(r.err == "pcnn-zoo: " + tmp.path + ": cannot write --output: is a directory\n");
+  CHECK(r.err == "pcnn-zoo: " + tmp.path() + ": cannot write --output: is a directory\n");
 }
