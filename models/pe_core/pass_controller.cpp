@@ -6,19 +6,19 @@ namespace pcnn {
 
 void PassController::start_layer() {
   state_ = State::wait_refill;
-  reason_ = StallReason::none;
+  reason_ = nullptr;
   pass_ = 0;
   positions_done_ = 0;
 }
 
 void PassController::step(std::uint64_t cycle, const PeLayer& L, PeCorePorts& ports,
                           PassActions& actions) {
-  reason_ = StallReason::none;
+  reason_ = nullptr;
   switch (state_) {
     case State::wait_refill:
       if (actions.registers_in_use()) break;
       if (!ports.weight_chunk_ready(L.chunk_seq(pass_))) {
-        reason_ = StallReason::dram;
+        reason_ = &StallCycles::dram;
         break;
       }
       {
@@ -34,9 +34,9 @@ void PassController::step(std::uint64_t cycle, const PeLayer& L, PeCorePorts& po
       [[fallthrough]];
     case State::refilling: {
       const std::uint64_t k = cycle - phase_start_;
-      reason_ = k < weight_cycles_                              ? StallReason::weight
-                : k < std::max(weight_cycles_, pattern_cycles_) ? StallReason::pattern
-                                                                : StallReason::refill;
+      reason_ = k < weight_cycles_                              ? &StallCycles::weight_sram
+                : k < std::max(weight_cycles_, pattern_cycles_) ? &StallCycles::pattern_sram
+                                                                : &StallCycles::register_refill;
       if (cycle >= phase_end_) {
         const int g = L.pass_group(pass_);
         if (g == L.plan->chunk_end_group(g / L.plan->groups_per_chunk) - 1)
@@ -48,7 +48,7 @@ void PassController::step(std::uint64_t cycle, const PeLayer& L, PeCorePorts& po
     }
     case State::wait_writeback:
       if (!ports.output_band_free(L.pass_band(pass_))) {
-        reason_ = StallReason::dram;
+        reason_ = &StallCycles::dram;
         break;
       }
       phase_start_ = cycle;
@@ -56,7 +56,7 @@ void PassController::step(std::uint64_t cycle, const PeLayer& L, PeCorePorts& po
       state_ = State::writeback;
       [[fallthrough]];
     case State::writeback:
-      reason_ = StallReason::writeback;
+      reason_ = &StallCycles::writeback;
       if (cycle >= phase_end_) {
         if (L.pass_tile(pass_) == L.plan->tiles - 1) ports.fill_output_band();
         if (pass_ + 1 == L.passes) {

@@ -43,7 +43,7 @@ class PassController {
 
  private:
   State state_ = State::done;
-  StallReason reason_ = StallReason::none;
+  StallReason reason_ = nullptr;
   int pass_ = 0;
   int positions_done_ = 0;  // positions of the active pass through stage 3
   std::uint64_t phase_start_ = 0, phase_end_ = 0;

@@ -135,13 +135,13 @@ PeWait PeCore::waiting_for() const {
   const bool s1_blocked =
       s1_.valid ? cycle_ >= s1_.ready : (s1_wait_dram_ || s1_next_pass_ >= L_.passes);
   if (!s1_blocked) return PeWait::none;
-  if (ctrl_.reason() == StallReason::dram && !s1_wait_dram_) {
+  if (ctrl_.reason() == &StallCycles::dram && !s1_wait_dram_) {
     if (ctrl_.state() == PassController::State::wait_refill) return PeWait::weight_chunk;
     if (ctrl_.state() == PassController::State::wait_writeback) return PeWait::output_band;
   }
   // Idle time costs nothing: waiting for a refill and an input band at once
   // sleeps until either arrives instead of ticking every edge.
-  if (ctrl_.reason() == StallReason::dram && s1_wait_dram_ && !s1_.valid &&
+  if (ctrl_.reason() == &StallCycles::dram && s1_wait_dram_ && !s1_.valid &&
       ctrl_.state() == PassController::State::wait_refill)
     return PeWait::weight_chunk_or_input_band;
   if (ctrl_.active() && s1_wait_dram_ && !s1_.valid) return PeWait::input_band;

@@ -2,13 +2,18 @@
 // Stall attribution of the PE group: every clock cycle in which stage 3 issues
 // no MAC is booked to exactly one reason (docs/architecture.md, "Statistics").
 // The pass controller's phase decides first (refill, write-back, waiting for a
-// DMA move); otherwise the state of stages 1 and 2 does. Plain C++.
+// DMA move); otherwise the state of stages 1 and 2 does. The reasons are the
+// counters of StallCycles, named and described once in kStallReasons
+// (pcnn/sim/stats_schema.hpp). Plain C++.
+#include <cstdint>
+
 #include "pcnn/sim/sim_types.hpp"
 
 namespace pcnn {
 
-// What the pass controller was doing in a cycle without MACs.
-enum class StallReason { none, weight, pattern, refill, writeback, dram };
+// What the pass controller was doing in a cycle without MACs: the StallCycles
+// counter its phase books the cycle to, or nullptr when the pipeline decides.
+using StallReason = std::uint64_t StallCycles::*;
 
 // The pipeline as stall attribution sees it at the end of a cycle.
 struct PipelineView {
@@ -19,38 +24,18 @@ struct PipelineView {
   bool ctrl_active = false;   // the controller runs a pass (registers loaded)
 };
 
-inline void attribute_stall(StallReason reason, const PipelineView& v, StallCycles& s) {
-  switch (reason) {
-    case StallReason::weight:
-      ++s.weight_sram;
-      return;
-    case StallReason::pattern:
-      ++s.pattern_sram;
-      return;
-    case StallReason::refill:
-      ++s.register_refill;
-      return;
-    case StallReason::writeback:
-      ++s.writeback;
-      return;
-    case StallReason::dram:
-      ++s.dram;
-      return;
-    case StallReason::none:
-      break;
-  }
-  if (v.s2_valid) {
-    ++s.fill_drain;
-  } else if (v.s1_valid) {
-    if (v.s1_first || !v.ctrl_active)
-      ++s.fill_drain;
-    else
-      ++s.data_sram;
-  } else if (v.s1_wait_dram) {
-    ++s.dram;
-  } else {
-    ++s.fill_drain;
-  }
+// The counter a cycle without MACs is booked to.
+inline StallReason stall_reason(StallReason controller_reason, const PipelineView& v) {
+  if (controller_reason != nullptr) return controller_reason;
+  if (v.s2_valid) return &StallCycles::fill_drain;
+  if (v.s1_valid)
+    return v.s1_first || !v.ctrl_active ? &StallCycles::fill_drain : &StallCycles::data_sram;
+  if (v.s1_wait_dram) return &StallCycles::dram;
+  return &StallCycles::fill_drain;
+}
+
+inline void attribute_stall(StallReason controller_reason, const PipelineView& v, StallCycles& s) {
+  ++(s.*stall_reason(controller_reason, v));
 }
 
 }  // namespace pcnn
