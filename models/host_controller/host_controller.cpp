@@ -45,10 +45,18 @@ DramLayout dram_layout(const HostJob& job) {
   d.pattern_bytes = (static_cast<std::uint64_t>(kernels) * bits + 7) / 8;
   const std::uint64_t wfile = job.files ? job.files->weights.size() : d.weight_bytes;
   const std::uint64_t pfile = job.files ? job.files->patterns.size() : d.pattern_bytes;
-  const std::uint64_t patterns_base = align64(wfile);
-  d.weights = job.weight_offset;
+  const std::uint64_t base = job.network_placement ? job.images_base : 0;
+  const std::uint64_t patterns_base = base + align64(wfile);
+  d.weights = base + job.weight_offset;
   d.patterns = patterns_base + job.pattern_offset;
-  d.input = align64(patterns_base + pfile);
+  d.images_end = align64(patterns_base + pfile);
+  if (job.network_placement) {
+    d.input = job.input_address;
+    d.output = job.output_address;
+    d.end = d.images_end;
+    return d;
+  }
+  d.input = d.images_end;
   d.output = align64(d.input + static_cast<std::uint64_t>(g.input_elements()));
   d.end = align64(d.output + static_cast<std::uint64_t>(g.output_elements()));
   return d;
@@ -234,6 +242,7 @@ void HostController::load_weight_chunk(const HostJob& job, const DramLayout& dl,
 
 void HostController::load_thread() {
   for (std::size_t j = 0; j < jobs_.size(); ++j) {
+    if (before_layer) before_layer(j);
     HostJob& job = jobs_[j];
     const SpmLayer& layer = *job.layer;
     const TilePlan& p = job.plan;
@@ -245,14 +254,16 @@ void HostController::load_thread() {
       debug_write_dram(dl.patterns, job.files->patterns.data() + job.pattern_offset,
                        dl.pattern_bytes);
     const ConvGeometry& g = layer.geom;
-    std::vector<std::uint8_t> hwc(static_cast<std::size_t>(g.input_elements()));
-    for (int c = 0; c < g.in_channels; ++c)
-      for (int y = 0; y < g.in_h; ++y)
-        for (int x = 0; x < g.in_w; ++x)
-          hwc[(static_cast<std::size_t>(y) * g.in_w + x) * g.in_channels + c] =
-              static_cast<std::uint8_t>(
-                  (*job.input)[(static_cast<std::size_t>(c) * g.in_h + y) * g.in_w + x]);
-    debug_write_dram(dl.input, hwc.data(), hwc.size());
+    if (job.input) {  // a network's layers find their input in DRAM already
+      std::vector<std::uint8_t> hwc(static_cast<std::size_t>(g.input_elements()));
+      for (int c = 0; c < g.in_channels; ++c)
+        for (int y = 0; y < g.in_h; ++y)
+          for (int x = 0; x < g.in_w; ++x)
+            hwc[(static_cast<std::size_t>(y) * g.in_w + x) * g.in_channels + c] =
+                static_cast<std::uint8_t>(
+                    (*job.input)[(static_cast<std::size_t>(c) * g.in_h + y) * g.in_w + x]);
+      debug_write_dram(dl.input, hwc.data(), hwc.size());
+    }
 
     program_pattern_config(job);
     handshake_.weight_chunks.reset(p.weight_buffers);
@@ -281,6 +292,7 @@ void HostController::load_thread() {
     // The next layer starts when this one's results are in DRAM.
     while (!job.done) wait(layer_done_);
   }
+  if (after_layers) after_layers();
   load_finished_ = true;
   load_finished_event_.notify(sc_core::SC_ZERO_TIME);
 }

@@ -34,6 +34,12 @@ struct HostJob {
   std::shared_ptr<const ImageFiles> files;
   std::uint64_t weight_offset = 0, pattern_offset = 0, pattern_config_offset = 0;
   TilePlan plan;
+  // Whole-network runs (src/sim/network_run.cpp): the images lie at
+  // `images_base` and the input and output tensors at the addresses the host
+  // allocated for them (channel-last, as every tensor in DRAM); the input is
+  // already in DRAM (input == nullptr) and the output stays there.
+  bool network_placement = false;
+  std::uint64_t images_base = 0, input_address = 0, output_address = 0;
   // Filled by the host.
   std::vector<std::int8_t> output;  // [M][OH][OW]
   sc_core::sc_time start_time, end_time;
@@ -49,9 +55,12 @@ void use_encoded_images(HostJob& job);
 
 // DRAM layout of one layer (bytes): weights.bin from address 0, patterns.bin
 // after it, then the input and the output; `weights` and `patterns` are the
-// addresses of the layer's own parts (the manifest's offsets).
+// addresses of the layer's own parts (the manifest's offsets). With a network
+// placement the images start at images_base and `images_end` is where they
+// end; input and output are the job's addresses.
 struct DramLayout {
   std::uint64_t weights = 0, patterns = 0, input = 0, output = 0, end = 0;
+  std::uint64_t images_end = 0;
   std::uint64_t weight_bytes = 0, pattern_bytes = 0;  // sizes of the layer's parts
 };
 DramLayout dram_layout(const HostJob& job);
@@ -72,6 +81,20 @@ class HostController : public sc_core::sc_module {
   // Called at the start and end of each layer (statistics snapshots).
   std::function<void(std::size_t)> on_layer_start;
   std::function<void(std::size_t)> on_layer_end;
+  // Whole-network runs: called by the load thread before it sets up each layer
+  // and after the last one, so the operators between layers run in order
+  // there (they may wait).
+  std::function<void(std::size_t)> before_layer;
+  std::function<void()> after_layers;
+
+  // DRAM access for the network sequencer: untimed (the network input placed,
+  // results read back) and timed (a host DMA; the delay accumulates).
+  void debug_write_dram(std::uint64_t address, const std::uint8_t* data, std::size_t length);
+  void debug_read_dram(std::uint64_t address, std::uint8_t* data, std::size_t length);
+  void dram_transfer(tlm::tlm_command cmd, std::uint64_t address, std::uint8_t* data,
+                     std::size_t length, sc_core::sc_time& delay) {
+    transfer(dram_initiator_socket, cmd, address, data, length, delay);
+  }
 
  private:
   void load_thread();
@@ -84,8 +107,6 @@ class HostController : public sc_core::sc_module {
   void transfer(tlm_utils::simple_initiator_socket<HostController>& socket, tlm::tlm_command cmd,
                 std::uint64_t address, std::uint8_t* data, std::size_t length,
                 sc_core::sc_time& delay);
-  void debug_write_dram(std::uint64_t address, const std::uint8_t* data, std::size_t length);
-  void debug_read_dram(std::uint64_t address, std::uint8_t* data, std::size_t length);
 
   const ArchConfig arch_;
   PeGroup& pe_group_;

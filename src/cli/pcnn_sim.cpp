@@ -31,6 +31,7 @@
 #include "pcnn/sim/tile_plan.hpp"
 #include "pcnn/sweep/csv_table.hpp"
 #include "pcnn_sim_golden.hpp"
+#include "pcnn_sim_network.hpp"
 #include "pcnn_sim_sweep.hpp"
 
 namespace po = boost::program_options;
@@ -427,13 +428,18 @@ int sc_main(int argc, char** argv) {
     if (command == "--help" || command == "-h") {
       std::cout << "Usage:\n  " << kUsage
                 << "\n  pcnn-sim sweep SWEEP.json [-j N] [-o results.csv] [--shard K/N]"
+                << "\n  pcnn-sim run IMAGES_DIR --network --input FILE [--output FILE.npy] [--dump-layers DIR]"
                 << "\n  pcnn-sim golden IMAGES_DIR --input FILE [--output FILE.npy] [--dump-layers DIR]"
                 << "\n  pcnn-sim --version"
                 << "\n\nRun 'pcnn-sim run --help' or 'pcnn-sim sweep --help' for the options.\n";
       return 0;
     }
     if (command == "--version") return pcnn::print_version("pcnn-sim");
-    if (command == "run") return run_command(argc - 1, argv + 1);
+    if (command == "run") {
+      for (int i = 2; i < argc; ++i)
+        if (std::string(argv[i]) == "--network") return network_command(argc - 1, argv + 1);
+      return run_command(argc - 1, argv + 1);
+    }
     if (command == "sweep") return sweep_command(argc - 1, argv + 1);
     if (command == "golden") return golden_command(argc - 1, argv + 1);
     if (command.empty()) throw pcnn::UsageError("command line", "no command given (run or sweep; see --help)");

@@ -13,6 +13,7 @@
 #include "pcnn/energy/energy_model.hpp"
 #include "pcnn/sanitize/thread_stack.hpp"
 #include "pcnn/sim/layer_lowering.hpp"
+#include "src/sim/layer_meter.hpp"
 #include "pcnn/sim/stats_schema.hpp"
 #include "pcnn/sim/stats_source.hpp"
 #include "pcnn/sim/tile_plan.hpp"
@@ -20,22 +21,6 @@
 namespace pcnn {
 
 namespace {
-
-struct Snapshot {
-  PeCoreStats pe;
-  SramStats weight, pattern, data;
-  DramStats dram;
-  std::uint64_t decodes = 0;
-};
-
-Snapshot take(const Accelerator& a) {
-  return {a.pe_group.stats(),  a.weight_sram.stats(), a.pattern_sram.stats(),
-          a.data_sram.stats(), a.dram.stats(),        a.pe_group.stats().spm_decodes};
-}
-
-TrafficStats diff(const SramStats& after, const SramStats& before) {
-  return {after.bytes_read - before.bytes_read, after.bytes_written - before.bytes_written};
-}
 
 // Statistics of a further pass of the same layer (lane utilisation and energy
 // are derived from the sums afterwards).
@@ -49,30 +34,6 @@ void add_pass_stats(LayerStats& s, const LayerStats& p) {
   s.passes += p.passes;
 }
 
-// The PE group's register-file and datapath actions in one pass, from its
-// blocks' counters in the module walk (models/pe_core).
-DatapathActions pass_actions(const nlohmann::json& pe_group) {
-  struct Counter {
-    std::uint64_t DatapathActions::*member;
-    const char* block;
-    const char* counter;
-  };
-  static const Counter kCounters[] = {
-      {&DatapathActions::kernel_register_write_bytes, "kernel_register", "write_bytes"},
-      {&DatapathActions::kernel_register_reads, "kernel_register", "reads"},
-      {&DatapathActions::window_write_bytes, "window_register", "write_bytes"},
-      {&DatapathActions::window_shift_bytes, "window_register", "shift_bytes"},
-      {&DatapathActions::window_reads, "window_register", "reads"},
-      {&DatapathActions::psum_reads, "partial_sums", "reads"},
-      {&DatapathActions::psum_writes, "partial_sums", "writes"},
-      {&DatapathActions::pointer_generations, "pointer_generator", "generations"},
-      {&DatapathActions::requantisations, "requantiser", "requantisations"}};
-  DatapathActions a;
-  for (const Counter& c : kCounters)
-    a.*c.member = pe_group.at(c.block).at(c.counter).get<std::uint64_t>();
-  return a;
-}
-
 }  // namespace
 
 void check_max_cycles(std::uint64_t max_cycles, const ArchConfig& arch) {
@@ -82,22 +43,6 @@ void check_max_cycles(std::uint64_t max_cycles, const ArchConfig& arch) {
     throw Error("--max-cycles", std::to_string(max_cycles) + " cycles of " +
                                     std::to_string(arch.clock_period_ns()) +
                                     " ns is outside what can be simulated (1 .. 1e18 ps)");
-}
-
-// SystemC elaborates once per process: the simulation context cannot be reset
-// after sc_start(). A second simulate() in the same process is refused rather
-// than run in a half-used context; simulate_in_child() forks for each run.
-void claim_systemc_context() {
-  setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 0);  // keep program output clean
-  static bool claimed = false;
-  if (claimed || sc_core::sc_start_of_simulation_invoked() ||
-      !sc_core::sc_get_top_level_objects().empty())
-    throw Error("simulation",
-                "one simulation per process: this process has already elaborated a SystemC "
-                "model (run further simulations with simulate_in_child())");
-  claimed = true;
-  sc_core::sc_report_handler::set_actions(sc_core::SC_INFO, sc_core::SC_DO_NOTHING);
-  sc_core::sc_report_handler::set_actions(sc_core::SC_ERROR, sc_core::SC_THROW);
 }
 
 std::vector<LayerResult> simulate(const std::vector<LayerJob>& jobs, const ArchConfig& arch,
@@ -157,49 +102,12 @@ std::vector<LayerResult> simulate(const std::vector<LayerJob>& jobs, const ArchC
 
   claim_systemc_context();
   std::vector<LayerResult> pass_results(host_jobs.size());
-  std::vector<Snapshot> before(host_jobs.size());
-  std::vector<nlohmann::json> walk_before(host_jobs.size());
   auto top = std::make_unique<Accelerator>("top", arch, host_jobs, options.act_mode, dram_bytes);
   Accelerator& acc = *top;
-  acc.host_controller.on_layer_start = [&](std::size_t j) {
-    before[j] = take(acc);
-    walk_before[j] = collect_stats(acc);
-  };
+  LayerMeter meter(acc, arch);
+  acc.host_controller.on_layer_start = [&](std::size_t) { meter.start(); };
   acc.host_controller.on_layer_end = [&](std::size_t j) {
-    const Snapshot after = take(acc);
-    const Snapshot& b = before[j];
-    LayerStats& s = pass_results[j].stats;
-    const PeCoreStats& pa = after.pe;
-    const PeCoreStats& pb = b.pe;
-    const double period = arch.clock_period_ns();
-    // Cycles after the PE group finished: the last band's results moving to DRAM.
-    const sc_core::sc_time now = sc_core::sc_time_stamp();
-    const auto tail = static_cast<std::uint64_t>(
-        std::llround((now - acc.pe_group.done_time()).to_seconds() * 1e9 / period));
-    s.mac_cycles = pa.mac_cycles - pb.mac_cycles;
-    for (const StallReasonField& f : kStallReasons)
-      s.stalls.*f.cycles = pa.stalls.*f.cycles - pb.stalls.*f.cycles;
-    s.stalls.dram += tail;
-    s.cycles = pa.cycles - pb.cycles + tail;
-    s.time_ns = static_cast<double>(s.cycles) * period;
-    s.macs_issued = pa.macs_issued - pb.macs_issued;
-    s.macs_effectual = pa.macs_effectual - pb.macs_effectual;
-    s.refills = pa.refills - pb.refills;
-    s.steps = pa.steps - pb.steps;
-    s.pattern_decodes = after.decodes - b.decodes;
-    const TilePlan& p = host_jobs[j].plan;
-    s.bands = static_cast<int>(p.bands.size());
-    s.tiles = p.tiles;
-    s.groups = p.groups;
-    s.chunks = s.bands * p.tiles * p.chunks_per_tile;
-    s.spatially_tiled = s.bands > 1;
-    s.weight_sram = diff(after.weight, b.weight);
-    s.pattern_sram = diff(after.pattern, b.pattern);
-    s.data_sram = diff(after.data, b.data);
-    s.dram = {after.dram.bytes_read - b.dram.bytes_read,
-              after.dram.bytes_written - b.dram.bytes_written};
-    pass_results[j].module_stats = stats_difference(collect_stats(acc), walk_before[j]);
-    s.actions = pass_actions(pass_results[j].module_stats.at(acc.pe_group.name()));
+    pass_results[j].stats = meter.stop(host_jobs[j].plan, pass_results[j].module_stats);
     const bool last_pass = j + 1 == host_jobs.size() || owner[j + 1] != owner[j];
     if (options.on_layer_done && last_pass) options.on_layer_done(owner[j] + 1, jobs.size());
   };
@@ -247,14 +155,8 @@ std::vector<LayerResult> simulate(const std::vector<LayerJob>& jobs, const ArchC
   }
   const ResolvedEnergy energy = resolve_energy(arch);
   for (std::size_t j = 0; j < jobs.size(); ++j) {  // derived from the (summed) counts
-    LayerStats& s = results[j].stats;
-    s.lowering = lowering[j];
-    s.dense_macs = jobs[j].layer.geom.dense_macs();
-    s.energy = layer_energy(s, energy);
-    s.lane_utilisation =
-        s.cycles ? static_cast<double>(s.macs_issued) /
-                       (static_cast<double>(s.cycles) * arch.pe_count * arch.lanes_per_pe)
-                 : 0.0;
+    results[j].stats.lowering = lowering[j];
+    finish_layer_stats(results[j].stats, jobs[j].layer.geom.dense_macs(), energy, arch);
   }
   return results;
 }

@@ -11,6 +11,7 @@
 
 #include "pcnn/core/error.hpp"
 #include "pcnn/sim/simulate.hpp"
+#include "src/sim/child_process.hpp"
 
 namespace pcnn {
 
@@ -44,8 +45,7 @@ void write_all(int fd, const std::vector<std::uint8_t>& data) {
 
 }  // namespace
 
-std::vector<LayerResult> simulate_in_child(const std::vector<LayerJob>& jobs,
-                                           const ArchConfig& arch, const SimOptions& options) {
+nlohmann::json run_in_child(const std::function<nlohmann::json()>& work) {
   int fds[2];
   if (::pipe(fds) != 0) throw Error("simulation", std::string("pipe: ") + std::strerror(errno));
   std::fflush(nullptr);  // nothing buffered is written twice
@@ -60,9 +60,7 @@ std::vector<LayerResult> simulate_in_child(const std::vector<LayerJob>& jobs,
     ::close(fds[0]);
     nlohmann::json out;
     try {
-      const std::vector<LayerResult> results = simulate(jobs, arch, options);
-      out["results"] = nlohmann::json::array();
-      for (const LayerResult& r : results) out["results"].push_back(result_to_json(r));
+      out = {{"result", work()}};
     } catch (const std::exception& e) {
       out = {{"error", e.what()}};
     }
@@ -89,10 +87,20 @@ std::vector<LayerResult> simulate_in_child(const std::vector<LayerJob>& jobs,
                                   " (" + strsignal(WTERMSIG(status)) + ")");
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || data.empty())
     throw Error("simulation", "child process failed without a result");
-  const nlohmann::json in = nlohmann::json::from_cbor(data);
+  nlohmann::json in = nlohmann::json::from_cbor(data);
   if (in.contains("error")) throw Error(in["error"].get<std::string>());
+  return std::move(in.at("result"));
+}
+
+std::vector<LayerResult> simulate_in_child(const std::vector<LayerJob>& jobs,
+                                           const ArchConfig& arch, const SimOptions& options) {
+  const nlohmann::json in = run_in_child([&] {
+    nlohmann::json out = nlohmann::json::array();
+    for (const LayerResult& r : simulate(jobs, arch, options)) out.push_back(result_to_json(r));
+    return out;
+  });
   std::vector<LayerResult> results;
-  for (const nlohmann::json& r : in.at("results")) results.push_back(result_from_json(r));
+  for (const nlohmann::json& r : in) results.push_back(result_from_json(r));
   return results;
 }
 

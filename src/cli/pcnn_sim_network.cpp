@@ -1,0 +1,260 @@
+#include "pcnn_sim_network.hpp"
+
+#include <unistd.h>
+#include <boost/program_options.hpp>
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+#include <memory>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "pcnn/core/command_line.hpp"
+#include "pcnn/core/error.hpp"
+#include "pcnn/core/input_file.hpp"
+#include "pcnn/core/output_file.hpp"
+#include "pcnn/core/version.hpp"
+#include "pcnn/energy/energy_model.hpp"
+#include "pcnn/golden/golden_network.hpp"
+#include "pcnn/sim/network_run.hpp"
+#include "pcnn/sim/simulate.hpp"
+#include "pcnn/sim/stats_schema.hpp"
+#include "pcnn_sim_network_io.hpp"
+
+namespace po = boost::program_options;
+
+namespace {
+
+constexpr int kNetworkResultFormatVersion = 1;
+
+double percent(std::uint64_t part, std::uint64_t whole) {
+  return whole ? 100.0 * static_cast<double>(part) / static_cast<double>(whole) : 0.0;
+}
+
+void print_tables(const pcnn::Int8Network& net, const pcnn::NetworkRunResult& r) {
+  std::printf("%-24s %-19s %-12s %11s %10s %7s %11s %8s\n", "node", "op", "unit", "cycles",
+              "time_us", "in_dens", "dense_cyc", "speedup");
+  for (const pcnn::NetworkStepResult& s : r.steps) {
+    const pcnn::NetNode& n = net.nodes[s.node];
+    char dense[32] = "-", speed[32] = "-";
+    if (s.has_dense) {
+      std::snprintf(dense, sizeof dense, "%llu", static_cast<unsigned long long>(s.dense.cycles));
+      std::snprintf(speed, sizeof speed, "%.2fx",
+                    static_cast<double>(s.dense.cycles) / static_cast<double>(s.stats.cycles));
+    }
+    std::printf("%-24s %-19s %-12s %11llu %10.2f %7.3f %11s %8s\n", n.name.c_str(),
+                pcnn::to_string(n.op), pcnn::to_string(s.unit),
+                static_cast<unsigned long long>(s.stats.cycles), s.stats.time_ns / 1000.0,
+                s.input_density, dense, speed);
+  }
+  char dense[32] = "-", speed[32] = "-";
+  if (r.dense_cycles) {
+    std::snprintf(dense, sizeof dense, "%llu", static_cast<unsigned long long>(r.dense_cycles));
+    std::snprintf(speed, sizeof speed, "%.2fx",
+                  static_cast<double>(r.dense_cycles) / static_cast<double>(r.total.cycles));
+  }
+  std::printf("%-24s %-19s %-12s %11llu %10.2f %7s %11s %8s\n", "total", "", "",
+              static_cast<unsigned long long>(r.total.cycles), r.total.time_ns / 1000.0, "", dense,
+              speed);
+  std::printf(
+      "unit: where the operator runs (pe_group; post_process; host: a DMA relayout; none: the\n"
+      "same DRAM bytes); in_dens: non-zero fraction of its input; dense_cyc: the conv run\n"
+      "dense on the same input.\n");
+
+  std::printf("\n%-24s %11s %11s", "node", "MACs", "effectual");
+  for (const pcnn::StallReasonField& f : pcnn::kStallReasons) std::printf(" %8s", f.short_name);
+  for (const pcnn::MemoryField& m : pcnn::kMemories)
+    std::printf(" %9s", (std::string(m.short_name) + "_KiB").c_str());
+  std::printf("\n");
+  for (std::size_t i = 0; i <= r.steps.size(); ++i) {
+    const pcnn::LayerStats& s = i < r.steps.size() ? r.steps[i].stats : r.total;
+    std::printf("%-24s %11llu %11llu", i < r.steps.size() ? net.nodes[i].name.c_str() : "total",
+                static_cast<unsigned long long>(s.macs_issued),
+                static_cast<unsigned long long>(s.macs_effectual));
+    for (const pcnn::StallReasonField& f : pcnn::kStallReasons)
+      std::printf(" %8llu", static_cast<unsigned long long>(s.stalls.*f.cycles));
+    for (const pcnn::MemoryField& m : pcnn::kMemories) {
+      const pcnn::TrafficStats& t = s.*m.traffic;
+      std::printf(" %9.1f", static_cast<double>(t.bytes_read + t.bytes_written) / 1024.0);
+    }
+    std::printf("\n");
+  }
+  std::printf(
+      "st_*: PE-group stall cycles by reason (see pcnn-sim run); *_KiB: bytes read + written\n"
+      "/ 1024.\n");
+
+  std::printf("\n%-24s", "node");
+  for (const pcnn::ComponentInfo& c : pcnn::kComponents)
+    std::printf(" %9s", (std::string(c.short_name) + "_uJ").c_str());
+  std::printf(" %9s %9s\n", "chip_uJ", "total_uJ");
+  for (std::size_t i = 0; i <= r.steps.size(); ++i) {
+    const pcnn::EnergyReport& e = i < r.steps.size() ? r.steps[i].stats.energy : r.total.energy;
+    std::printf("%-24s", i < r.steps.size() ? net.nodes[i].name.c_str() : "total");
+    for (const pcnn::ComponentInfo& c : pcnn::kComponents)
+      std::printf(" %9.3f", e.component_pj(c.id) / 1e6);
+    std::printf(" %9.3f %9.3f\n", e.on_chip_pj() / 1e6, e.total_pj() / 1e6);
+  }
+  std::printf("*_uJ: energy by component (docs/energy.md); chip_uJ on chip, total_uJ with DRAM.\n");
+}
+
+nlohmann::json result_json(const pcnn::Int8Network& net, const pcnn::NetworkRunResult& r) {
+  nlohmann::json steps = nlohmann::json::array();
+  for (const pcnn::NetworkStepResult& s : r.steps) {
+    const pcnn::NetNode& n = net.nodes[s.node];
+    nlohmann::json j = {{"node", n.name},
+                        {"op", pcnn::to_string(n.op)},
+                        {"unit", pcnn::to_string(s.unit)},
+                        {"output", net.tensors[n.output].name},
+                        {"input_density", s.input_density},
+                        {"stats", pcnn::stats_to_json(s.stats)},
+                        {"modules", s.module_stats}};
+    if (s.has_dense) {
+      j["dense"] = pcnn::stats_to_json(s.dense);
+      j["speedup_vs_dense"] =
+          static_cast<double>(s.dense.cycles) / static_cast<double>(s.stats.cycles);
+    }
+    steps.push_back(j);
+  }
+  const std::uint64_t outside = r.total.cycles - r.pe_group_cycles;
+  nlohmann::json total = {{"cycles", r.total.cycles},
+                          {"time_ns", r.total.time_ns},
+                          {"pe_group_cycles", r.pe_group_cycles},
+                          {"outside_pe_group_cycles", outside},
+                          {"outside_pe_group_share", percent(outside, r.total.cycles) / 100.0},
+                          {"stats", pcnn::stats_to_json(r.total)},
+                          {"energy_per_inference_uj", r.total.energy.total_pj() / 1e6}};
+  if (r.dense_cycles) {
+    total["dense_cycles"] = r.dense_cycles;
+    total["speedup_vs_dense"] =
+        static_cast<double>(r.dense_cycles) / static_cast<double>(r.total.cycles);
+  }
+  return {{"steps", steps}, {"total", total}};
+}
+
+}  // namespace
+
+int network_command(int argc, char** argv) {
+  std::string images_dir, arch_path, input_path, act_mode_text = "off", output_path, dump_dir,
+                                                 json_path;
+  std::uint64_t max_cycles = pcnn::kDefaultMaxCycles;
+  int top = 5;
+  po::options_description visible(
+      "Usage:\n  pcnn-sim run IMAGES_DIR --network --input FILE [--arch arch.json]\n"
+      "             [--act-mode off|gate|skip] [--output FILE.npy] [--dump-layers DIR]\n"
+      "             [--json result.json] [--no-dense]\n\n"
+      "Runs the whole network of IMAGES_DIR (network.json from pcnn-prune) on one input in\n"
+      "one simulation of the accelerator: convs and Gemm on the PE group, the operators\n"
+      "between them on the post-processing unit, activations kept in the simulated DRAM.\n\n"
+      "Options");
+  visible.add_options()("help,h", "show this help")("network", "run the whole network (this mode)")(
+      "input", po::value(&input_path),
+      "the input: .npy (float32/uint8, NCHW or HWC), .pgm/.ppm/.png, or an int8 PCNT tensor "
+      "already at the input scale")("arch", po::value(&arch_path),
+                                    "architecture JSON (docs/architecture.md)")(
+      "act-mode", po::value(&act_mode_text)->default_value("off"),
+      "activation sparsity: off, gate or skip")(
+      "output", po::value(&output_path),
+      "write the output int8 tensor as .npy (scale in FILE.json)")(
+      "dump-layers", po::value(&dump_dir),
+      "write every intermediate int8 tensor into this new folder (index.json lists them)")(
+      "json", po::value(&json_path), "write the per-operator results as JSON")(
+      "top", po::value(&top)->default_value(5), "classes to print for a classifier")(
+      "no-dense", "skip the dense runs of the convs (no speedup)")(
+      "max-cycles", po::value(&max_cycles)->default_value(pcnn::kDefaultMaxCycles),
+      "stop with an error when simulated time passes this many clock cycles");
+  const po::variables_map vm = pcnn::parse_command_line(argc, argv, visible, "images", images_dir);
+  if (vm.count("help")) {
+    std::cout << visible;
+    return 0;
+  }
+  if (images_dir.empty())
+    throw pcnn::UsageError("command line", "no IMAGES_DIR given (see --help)");
+  if (input_path.empty()) throw pcnn::UsageError("--input", "is required with --network");
+  if (top < 1) throw pcnn::UsageError("--top", "must be at least 1");
+  pcnn::NetworkRunOptions options;
+  try {
+    options.sim.act_mode = pcnn::parse_act_mode(act_mode_text);
+  } catch (const pcnn::Error& e) {
+    throw pcnn::UsageError(e.what());
+  }
+  options.with_dense = !vm.count("no-dense");
+  options.sim.max_cycles = max_cycles;
+  std::vector<pcnn::RunPath> outputs;
+  if (!output_path.empty()) {
+    outputs.push_back({output_path, "--output"});
+    outputs.push_back({output_path + ".json", "--output"});
+  }
+  if (!json_path.empty()) outputs.push_back({json_path, "--json"});
+  for (const pcnn::RunPath& o : outputs) pcnn::check_output_path(o.path, o.what);
+  if (!dump_dir.empty()) {
+    check_dump_dir(dump_dir);
+    outputs.push_back({dump_dir, "--dump-layers"});
+  }
+  pcnn::check_outputs_apart(
+      {{images_dir, "IMAGES_DIR"}, {arch_path, "--arch"}, {input_path, "--input"}}, outputs);
+  pcnn::ArchConfig arch;
+  if (!arch_path.empty()) {
+    arch = pcnn::read_arch_file(arch_path);
+    options.sim.arch_where = arch_path;
+  }
+  pcnn::check_max_cycles(max_cycles, arch);
+
+  const pcnn::GoldenNetwork loaded = pcnn::GoldenNetwork::load(images_dir);
+  const pcnn::Int8Network& net = loaded.network();
+  const std::vector<std::int8_t> x = read_quantised_input(input_path, loaded);
+  if (isatty(STDERR_FILENO)) {  // progress on a terminal only
+    options.sim.on_layer_done = [](std::size_t done, std::size_t total) {
+      std::fprintf(stderr, "\r%zu/%zu layer runs", done, total);
+      if (done == total) std::fprintf(stderr, "\r%*s\r", 30, "");
+    };
+  }
+  const auto t0 = std::chrono::steady_clock::now();
+  const pcnn::NetworkRunResult r = pcnn::simulate_network(loaded.images(), net, x, arch, options);
+  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+
+  print_tables(net, r);
+  const std::uint64_t outside = r.total.cycles - r.pe_group_cycles;
+  std::printf(
+      "\nnetwork: %zu operators, %llu cycles (%.2f us); PE group %llu, outside it %llu "
+      "(%.1f%%)\n",
+      net.nodes.size(), static_cast<unsigned long long>(r.total.cycles), r.total.time_ns / 1000.0,
+      static_cast<unsigned long long>(r.pe_group_cycles), static_cast<unsigned long long>(outside),
+      percent(outside, r.total.cycles));
+  if (r.dense_cycles)
+    std::printf("dense network: %llu cycles, speedup %.2fx\n",
+                static_cast<unsigned long long>(r.dense_cycles),
+                static_cast<double>(r.dense_cycles) / static_cast<double>(r.total.cycles));
+  std::printf("energy per inference: %.3f uJ on chip, %.3f uJ with DRAM\n",
+              r.total.energy.on_chip_pj() / 1e6, r.total.energy.total_pj() / 1e6);
+  std::printf("simulated in %.2f s, activation mode %s\n", wall,
+              pcnn::to_string(options.sim.act_mode));
+
+  const pcnn::NetTensor& out_t = net.tensors[net.output];
+  const std::vector<std::int8_t>& y = r.tensors[net.output];
+  if (!dump_dir.empty()) {
+    LayerDump dump(dump_dir);
+    for (const pcnn::NetNode& n : net.nodes)
+      dump.add(n, net.tensors[n.output], r.tensors[n.output]);
+    dump.finish();
+  }
+  if (!output_path.empty())
+    write_int8_tensor(output_path, out_t.name, y, out_t.shape, out_t.scale, "--output");
+  if (!json_path.empty()) {
+    nlohmann::json out = result_json(net, r);
+    out["format_version"] = kNetworkResultFormatVersion;
+    out["tool"] = "pcnn-sim";
+    out["tool_version"] = pcnn::tool_version();
+    out["git_commit"] = pcnn::git_commit();
+    out["images"] = {{"dir", images_dir}, {"identity", loaded.images().identity}};
+    out["architecture"] = pcnn::arch_to_json(arch);
+    out["act_mode"] = pcnn::to_string(options.sim.act_mode);
+    out["input"] = {{"file", input_path}};
+    out["wall_s"] = wall;
+    out["output"] = {{"tensor", out_t.name}, {"shape", out_t.shape}, {"scale", out_t.scale}};
+    pcnn::write_output_file(json_path, pcnn::json_text(out) + "\n", "--json");
+  }
+  std::printf("\n");
+  print_network_output(y, out_t.shape, out_t.scale, net.nodes.size(), top);
+  return 0;
+}

