@@ -11,11 +11,14 @@ namespace pcnn {
 Dram::Dram(const sc_core::sc_module_name& name, const DramConfig& cfg, std::uint64_t size_bytes)
     : sc_core::sc_module(name),
       host_target_socket("host_target_socket"),
+      post_process_target_socket("post_process_target_socket"),
       cfg_(cfg),
       mem_(size_bytes, 0),
       channel_free_(sc_core::SC_ZERO_TIME) {
   host_target_socket.register_b_transport(this, &Dram::b_transport);
   host_target_socket.register_transport_dbg(this, &Dram::transport_dbg);
+  post_process_target_socket.register_b_transport(this, &Dram::b_transport);
+  post_process_target_socket.register_transport_dbg(this, &Dram::transport_dbg);
 }
 
 bool Dram::check(tlm::tlm_generic_payload& trans) const {

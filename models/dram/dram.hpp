@@ -3,7 +3,9 @@
 // a first-byte latency. Accesses queue on the channel (each starts when the
 // previous one has streamed its bytes), so back-to-back requests overlap their
 // latency but not their transfer time. Loosely timed: the target adds to the
-// delay, it never waits.
+// delay, it never waits. A second, optional target socket serves the
+// post-processing unit over the same channel (its accesses queue with the
+// host's).
 #include <cstdint>
 #include <vector>
 
@@ -27,6 +29,7 @@ struct DramStats {
 class Dram : public sc_core::sc_module, public StatsSource {
  public:
   tlm_utils::simple_target_socket<Dram> host_target_socket;
+  tlm_utils::simple_target_socket_optional<Dram> post_process_target_socket;
 
   Dram(const sc_core::sc_module_name& name, const DramConfig& cfg, std::uint64_t size_bytes);
 
