@@ -121,7 +121,8 @@ TEST_CASE("post-processing plan fetches every input byte once and before it is u
 }
 
 TEST_CASE("post-processing plan cycles on hand-computed cases", "[post_process]") {
-  pcnn::PostProcessConfig cfg;  // 16 lanes, 32 KiB half line buffer
+  pcnn::PostProcessConfig cfg;
+  cfg.lanes = 16;  // and the default 32 KiB half line buffer
   pcnn::PostOpDescriptor d;
   d.op = PostOp::max_pool;
   d.inputs = {{0, 2, 4, 4}};

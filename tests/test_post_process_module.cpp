@@ -103,7 +103,10 @@ TEST_CASE("post-processing unit: a tiny clip op takes its hand-computed cycles",
   pcnn::DramConfig dram_cfg;
   dram_cfg.bandwidth_gbps = 1.0;  // 1 byte per ns
   dram_cfg.latency_ns = 10.0;
-  Bench b(dram_cfg, pcnn::PostProcessConfig{}, 1.0);  // 1 GHz: 1 ns cycles, 16 lanes
+  pcnn::PostProcessConfig cfg;
+  cfg.lanes = 16;
+  cfg.setup_cycles = 8;
+  Bench b(dram_cfg, cfg, 1.0);  // 1 GHz: 1 ns cycles
   pcnn::PostOpDescriptor d;
   d.op = pcnn::PostOp::clip;
   d.lo = -5;

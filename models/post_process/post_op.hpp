@@ -66,7 +66,7 @@ struct PostOpDescriptor {
 
 // Timing and size parameters of the unit (docs/architecture.md).
 struct PostProcessConfig {
-  int lanes = 16;                 // int8 elements (or window taps) per cycle
+  int lanes = 32;                 // int8 elements (or window taps) per cycle
   int line_buffer_bytes = 16384;  // own SRAM; two halves, one filling while one computes
   int dram_burst_bytes = 256;     // largest DRAM transaction the unit issues
   int setup_cycles = 8;           // descriptor decode and pipeline fill, per op
