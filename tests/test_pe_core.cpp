@@ -161,15 +161,16 @@ struct Run {
 };
 
 // Clocks the core edge by edge (or booking MAC-only edges at once) until done.
-Run run(pcnn::ActMode mode, const std::vector<std::int8_t>& input,
-        const std::function<void(FakeMemory&)>& setup = {}, bool book_mac_edges = false) {
-  const pcnn::ArchConfig arch = tiny_arch();
-  const pcnn::SpmLayer layer = tiny_layer();
+Run run_layer(const pcnn::ArchConfig& arch, const pcnn::SpmLayer& layer, pcnn::ActMode mode,
+              const std::vector<std::int8_t>& input,
+              const std::function<void(FakeMemory&)>& setup = {}, bool book_mac_edges = false,
+              bool stream_detail = false) {
   const pcnn::TilePlan plan = pcnn::make_tile_plan(layer, arch);
   const pcnn::PatternTable pac = table_of(layer);
   FakeMemory mem(layer, plan, arch, input);
   if (setup) setup(mem);
   pcnn::PeCore core(arch, mem);
+  core.set_stream_detail(stream_detail);
   core.start(layer, plan, pac, mode);
   while (core.running()) {
     REQUIRE(core.cycle() < 100000);
@@ -189,6 +190,11 @@ Run run(pcnn::ActMode mode, const std::vector<std::int8_t>& input,
           mem.writebacks,
           mem.chunk_releases,
           mem.band_releases};
+}
+
+Run run(pcnn::ActMode mode, const std::vector<std::int8_t>& input,
+        const std::function<void(FakeMemory&)>& setup = {}, bool book_mac_edges = false) {
+  return run_layer(tiny_arch(), tiny_layer(), mode, input, setup, book_mac_edges);
 }
 
 // Per pass (2 groups of 4 channels): refill = weight burst 5 cycles (the
@@ -295,6 +301,42 @@ TEST_CASE("PE core: booking MAC-only edges at once changes nothing", "[pe_core]"
     CHECK(a.stats.cycles == b.stats.cycles);
     CHECK(a.stats.mac_cycles == b.stats.mac_cycles);
     CHECK(a.stats.stalls.total() == b.stats.stalls.total());
+  }
+}
+
+TEST_CASE("PE core: gate and skip steps counted from packed masks equal the full pointer streams",
+          "[pe_core]") {
+  // Kernel registers of 12 kernels (n = 1) or 6 (n = 2) of 3x3, 2x5 and 4x4
+  // kernels: the packed masks span one to three 64-bit words and kernels
+  // straddle word boundaries. Activations include -128.
+  for (std::uint64_t seed = 1; seed <= 12; ++seed) {
+    std::mt19937_64 rng(seed);
+    pcnn::ArchConfig arch = tiny_arch();
+    arch.pe_count = 3;
+    pcnn::ConvGeometry g;
+    g.in_channels = 5 + static_cast<int>(seed % 8);
+    g.out_channels = 1 + static_cast<int>(seed % 3);
+    const int shape = static_cast<int>(seed % 3);
+    g.kernel_h = shape == 0 ? 3 : shape == 1 ? 2 : 4;
+    g.kernel_w = shape == 0 ? 3 : shape == 1 ? 5 : 4;
+    g.in_h = g.kernel_h + 2;
+    g.in_w = g.kernel_w + 3;
+    const int n = 1 + static_cast<int>(seed % 2);
+    const pcnn::SpmLayer layer = pcnn::make_layer_with_geometry(g, n, 4, false, rng, "straddle");
+    std::vector<std::int8_t> in = pcnn::random_activations(g.input_elements(), 0.6, false, rng);
+    in[seed % in.size()] = -128;
+    INFO("seed " << seed);
+    for (pcnn::ActMode mode : {pcnn::ActMode::gate, pcnn::ActMode::skip}) {
+      const Run fast = run_layer(arch, layer, mode, in, {}, true, false);
+      const Run full = run_layer(arch, layer, mode, in, {}, true, true);
+      CHECK(fast.output == full.output);
+      CHECK(fast.blocks == full.blocks);
+      CHECK(fast.stats.cycles == full.stats.cycles);
+      CHECK(fast.stats.mac_cycles == full.stats.mac_cycles);
+      CHECK(fast.stats.macs_issued == full.stats.macs_issued);
+      CHECK(fast.stats.macs_effectual == full.stats.macs_effectual);
+      CHECK(fast.stats.stalls.total() == full.stats.stalls.total());
+    }
   }
 }
 

@@ -4,14 +4,15 @@
 
 namespace pcnn {
 
-int MacLanes::step_cycles(const PeLayer& L, int q, const PointerStream& s) const {
-  if (L.mode == ActMode::skip) return std::max(1, (s.longest() + lanes_ - 1) / lanes_);
+int MacLanes::step_cycles(const PeLayer& L, int q, int longest) const {
+  if (L.mode == ActMode::skip) return std::max(1, (longest + lanes_ - 1) / lanes_);
   const int work = L.group_channels(L.pass_group(q)) * L.n;
   return (work + lanes_ - 1) / lanes_;
 }
 
-void MacLanes::execute(const PointerStream& s, const std::int8_t* window, int pes, int pos,
-                       bool first_group, PartialSums& psums) {
+void MacLanes::execute(const PointerStream& s, const std::uint16_t* step_issued,
+                       const std::int8_t* window, int pes, int pos, bool first_group,
+                       PartialSums& psums) {
   std::uint64_t issued = 0, effectual = 0, accumulations = 0;
   for (int pe = 0; pe < pes; ++pe) {
     const int count = s.count[pe];
@@ -24,9 +25,9 @@ void MacLanes::execute(const PointerStream& s, const std::int8_t* window, int pe
       acc += product;
       eff += product != 0;  // an int8 x int8 product is zero only if an operand is
     }
-    issued += static_cast<std::uint64_t>(count);
+    issued += step_issued[pe];
     effectual += static_cast<std::uint64_t>(eff);
-    accumulations += count > 0;
+    accumulations += step_issued[pe] > 0;
     psums.entry(pe, pos) += acc;
   }
   issued_ += issued;

@@ -18,12 +18,17 @@ class MacLanes {
 
   int lanes() const { return lanes_; }
   // Stage-3 cycles of a step: mode off and gate spend the cycles of every weight
-  // non-zero of the group; skip the slowest PE's effectual MACs (at least one).
-  int step_cycles(const PeLayer& L, int q, const PointerStream& s) const;
+  // non-zero of the group; skip the slowest PE's effectual MACs (`longest`, at
+  // least one cycle).
+  int step_cycles(const PeLayer& L, int q, int longest) const;
   // Sums the step's MACs of the `pes` active PEs into the partial sums of
-  // output position `pos`; `first_group` steps overwrite (the clear).
-  void execute(const PointerStream& s, const std::int8_t* window, int pes, int pos,
-               bool first_group, PartialSums& psums);
+  // output position `pos`; `first_group` steps overwrite (the clear). `group`
+  // is the group's stream with every activation taken as non-zero; `issued[pe]`
+  // the MACs the PE issues in this step (mode off: all of them; gate and skip:
+  // those with a non-zero activation, whose products are the only non-zero
+  // ones, so the sum over the whole stream is the same).
+  void execute(const PointerStream& group, const std::uint16_t* issued, const std::int8_t* window,
+               int pes, int pos, bool first_group, PartialSums& psums);
 
   std::uint64_t macs_issued() const { return issued_; }
   std::uint64_t macs_effectual() const { return effectual_; }

@@ -14,7 +14,8 @@ PeCore::PeCore(const ArchConfig& arch, PeCorePorts& ports)
       kreg_(arch.pe_count, arch.kernel_register_words),
       mac_(arch.lanes_per_pe),
       psum_(arch.pe_count) {
-  for (PointerStream* s : {&static_stream_, &dyn_stream_[0], &dyn_stream_[1]}) s->resize(P_, regw_);
+  for (PointerStream& s : dyn_stream_) s.resize(P_, regw_);
+  for (std::vector<std::uint16_t>& c : step_issued_) c.assign(static_cast<std::size_t>(P_), 0);
 }
 
 void PeCore::start(const SpmLayer& layer, const TilePlan& plan, const PatternTable& pac,
@@ -48,6 +49,7 @@ void PeCore::start(const SpmLayer& layer, const TilePlan& plan, const PatternTab
   kreg_.start_layer(L);
   win_.start_layer(L);
   psum_.start_layer(L);
+  ptr_.start_layer(L);
   s1_ = s2_ = s3_ = Item{};
   s1_next_pass_ = 0;
   s1_next_pos_ = 0;
@@ -159,11 +161,8 @@ RefillTiming PeCore::start_refill(int q) {
   const RefillTiming t = kreg_.refill(L_, q, ports_);
   stats_.spm_decodes += kreg_.spm_decoder.decodes() - decodes;
   if (L_.pass_group(q) == 0) psum_.clear();  // first group of a tile
-  if (L_.mode == ActMode::off) {  // activation mask ignored: pointers fixed for the group
-    const std::vector<std::uint16_t> full(static_cast<std::size_t>(L_.kpr),
-                                          static_cast<std::uint16_t>((1u << L_.K) - 1));
-    ptr_.build(L_, q, kreg_, full.data(), static_stream_);
-  }
+  // Mode off ignores the activation mask: its pointers are fixed for the group.
+  ptr_.load_group(L_, q, kreg_, L_.mode == ActMode::off);
   if (trace_on_) {
     tr_.wsram = true;
     tr_.waddr = t.weight_address;
@@ -186,7 +185,7 @@ std::uint64_t PeCore::start_writeback(int q) {
 
 // One stage-3 cycle: lanes_per_pe MACs of every PE's stream.
 void PeCore::mac_cycle() {
-  if (trace_on_) {
+  if (trace_on_ && s3_.stream) {
     tr_.s3_pos = s3_.pos;
     tr_.s3_t = s3_.t;
     const PointerStream& st = *s3_.stream;
@@ -224,8 +223,8 @@ void PeCore::advance_stage3() {
   const int pes = L_.active_pes(L_.pass_tile(s3_.pass));
   if (trace_on_ && traced_pe_ < pes) tr_.psum_before = psum_.entry(traced_pe_, s3_.pos);
   const std::uint64_t issued = mac_.macs_issued(), effectual = mac_.macs_effectual();
-  mac_.execute(*s3_.stream, win_.window(s3_.window), pes, s3_.pos, L_.pass_group(s3_.pass) == 0,
-               psum_);
+  mac_.execute(ptr_.group_stream(), s3_.issued, win_.window(s3_.window), pes, s3_.pos,
+               L_.pass_group(s3_.pass) == 0, psum_);
   const std::uint64_t step_issued = mac_.macs_issued() - issued;
   stats_.macs_issued += step_issued;
   stats_.macs_effectual += mac_.macs_effectual() - effectual;
@@ -242,17 +241,27 @@ void PeCore::advance_stage2() {
   }
   s2_ = s1_;
   s1_.valid = false;
+  int longest = 0;
   if (L_.mode == ActMode::off) {
-    s2_.stream = &static_stream_;
-  } else {
+    s2_.stream = &ptr_.group_stream();
+    s2_.issued = s2_.stream->count.data();
+  } else if (stream_detail_) {
     PointerStream& s = dyn_stream_[dyn_next_];
     dyn_next_ ^= 1;
     ptr_.build(L_, s2_.pass, kreg_, win_.act_masks(s2_.window), s);
     s2_.stream = &s;
+    s2_.issued = s.count.data();
+    longest = s.longest();
+  } else {
+    std::uint16_t* issued = step_issued_[dyn_next_].data();
+    dyn_next_ ^= 1;
+    longest = ptr_.step_counts(L_, s2_.pass, win_.act_masks(s2_.window), issued);
+    s2_.stream = nullptr;
+    s2_.issued = issued;
   }
-  s2_.cycles = mac_.step_cycles(L_, s2_.pass, *s2_.stream);
+  s2_.cycles = mac_.step_cycles(L_, s2_.pass, longest);
   s2_.ready = cycle_ + 1;
-  if (trace_on_) {
+  if (trace_on_ && s2_.stream) {
     const int pe = std::min(traced_pe_, P_ - 1);
     tr_.s2_wmask = kreg_.weight_mask(pe, 0);
     tr_.s2_amask = L_.mode == ActMode::off ? (1u << L_.K) - 1 : win_.act_masks(s2_.window)[0];

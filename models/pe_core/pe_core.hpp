@@ -82,6 +82,10 @@ class PeCore : private PassActions {
   // Per-block action counts for the energy model (docs/architecture.md).
   nlohmann::json block_counters() const;
 
+  // Build every gate/skip step's full pointer stream (the trace shows its
+  // pointers); off, a step only counts the MACs each PE issues. Results are
+  // identical either way.
+  void set_stream_detail(bool on) { stream_detail_ = on; }
   // Tracing: fill trace() each edge for processing element `pe`.
   void set_tracing(bool on, int pe) {
     trace_on_ = on;
@@ -105,7 +109,9 @@ class PeCore : private PassActions {
     int pass = 0;
     int pos = 0;
     int window = 0;
-    const PointerStream* stream = nullptr;
+    const std::uint16_t* issued = nullptr;  // [pe] MACs each PE issues in the step
+    const PointerStream* stream = nullptr;  // the step's pointers (trace only; null in
+                                            // gate/skip without stream detail)
     int cycles = 0;           // stage-3 cycles of the step
     int t = 0;                // stage-3 cycles done
     std::uint64_t ready = 0;  // cycle from which the next stage may take it
@@ -131,9 +137,12 @@ class PeCore : private PassActions {
   PointerGenerator ptr_;
   MacLanes mac_;
   PartialSums psum_;
-  PointerStream static_stream_;  // mode off: pointers fixed per refill
+  // Gate and skip: the issued MACs of the steps in stages 2 and 3 (and their
+  // full streams with stream detail on).
+  std::vector<std::uint16_t> step_issued_[2];
   PointerStream dyn_stream_[2];
   int dyn_next_ = 0;
+  bool stream_detail_ = false;
 
   Item s1_, s2_, s3_;
   int s1_next_pass_ = 0, s1_next_pos_ = 0;

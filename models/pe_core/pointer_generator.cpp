@@ -4,6 +4,28 @@
 
 namespace pcnn {
 
+namespace {
+
+// Population count without relying on a POPCNT instruction in the build.
+inline int popcount64(std::uint64_t x) {
+  x = x - ((x >> 1) & 0x5555555555555555ull);
+  x = (x & 0x3333333333333333ull) + ((x >> 2) & 0x3333333333333333ull);
+  x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0full;
+  return static_cast<int>((x * 0x0101010101010101ull) >> 56);
+}
+
+// Packs cg K-bit masks at bit c*K of `bits` (words_ words, cleared first).
+inline void pack_masks(const std::uint16_t* masks, int cg, int K, std::uint64_t* bits, int words) {
+  std::fill(bits, bits + words, 0);
+  for (int c = 0; c < cg; ++c) {
+    const int at = c * K, w = at >> 6, off = at & 63;
+    bits[w] |= static_cast<std::uint64_t>(masks[c]) << off;
+    if (off + K > 64) bits[w + 1] |= static_cast<std::uint64_t>(masks[c]) >> (64 - off);
+  }
+}
+
+}  // namespace
+
 void PointerStream::resize(int pe_count, int slots) {
   stride = slots;
   count.assign(pe_count, 0);
@@ -19,10 +41,55 @@ int PointerStream::longest() const {
   return m;
 }
 
-void PointerGenerator::build(const PeLayer& L, int q, const KernelRegister& kreg,
-                             const std::uint16_t* act_masks, PointerStream& s) {
+void PointerGenerator::start_layer(const PeLayer& L) {
+  group_.resize(L.pe_count, L.plan->channels_per_group * L.n);
+  words_ = (L.kpr * L.K + 63) / 64;
+  wbits_.assign(static_cast<std::size_t>(L.pe_count) * words_, 0);
+  abits_.assign(static_cast<std::size_t>(words_), 0);
+  masks_.assign(static_cast<std::size_t>(L.kpr), 0);
+}
+
+void PointerGenerator::load_group(const PeLayer& L, int q, const KernelRegister& kreg,
+                                  bool count) {
+  std::fill(masks_.begin(), masks_.end(), static_cast<std::uint16_t>((1u << L.K) - 1));
+  make_stream(L, q, kreg, masks_.data(), group_, count);
+  if (L.mode == ActMode::off) return;
   const int pes = L.active_pes(L.pass_tile(q));
   const int cg = L.group_channels(L.pass_group(q));
+  for (int pe = 0; pe < pes; ++pe) {
+    for (int c = 0; c < cg; ++c) masks_[c] = kreg.weight_mask(pe, c);
+    pack_masks(masks_.data(), cg, L.K, &wbits_[static_cast<std::size_t>(pe) * words_], words_);
+  }
+}
+
+int PointerGenerator::step_counts(const PeLayer& L, int q, const std::uint16_t* act_masks,
+                                  std::uint16_t* counts) {
+  const int pes = L.active_pes(L.pass_tile(q));
+  const int cg = L.group_channels(L.pass_group(q));
+  sparsity_io.count(static_cast<std::uint64_t>(pes) * cg);
+  pack_masks(act_masks, cg, L.K, abits_.data(), words_);
+  int longest = 0;
+  for (int pe = 0; pe < pes; ++pe) {
+    const std::uint64_t* w = &wbits_[static_cast<std::size_t>(pe) * words_];
+    int n = 0;
+    for (int i = 0; i < words_; ++i) n += popcount64(w[i] & abits_[i]);
+    counts[pe] = static_cast<std::uint16_t>(n);
+    longest = std::max(longest, n);
+  }
+  std::fill(counts + pes, counts + L.pe_count, std::uint16_t{0});
+  return longest;
+}
+
+void PointerGenerator::build(const PeLayer& L, int q, const KernelRegister& kreg,
+                             const std::uint16_t* act_masks, PointerStream& s) {
+  make_stream(L, q, kreg, act_masks, s, true);
+}
+
+void PointerGenerator::make_stream(const PeLayer& L, int q, const KernelRegister& kreg,
+                                   const std::uint16_t* act_masks, PointerStream& s, bool count) {
+  const int pes = L.active_pes(L.pass_tile(q));
+  const int cg = L.group_channels(L.pass_group(q));
+  if (count) sparsity_io.count(static_cast<std::uint64_t>(pes) * cg);
   std::uint8_t apos[kMaxKernelPositions], wptr[kMaxKernelPositions];
   const int P = static_cast<int>(s.count.size());
   for (int pe = 0; pe < P; ++pe) {
@@ -36,7 +103,7 @@ void PointerGenerator::build(const PeLayer& L, int q, const KernelRegister& kreg
     const std::int8_t* reg = kreg.row(pe);
     int count = 0;
     for (int c = 0; c < cg; ++c) {
-      const int e = sparsity_io.pointers(kreg.weight_mask(pe, c), act_masks[c], L.K, apos, wptr);
+      const int e = sparsity_pointers(kreg.weight_mask(pe, c), act_masks[c], L.K, apos, wptr);
       for (int j = 0; j < e; ++j) {
         wout[count] = static_cast<std::uint16_t>(c * L.n + wptr[j]);
         aout[count] = static_cast<std::uint16_t>(c * L.K + apos[j]);

@@ -4,6 +4,14 @@
 // mask (mode off: all ones) and makes the pointers of the effectual MACs; the
 // result is one stream per PE, the MACs in the order the lanes issue them
 // across kernel boundaries. Plain C++.
+//
+// How the model computes it: the stream of a group with every activation taken
+// as non-zero (mode off's stream) is built once per refill. In modes gate and
+// skip the MACs a step issues are the slots of that stream whose activation is
+// non-zero; they add exactly the same products (the others are zero), so a step
+// needs only the number each PE issues, which is the popcount of its packed
+// weight masks AND the window's packed activation masks. The full per-step
+// stream is built only where the trace shows its pointers.
 #include <cstdint>
 #include <vector>
 
@@ -27,11 +35,32 @@ struct PointerStream {
 
 class PointerGenerator {
  public:
-  // Builds the stream of pass q's group for the active PEs of its tile.
+  void start_layer(const PeLayer& L);
+  // After a refill for pass q: the group's stream with all activations
+  // non-zero and every PE's weight masks packed. `count` books the Sparsity IO
+  // evaluations (mode off evaluates once per refill; gate and skip per step).
+  void load_group(const PeLayer& L, int q, const KernelRegister& kreg, bool count);
+  const PointerStream& group_stream() const { return group_; }
+
+  // Modes gate and skip, one step: the MACs each PE issues for the window's
+  // activation masks (counts[pe], zero for idle PEs); books the step's
+  // evaluations. Returns the most of any PE.
+  int step_counts(const PeLayer& L, int q, const std::uint16_t* act_masks, std::uint16_t* counts);
+  // The same step as a full stream (pointers and operands), for the trace.
   void build(const PeLayer& L, int q, const KernelRegister& kreg, const std::uint16_t* act_masks,
              PointerStream& s);
 
   SparsityIo sparsity_io;
+
+ private:
+  void make_stream(const PeLayer& L, int q, const KernelRegister& kreg,
+                   const std::uint16_t* act_masks, PointerStream& s, bool count);
+
+  PointerStream group_;
+  std::vector<std::uint16_t> masks_;  // [kernel] scratch
+  int words_ = 0;                      // 64-bit words of one PE's packed masks
+  std::vector<std::uint64_t> wbits_;   // [pe][word]: bit c*K + p = weight mask bit p of kernel c
+  std::vector<std::uint64_t> abits_;   // [word]: the same packing of a window's activation masks
 };
 
 }  // namespace pcnn

@@ -13,6 +13,7 @@ void PeGroup::attach_tracer(VcdWriter* vcd, std::uint64_t from, std::uint64_t to
   trace_from_ = from;
   trace_to_ = to;
   traced_pe_ = std::clamp(traced_pe, 0, pe_count_ - 1);
+  core_.set_stream_detail(vcd_ != nullptr);  // the trace shows each step's pointers
   if (vcd_) setup_tracer();
 }
 

@@ -2,7 +2,7 @@
 // Sparsity IO (paper Fig. 4b/4c): for one PE and one kernel, ANDs the weight
 // mask with the activation mask and turns the sparsity mask into pointers into
 // the kernel register and the activation window. Plain C++, combinational; the
-// pointer generator calls it for every PE and kernel and it counts the
+// pointer generator calls it for every PE and kernel and counts the
 // evaluations (one pointer generation each).
 #include <cstdint>
 
@@ -17,6 +17,8 @@ class SparsityIo {
     ++generations_;
     return sparsity_pointers(weight_mask, act_mask, K, act_pos, weight_ptr);
   }
+  // Evaluations the pointer generator made without calling pointers() itself.
+  void count(std::uint64_t evaluations) { generations_ += evaluations; }
   std::uint64_t generations() const { return generations_; }
   void reset_counters() { generations_ = 0; }
 
