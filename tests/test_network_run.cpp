@@ -4,7 +4,11 @@
 // seeded random family; bad networks refused up front.
 #include <catch2/catch.hpp>
 
+#include <filesystem>
+#include <fstream>
 #include <random>
+
+#include <nlohmann/json.hpp>
 
 #include "network_test_support.hpp"
 #include "pcnn/core/error.hpp"
@@ -105,4 +109,62 @@ TEST_CASE("a conv and gemm chain runs whole on the accelerator bit-exact in ever
   }
   CHECK(relayouts == 1);
   CHECK(r.dense_cycles > r.total.cycles);
+}
+
+TEST_CASE("pcnn-sim run --network writes the golden executor's tensors and refuses bad input",
+          "[network_run]") {
+  TempDir tmp;
+  pcnn::ModelBuilder b("tiny", {1, 1, 6, 5}, 4);
+  b.gemm(b.flatten(b.relu(b.conv(b.relu(b.conv(b.input(), 4)), 3))), 3);
+  b.write(tmp / "m.onnx");
+  REQUIRE(pcnn_test::run_command(pcnn_test::binary("pcnn-prune") + " " + tmp / "m.onnx -o " +
+                                 tmp / "img --calib-samples 4")
+              .status == 0);
+  std::ofstream(tmp / "x.pgm", std::ios::binary) << "P5\n5 6\n255\n" << std::string(30, '\x50');
+  auto sim = [](const std::string& args) {
+    return pcnn_test::run_command(pcnn_test::binary("pcnn-sim") + " " + args);
+  };
+  const pcnn_test::Run golden = sim("golden " + tmp / "img --input " + tmp / "x.pgm --output " +
+                                    tmp / "g.npy --dump-layers " + tmp / "glayers");
+  REQUIRE(golden.status == 0);
+  const pcnn_test::Run r =
+      sim("run " + tmp / "img --network --input " + tmp / "x.pgm --act-mode skip --output " +
+          tmp / "y.npy --dump-layers " + tmp / "layers --json " + tmp / "r.json");
+  INFO(r.out);
+  REQUIRE(r.status == 0);
+  CHECK(r.out.find("outside it") != std::string::npos);
+  CHECK(r.out.find("dense network:") != std::string::npos);
+  CHECK(r.out.find("energy per inference:") != std::string::npos);
+  CHECK(r.out.find("class ") != std::string::npos);
+  CHECK(pcnn_test::slurp(tmp / "y.npy") == pcnn_test::slurp(tmp / "g.npy"));
+  CHECK(pcnn_test::slurp(tmp / "y.npy.json") == pcnn_test::slurp(tmp / "g.npy.json"));
+  const std::vector<std::string> files = pcnn_test::listing(tmp / "layers");
+  REQUIRE(files == pcnn_test::listing(tmp / "glayers"));
+  for (const std::string& f : files)
+    CHECK(pcnn_test::slurp(tmp / "layers/" + f) == pcnn_test::slurp(tmp / "glayers/" + f));
+  const nlohmann::json j = nlohmann::json::parse(pcnn_test::slurp(tmp / "r.json"));
+  CHECK(j.at("steps").size() == 4);  // the Relus are folded into the convs
+  CHECK(j.at("total").at("stats").at("energy").is_object());
+
+  // A wrong input shape names the file; nothing is written.
+  std::ofstream(tmp / "big.pgm", std::ios::binary) << "P5\n6 6\n255\n" << std::string(36, 'x');
+  const pcnn_test::Run shape =
+      sim("run " + tmp / "img --network --input " + tmp / "big.pgm --output " + tmp / "z.npy");
+  CHECK(shape.status != 0);
+  CHECK(shape.out.find("big.pgm") != std::string::npos);
+  CHECK_FALSE(std::filesystem::exists(tmp / "z.npy"));
+  // A --dump-layers folder that holds something is never written into.
+  CHECK(sim("run " + tmp / "img --network --input " + tmp / "x.pgm --dump-layers " + tmp / "layers")
+            .status != 0);
+  CHECK(sim("run " + tmp / "img --network").status != 0);  // --input is required
+  // An operator outside the int8 set is refused up front with its node and name.
+  std::string text = pcnn_test::slurp(tmp / "img/network.json");
+  text.replace(text.find("\"reshape\""), 9, "\"lrn!\"");
+  pcnn_test::write_text(tmp / "img/network.json", text);
+  const pcnn_test::Run op =
+      sim("run " + tmp / "img --network --input " + tmp / "x.pgm --output " + tmp / "z.npy");
+  CHECK(op.status != 0);
+  CHECK(op.out.find("operator 'lrn!' is outside the int8 operator set") != std::string::npos);
+  CHECK(op.out.find("node '") != std::string::npos);
+  CHECK_FALSE(std::filesystem::exists(tmp / "z.npy"));
 }

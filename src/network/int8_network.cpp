@@ -397,14 +397,16 @@ Int8Network read_int8_network(const std::string& dir, const std::vector<SpmLayer
     for (const json& j : doc.at("nodes")) {
       NetNode n;
       const std::string op = j.at("op").get<std::string>();
+      n.name = j.at("name").get<std::string>();
       bool known = false;
       for (Int8Op o : kAllOps)
         if (op == to_string(o)) {
           n.op = o;
           known = true;
         }
-      if (!known) throw Error(jpath, "unknown operator '" + op + "'");
-      n.name = j.at("name").get<std::string>();
+      if (!known)
+        throw Error(jpath, "node '" + n.name + "': operator '" + op +
+                               "' is outside the int8 operator set (docs/quantisation.md)");
       n.inputs = j.at("inputs").get<std::vector<int>>();
       n.output = j.at("output").get<int>();
       if (j.contains("layer")) n.layer = j.at("layer").get<int>();
