@@ -13,6 +13,7 @@
 #include "network_test_support.hpp"
 #include "pcnn/core/error.hpp"
 #include "pcnn/golden/golden_network.hpp"
+#include "pcnn/onnx/model_zoo.hpp"
 #include "pcnn/sim/network_run.hpp"
 #include "prune_test_support.hpp"
 
@@ -167,4 +168,90 @@ TEST_CASE("pcnn-sim run --network writes the golden executor's tensors and refus
   CHECK(op.out.find("operator 'lrn!' is outside the int8 operator set") != std::string::npos);
   CHECK(op.out.find("node '") != std::string::npos);
   CHECK_FALSE(std::filesystem::exists(tmp / "z.npy"));
+}
+
+namespace {
+
+// VGG-16-CIFAR and ResNet-18-CIFAR (pcnn-zoo, pruned at n = 4) on a random
+// input, whole on the accelerator in one mode; every tensor against the golden
+// executor. One test case per mode keeps each process short.
+void check_cifar_models(pcnn::ActMode mode) {
+  TempDir tmp;
+  const std::uint64_t seed = test_seed();
+  INFO("seed " << seed << " (rerun with --rng-seed " << seed << ")");
+  for (const std::string name : {"vgg16-cifar", "resnet18-cifar"}) {
+    INFO(name);
+    pcnn::build_zoo_model(name, 1).write(tmp / (name + ".onnx"));
+    const pcnn_test::Pruned p = pcnn_test::prune(tmp / (name + ".onnx"), 2);
+    const pcnn::GoldenNetwork g(p.pruned.images, p.net);
+    std::mt19937_64 rng(seed);
+    const std::vector<std::int8_t> x = random_input(g, rng);
+    std::vector<std::vector<std::int8_t>> golden(p.net.tensors.size());
+    golden[p.net.input] = x;
+    g.run(x, [&](const pcnn::NetNode& n, const pcnn::NetTensor&,
+                 const std::vector<std::int8_t>& v) { golden[n.output] = v; });
+    pcnn::NetworkRunOptions opt;
+    opt.sim.act_mode = mode;
+    opt.with_dense = false;
+    const pcnn::NetworkRunResult r =
+        pcnn::simulate_network_in_child(p.pruned.images, p.net, x, pcnn::ArchConfig{}, opt);
+    REQUIRE(r.tensors.size() == golden.size());
+    for (std::size_t t = 0; t < golden.size(); ++t) {
+      INFO("tensor " << p.net.tensors[t].name);
+      CHECK(r.tensors[t] == golden[t]);
+    }
+    std::uint64_t outside = 0;
+    for (const pcnn::NetworkStepResult& s : r.steps) {
+      if (s.unit == pcnn::NetUnit::post_process) {
+        CHECK(s.stats.cycles > 0);
+        CHECK(s.stats.dram.bytes_read > 0);
+        CHECK(s.stats.mac_cycles + s.stats.stalls.total() == s.stats.cycles);
+      }
+      if (s.unit != pcnn::NetUnit::pe_group) outside += s.stats.cycles;
+    }
+    CHECK(outside > 0);
+    CHECK(r.pe_group_cycles + outside == r.total.cycles);
+  }
+}
+
+}  // namespace
+
+TEST_CASE("VGG-16-CIFAR and ResNet-18-CIFAR run whole bit-exact in mode off", "[network_run]") {
+  check_cifar_models(pcnn::ActMode::off);
+}
+
+TEST_CASE("VGG-16-CIFAR and ResNet-18-CIFAR run whole bit-exact in mode gate", "[network_run]") {
+  check_cifar_models(pcnn::ActMode::gate);
+}
+
+TEST_CASE("VGG-16-CIFAR and ResNet-18-CIFAR run whole bit-exact in mode skip", "[network_run]") {
+  check_cifar_models(pcnn::ActMode::skip);
+}
+
+TEST_CASE("random small networks with every operator run whole bit-exact in every mode",
+          "[network_run]") {
+  TempDir tmp;
+  const std::uint64_t seed = test_seed();
+  INFO("seed " << seed << " (rerun with --rng-seed " << seed << ")");
+  std::mt19937_64 rng(seed);
+  std::vector<int> seen(14, 0);
+  for (int trial = 0; trial < 8; ++trial) {
+    INFO("trial " << trial);
+    pcnn::ModelBuilder b = pcnn_test::random_network(rng, seed + trial);
+    b.write(tmp / "r.onnx");
+    const pcnn_test::Pruned p = pcnn_test::prune(tmp / "r.onnx", 8);
+    for (const pcnn::NetNode& n : p.net.nodes) ++seen[static_cast<int>(n.op)];
+    const pcnn::GoldenNetwork g(p.pruned.images, p.net);
+    check_bit_exact(p, random_input(g, rng), true);
+  }
+  // Every operator the pruner emits for these graphs ran (rescale bridges
+  // and global max pooling do not occur in them; the unit's own tests cover them).
+  for (const pcnn::Int8Op op :
+       {pcnn::Int8Op::conv, pcnn::Int8Op::gemm, pcnn::Int8Op::relu, pcnn::Int8Op::clip,
+        pcnn::Int8Op::max_pool, pcnn::Int8Op::average_pool, pcnn::Int8Op::global_average_pool,
+        pcnn::Int8Op::add, pcnn::Int8Op::concat, pcnn::Int8Op::reshape,
+        pcnn::Int8Op::resize_nearest, pcnn::Int8Op::depth_to_space}) {
+    INFO(pcnn::to_string(op));
+    CHECK(seen[static_cast<int>(op)] > 0);
+  }
 }

@@ -9,6 +9,8 @@
 //   pe_group        --weight_initiator_socket--> weight_sram.pe_target_socket
 //                   --pattern_initiator_socket-> pattern_sram.pe_target_socket
 //                   --data_initiator_socket----> data_sram.pe_target_socket
+//   host_controller --post_process_initiator_socket--> post_process.host_target_socket
+//   post_process    --dram_initiator_socket----> dram.post_process_target_socket
 //   pe_group's core (models/pe_core/) takes n, V, K and the mask table from
 //   pattern_config's registers; host and PE group hand buffers over through
 //   TileHandshake.
@@ -22,6 +24,7 @@
 #include "models/host_controller/tile_handshake.hpp"
 #include "models/pattern_config/pattern_config.hpp"
 #include "models/pe_group/pe_group.hpp"
+#include "models/post_process/post_process.hpp"
 #include "models/sram/sram.hpp"
 #include "pcnn/sim/arch_config.hpp"
 
@@ -39,6 +42,7 @@ class Accelerator : public sc_core::sc_module {
   Sram data_sram;
   PatternConfig pattern_config;
   PeGroup pe_group;
+  PostProcessUnit post_process;  // the operators between convs of a whole network
   HostController host_controller;
 };
 

@@ -71,6 +71,7 @@ HostController::HostController(const sc_core::sc_module_name& name, const ArchCo
       pattern_initiator_socket("pattern_initiator_socket"),
       data_initiator_socket("data_initiator_socket"),
       pac_initiator_socket("pac_initiator_socket"),
+      post_process_initiator_socket("post_process_initiator_socket"),
       arch_(arch),
       pe_group_(pe_group),
       handshake_(handshake),

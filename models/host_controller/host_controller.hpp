@@ -17,6 +17,7 @@
 
 #include "models/host_controller/tile_handshake.hpp"
 #include "models/pe_group/pe_group.hpp"
+#include "models/post_process/post_process.hpp"
 #include "pcnn/image/model_images.hpp"
 #include "pcnn/image/spm_layer.hpp"
 #include "pcnn/sim/arch_config.hpp"
@@ -72,6 +73,7 @@ class HostController : public sc_core::sc_module {
   tlm_utils::simple_initiator_socket<HostController> pattern_initiator_socket;
   tlm_utils::simple_initiator_socket<HostController> data_initiator_socket;
   tlm_utils::simple_initiator_socket<HostController> pac_initiator_socket;
+  tlm_utils::simple_initiator_socket<HostController> post_process_initiator_socket;
 
   SC_HAS_PROCESS(HostController);
   HostController(const sc_core::sc_module_name& name, const ArchConfig& arch, PeGroup& pe_group,
@@ -91,6 +93,10 @@ class HostController : public sc_core::sc_module {
   // results read back) and timed (a host DMA; the delay accumulates).
   void debug_write_dram(std::uint64_t address, const std::uint8_t* data, std::size_t length);
   void debug_read_dram(std::uint64_t address, std::uint8_t* data, std::size_t length);
+  // Programs one operation into the post-processing unit (its registers
+  // through post_process_initiator_socket), starts it and waits until it has
+  // written its output to DRAM (host_post_process.cpp). Call from a thread.
+  void run_post_op(const PostOpDescriptor& op, PostProcessUnit& unit);
   void dram_transfer(tlm::tlm_command cmd, std::uint64_t address, std::uint8_t* data,
                      std::size_t length, sc_core::sc_time& delay) {
     transfer(dram_initiator_socket, cmd, address, data, length, delay);

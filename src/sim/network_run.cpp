@@ -8,6 +8,7 @@
 #include <systemc>
 
 #include "models/accelerator/accelerator.hpp"
+#include "models/post_process/post_op.hpp"
 #include "pcnn/core/error.hpp"
 #include "pcnn/energy/energy_model.hpp"
 #include "pcnn/sanitize/thread_stack.hpp"
@@ -82,6 +83,15 @@ struct NetworkPlan {
   std::size_t network_jobs = 0;  // jobs before the dense twins
 };
 
+// The post-processing unit's descriptor of node i at the planned addresses.
+PostOpDescriptor post_op_of(const Int8Network& net, std::size_t i,
+                            const std::vector<std::uint64_t>& address) {
+  const NetNode& n = net.nodes[i];
+  std::vector<std::uint64_t> inputs;
+  for (int t : n.inputs) inputs.push_back(address[t]);
+  return make_post_op(n, net.tensors, inputs, address[n.output]);
+}
+
 HostJob pe_job(const SpmLayer& layer, std::shared_ptr<const ImageFiles> files,
                std::uint64_t& next_free, const ArchConfig& arch, const std::string& arch_where) {
   HostJob h;
@@ -108,8 +118,6 @@ NetworkPlan plan_network(const ModelImages& images, const Int8Network& net, cons
   for (std::size_t i = 0; i < net.nodes.size(); ++i) {
     const NetNode& n = net.nodes[i];
     p.unit[i] = unit_of(n.op, net, n);
-    if (p.unit[i] == NetUnit::post_process)
-      throw Error(node_text(n), "the post-processing unit does not run this operator yet");
     if (n.op == Int8Op::conv || n.op == Int8Op::gemm) {
       const SpmLayer& l = n.op == Int8Op::conv ? images.layers[n.layer] : net.gemm_layers[n.layer];
       if (needs_lowering(l))
@@ -170,6 +178,13 @@ NetworkPlan plan_network(const ModelImages& images, const Int8Network& net, cons
       scratch = std::max<std::uint64_t>(scratch, net.tensors[net.nodes[i].output].elements());
   const std::uint64_t scratch_address = next_free;
   next_free = align64(next_free + scratch);
+  // Every post-processing operation fits the unit (line buffer, tables).
+  for (std::size_t i = 0; i < net.nodes.size(); ++i)
+    if (p.unit[i] == NetUnit::post_process) try {
+        validate_post_op(post_op_of(net, i, p.address), PostProcessConfig{});
+      } catch (const Error& e) {
+        throw Error(node_text(net.nodes[i]), e.what());
+      }
   for (std::size_t j = 0; j < p.jobs.size(); ++j) {
     const NetNode& n = net.nodes[job_node[j]];
     p.jobs[j].input_address = p.address[n.inputs[0]];
@@ -256,6 +271,9 @@ NetworkRunResult simulate_network(const ModelImages& model_images, const Int8Net
     const sc_core::sc_time t0 = sc_core::sc_time_stamp();
     const nlohmann::json walk0 = collect_stats(acc);
     const DramStats d0 = acc.dram.stats();
+    const PostProcessStats pp0 = acc.post_process.stats();
+    if (plan.unit[i] == NetUnit::post_process)
+      host.run_post_op(post_op_of(net, i, plan.address), acc.post_process);
     if (plan.unit[i] == NetUnit::host) {
       // A reshape that changes the bytes' order: the host reads the tensor,
       // reorders it and writes it back (one DMA each way).
@@ -276,6 +294,15 @@ NetworkRunResult simulate_network(const ModelImages& model_images, const Int8Net
     s.time_ns = static_cast<double>(s.cycles) * period;
     s.dram = {acc.dram.stats().bytes_read - d0.bytes_read,
               acc.dram.stats().bytes_written - d0.bytes_written};
+    // A post-processing operation's cycles: its lanes computing (the MAC-cycle
+    // column), waiting for DRAM, and the rest (programming, set-up) as fill.
+    const PostProcessStats& pp = acc.post_process.stats();
+    s.mac_cycles = std::min(s.cycles, pp.compute_cycles - pp0.compute_cycles);
+    s.stalls.dram = std::min(s.cycles - s.mac_cycles,
+                             pp.dram_read_stall_cycles - pp0.dram_read_stall_cycles +
+                                 pp.dram_write_stall_cycles - pp0.dram_write_stall_cycles);
+    s.stalls.fill_drain = s.cycles - s.mac_cycles - s.stalls.dram;
+    if (plan.unit[i] == NetUnit::host) s.stalls = StallCycles{}, s.stalls.dram = s.cycles;
     r.module_stats = stats_difference(collect_stats(acc), walk0);
   };
   std::size_t next_node = 0;  // the first node not yet run
