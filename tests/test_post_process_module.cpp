@@ -250,3 +250,61 @@ TEST_CASE("post-processing unit: bad descriptors and writes while busy are refus
   REQUIRE(b.host.finished);
   CHECK(b.unit.stats().ops == 1);
 }
+
+TEST_CASE("post-processing unit: host DMA on the DRAM channel delays its reads",
+          "[sim][post_process]") {
+  pcnn::DramConfig dram_cfg;
+  dram_cfg.bandwidth_gbps = 1.0;  // 1 byte per ns
+  dram_cfg.latency_ns = 10.0;
+  pcnn::PostProcessConfig cfg;
+  cfg.lanes = 16;
+  Bench b(dram_cfg, cfg, 1.0);
+  pcnn::PostOpDescriptor d;
+  d.op = pcnn::PostOp::clip;
+  d.inputs = {{0, 1, 1, 32}};
+  d.output = {64, 1, 1, 32};
+  b.host.body = [&](TestHost& h) {
+    sc_core::sc_time delay = sc_core::SC_ZERO_TIME;
+    REQUIRE(h.start(d, delay) == tlm::TLM_OK_RESPONSE);  // the op starts at 32 ns
+    // A 100-byte host DMA read at 0 ns holds the channel until 100 ns.
+    std::vector<std::uint8_t> buffer(100);
+    tlm::tlm_generic_payload t;
+    t.set_command(tlm::TLM_READ_COMMAND);
+    t.set_address(1024);
+    t.set_data_ptr(buffer.data());
+    t.set_data_length(100);
+    t.set_streaming_width(100);
+    sc_core::sc_time dma_delay = sc_core::SC_ZERO_TIME;
+    h.dram_initiator_socket->b_transport(t, dma_delay);
+    CHECK(dma_delay == sc_core::sc_time(110, sc_core::SC_NS));
+    sc_core::wait(delay);
+    h.wait_done(b.unit);
+    // Setup ends at 40; the read streams 100..132 and lands at 142: a 102-cycle
+    // stall instead of 42. Then 2 compute and 42 for the write: 8 + 102 + 2 + 42.
+    CHECK(sc_core::sc_time_stamp() == sc_core::sc_time(32 + 154, sc_core::SC_NS));
+  };
+  sc_core::sc_start();
+  REQUIRE(b.host.finished);
+  CHECK(b.unit.stats().dram_read_stall_cycles == 102);
+  CHECK(b.unit.stats().busy_cycles == 154);
+  CHECK(b.dram.stats().bytes_read == 132);
+}
+
+TEST_CASE("post-processing unit: a tensor beyond the DRAM stops the simulation with its address",
+          "[sim][post_process]") {
+  Bench b(pcnn::DramConfig{}, pcnn::PostProcessConfig{}, 1.0);  // 1 MiB of DRAM
+  pcnn::PostOpDescriptor d;
+  d.op = pcnn::PostOp::clip;
+  d.inputs = {{(1u << 20) - 16, 1, 1, 32}};
+  d.output = {0, 1, 1, 32};
+  b.host.body = [&](TestHost& h) {
+    sc_core::sc_time delay = sc_core::SC_ZERO_TIME;
+    REQUIRE(h.start(d, delay) == tlm::TLM_OK_RESPONSE);
+    sc_core::wait(delay);
+    h.wait_done(b.unit);
+  };
+  CHECK_THROWS_WITH(sc_core::sc_start(),
+                    Catch::Contains("post_process") &&
+                        Catch::Contains("DRAM read at 1048560 failed: TLM_ADDRESS_ERROR_RESPONSE"));
+  CHECK_FALSE(b.host.finished);
+}
