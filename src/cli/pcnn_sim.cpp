@@ -30,6 +30,7 @@
 #include "pcnn/sim/tensor_file.hpp"
 #include "pcnn/sim/tile_plan.hpp"
 #include "pcnn/sweep/csv_table.hpp"
+#include "pcnn_sim_eval.hpp"
 #include "pcnn_sim_golden.hpp"
 #include "pcnn_sim_network.hpp"
 #include "pcnn_sim_sweep.hpp"
@@ -430,6 +431,7 @@ int sc_main(int argc, char** argv) {
                 << "\n  pcnn-sim sweep SWEEP.json [-j N] [-o results.csv] [--shard K/N]"
                 << "\n  pcnn-sim run IMAGES_DIR --network --input FILE [--output FILE.npy] [--dump-layers DIR]"
                 << "\n  pcnn-sim golden IMAGES_DIR --input FILE [--output FILE.npy] [--dump-layers DIR]"
+                << "\n  pcnn-sim eval IMAGES_DIR --dataset fashion-mnist [--limit N] [-j N] [--json FILE]"
                 << "\n  pcnn-sim --version"
                 << "\n\nRun 'pcnn-sim run --help' or 'pcnn-sim sweep --help' for the options.\n";
       return 0;
@@ -442,7 +444,8 @@ int sc_main(int argc, char** argv) {
     }
     if (command == "sweep") return sweep_command(argc - 1, argv + 1);
     if (command == "golden") return golden_command(argc - 1, argv + 1);
-    if (command.empty()) throw pcnn::UsageError("command line", "no command given (run or sweep; see --help)");
-    throw pcnn::UsageError("command line", "unknown command '" + command + "' (expected run or sweep)");
+    if (command == "eval") return eval_command(argc - 1, argv + 1);
+    if (command.empty()) throw pcnn::UsageError("command line", "no command given (run, sweep, golden or eval; see --help)");
+    throw pcnn::UsageError("command line", "unknown command '" + command + "' (expected run, sweep, golden or eval)");
   });
 }

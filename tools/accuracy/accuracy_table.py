@@ -5,9 +5,11 @@
 
 For every setting (n, V): pcnn-prune distils the patterns of the dense model
 (one-shot), the model is fine-tuned on them (tools/finetune), exported and
-re-encoded with pcnn-prune --reuse-patterns (projection error must be 0), and
-its int8 accuracy is emulated (tools/accuracy/int8_emulation.py). Writes
-OUT/results.json and OUT/table.md; prints the table.
+re-encoded with pcnn-prune --reuse-patterns (projection error must be 0) and
+calibrated on the first --calib-images training images, and its int8 accuracy
+is measured by `pcnn-sim eval` through the golden integer network executor.
+Writes OUT/results.json and OUT/table.md; prints the table. --resume keeps the
+fine-tuned models of an earlier run with the same fine-tuning options.
 """
 import argparse
 import copy
@@ -25,9 +27,9 @@ here = os.path.dirname(os.path.abspath(__file__))
 root = os.path.abspath(os.path.join(here, "..", ".."))
 for sub in ("train", "finetune", "accuracy"):
     sys.path.insert(0, os.path.join(root, "tools", sub))
+import calibration_batch  # noqa: E402
 import finetune as ft  # noqa: E402
 import fmnist  # noqa: E402
-import int8_emulation  # noqa: E402
 import models  # noqa: E402
 import pcnn_finetune as pf  # noqa: E402
 
@@ -38,8 +40,9 @@ DEFAULT_SETTINGS = ["1:8", "1:full", "2:32", "2:16", "3:32", "3:16", "4:32", "4:
 INPUT_SHAPE = (1, 1, 28, 28)
 
 
-def run_prune(args, model, out_dir, extra):
-    cmd = [args.pcnn_prune, model, "-o", out_dir, "--calib-samples", "0"] + extra
+def run_prune(args, model, out_dir, extra, calibrate=False):
+    calib = ["--calib", calib_path(args)] if calibrate else ["--calib-samples", "0"]
+    cmd = [args.pcnn_prune, model, "-o", out_dir] + calib + extra
     r = subprocess.run(cmd, capture_output=True, text=True)
     if r.returncode != 0:
         raise RuntimeError(" ".join(cmd) + ": " + r.stderr.strip())
@@ -56,14 +59,46 @@ def load_model(args):
 def data(args):
     x, y = fmnist.load("train", args.data, args.train_limit)
     xt, yt = fmnist.load("t10k", args.data, args.test_limit)
-    xc = x[:args.calib_images]
-    return x, y, xt, yt, xc
+    return x, y, xt, yt
 
 
-def int8_accuracy(args, model, xc, xt, yt):
-    if args.arch != "vgg":
-        return None  # the emulation covers the VGG-style workload only
-    return int8_emulation.Int8Vgg(pf.fold_batchnorm(model), xc).accuracy(xt, yt)
+def calib_path(args):
+    return os.path.join(args.output, "calib.npy")
+
+
+def int8_accuracy(args, images_dir):
+    """Top-1 of the golden int8 network of images_dir (pcnn-sim eval, one thread)."""
+    out = os.path.join(images_dir, "eval.json")
+    cmd = [args.pcnn_sim, "eval", images_dir, "--dataset", "fashion-mnist", "--dataset-dir",
+           args.data, "-j", "1", "--json", out]
+    if args.test_limit:
+        cmd += ["--limit", str(args.test_limit)]
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    if r.returncode != 0:
+        raise RuntimeError(" ".join(cmd) + ": " + r.stderr.strip())
+    with open(out) as f:
+        return json.load(f)["int8_golden"]["top1_accuracy"]
+
+
+def finetune_params(args):
+    """What a fine-tuned model depends on; --resume reuses rows that match."""
+    return {"model": os.path.abspath(args.model), "arch": args.arch, "method": args.method,
+            "epochs": args.epochs, "lr": args.lr, "batch": args.batch, "seed": args.seed,
+            "train_limit": args.train_limit}
+
+
+def earlier_row(args, work):
+    """The row.json of an earlier run of this setting with the same options, or None."""
+    try:
+        with open(os.path.join(work, "row.json")) as f:
+            row = json.load(f)
+    except (OSError, ValueError):
+        return None
+    if row.get("params") != finetune_params(args) or row.get("finetuned_accuracy") is None:
+        return None
+    if not os.path.exists(os.path.join(work, "finetuned.onnx")):
+        return None
+    return row
 
 
 def one_setting(job):
@@ -75,9 +110,10 @@ def one_setting(job):
     work = os.path.join(args.output, tag)
     os.makedirs(work, exist_ok=True)
     t0 = time.time()
+    earlier = earlier_row(args, work) if args.resume else None
     report, stdout = run_prune(args, args.model, os.path.join(work, "oneshot"),
                                ["--n", n, "--patterns", v])
-    x, y, xt, yt, xc = data(args)
+    x, y, xt, yt = data(args)
     model = load_model(args)
     oneshot = copy.deepcopy(model)
     pf.PatternPruner(oneshot, os.path.join(work, "oneshot", "report.json"),
@@ -92,40 +128,50 @@ def one_setting(job):
            "compression_weight_fp32": totals["compression_weight_fp32"],
            "compression_weight_idx_fp32": totals["compression_weight_idx_fp32"],
            "compression_weight_idx_int8": totals["compression_weight_idx_int8"],
-           "finetune_steps": 0}
+           "finetune_steps": 0, "params": finetune_params(args)}
     if args.epochs > 0:
-        row.update(finetune_setting(args, model, work, x, y, xt, yt, xc))
+        row.update(finetune_setting(args, model, work, x, y, xt, yt, earlier))
     row["seconds"] = round(time.time() - t0, 1)
     with open(os.path.join(work, "row.json"), "w") as f:
         json.dump(row, f, indent=2)
     return row
 
 
-def finetune_setting(args, model, work, x, y, xt, yt, xc):
-    """Fine-tunes, exports, re-encodes on the same patterns, emulates int8."""
-    pruner = pf.PatternPruner(model, os.path.join(work, "oneshot", "report.json"), INPUT_SHAPE)
-    steps = max(1, int(args.epochs * x.shape[0] / args.batch + 0.5))
-    ft.finetune(model, pruner, x, y, args.method, steps, args.lr, args.batch, args.seed,
-                log=lambda s: None)
-    tuned_acc = fmnist.accuracy(model, xt, yt)
+def finetune_setting(args, model, work, x, y, xt, yt, earlier):
+    """Fine-tunes (or takes the earlier run's model), exports, re-encodes on the
+    same patterns with real calibration, measures int8 on the golden network."""
     onnx_path = os.path.join(work, "finetuned.onnx")
-    pf.export_onnx(model, onnx_path, INPUT_SHAPE)
+    steps = max(1, int(args.epochs * x.shape[0] / args.batch + 0.5))
+    if earlier is not None:
+        tuned_acc = earlier["finetuned_accuracy"]
+    else:
+        pruner = pf.PatternPruner(model, os.path.join(work, "oneshot", "report.json"),
+                                  INPUT_SHAPE)
+        ft.finetune(model, pruner, x, y, args.method, steps, args.lr, args.batch, args.seed,
+                    log=lambda s: None)
+        tuned_acc = fmnist.accuracy(model, xt, yt)
+        pf.export_onnx(model, onnx_path, INPUT_SHAPE)
     again, _ = run_prune(args, onnx_path, os.path.join(work, "reencoded"),
-                         ["--reuse-patterns", os.path.join(work, "oneshot", "report.json")])
+                         ["--reuse-patterns", os.path.join(work, "oneshot", "report.json")],
+                         calibrate=True)
     reencode_err = again["totals"]["projection_error"]
     if reencode_err > 1e-6:
         raise RuntimeError(f"{work}: the fine-tuned model left its patterns "
                            f"(re-encoding error {reencode_err})")
-    return {"finetuned_accuracy": tuned_acc, "int8_accuracy": int8_accuracy(args, model, xc, xt, yt),
-            "finetune_steps": steps}
+    return {"finetuned_accuracy": tuned_acc,
+            "int8_accuracy": int8_accuracy(args, os.path.join(work, "reencoded")),
+            "finetune_steps": steps, "reused_earlier_model": earlier is not None}
 
 
 def dense_row(args):
+    """Float accuracy of the dense model and int8 of it kept dense (n = 9)."""
     fmnist.set_threads(1)
-    x, y, xt, yt, xc = data(args)
+    _, _, xt, yt = data(args)
     model = load_model(args)
+    dense_dir = os.path.join(args.output, "dense")
+    run_prune(args, args.model, dense_dir, ["--n", "9", "--patterns", "full"], calibrate=True)
     return {"float_accuracy": fmnist.accuracy(model, xt, yt),
-            "int8_accuracy": int8_accuracy(args, model, xc, xt, yt)}
+            "int8_accuracy": int8_accuracy(args, dense_dir)}
 
 
 def fmt(v, digits=2):
@@ -176,14 +222,19 @@ def main():
     ap.add_argument("--train-limit", type=int)
     ap.add_argument("--test-limit", type=int)
     ap.add_argument("--calib-images", type=int, default=1000,
-                    help="training images for the int8 activation ranges")
+                    help="training images for the int8 activation ranges (pcnn-prune --calib)")
+    ap.add_argument("--resume", action="store_true",
+                    help="keep each setting's fine-tuned model of an earlier run with the same "
+                         "fine-tuning options (re-encoding and int8 are measured again)")
     ap.add_argument("-j", "--jobs", type=int, default=2, help="settings in parallel (1 thread each)")
     ap.add_argument("--data", default=fmnist.DEFAULT_DIR)
     ap.add_argument("--pcnn-prune", default=os.path.join(root, "build", "pcnn-prune"))
+    ap.add_argument("--pcnn-sim", default=os.path.join(root, "build", "pcnn-sim"))
     args = ap.parse_args()
     if not os.path.exists(args.model + ".pt"):
         sys.exit(f"{args.model}.pt: no PyTorch weights next to the model (tools/train writes them)")
     os.makedirs(args.output, exist_ok=True)
+    calibration_batch.write_batch(calib_path(args), args.calib_images, args.data)
 
     t0 = time.time()
     settings = [s.strip() for s in args.settings.split(",") if s.strip()]
@@ -201,7 +252,8 @@ def main():
            "epochs": args.epochs, "lr": args.lr, "batch": args.batch, "seed": args.seed,
            "train_images": args.train_limit or 60000, "test_images": args.test_limit or 10000,
            "jobs": args.jobs, "wall_seconds": round(time.time() - t0, 1),
-           "int8": "python emulation (tools/accuracy/int8_emulation.py), not the golden executor",
+           "int8": "golden integer network executor (pcnn-sim eval), calibrated on the first "
+                   f"{args.calib_images} training images",
            "dense": dense, "rows": rows}
     with open(os.path.join(args.output, "results.json"), "w") as f:
         json.dump(res, f, indent=2)

@@ -1,12 +1,11 @@
 #!/usr/bin/python3
-"""Top-1 accuracy of a Fashion-MNIST network of tools/train on the test images.
+"""Float top-1 accuracy of a Fashion-MNIST network of tools/train on the test images.
 
     /usr/bin/python3 tools/accuracy/evaluate.py workloads/fashion-mnist-vgg.onnx [--limit N]
 
 Reads MODEL.pt (the PyTorch weights tools/train and tools/finetune write next to
-the ONNX file) and prints one JSON object: float accuracy of the model and, for
-the VGG-style workload, of the int8 emulation (tools/accuracy/int8_emulation.py,
-activation ranges from the first --calib-images training images).
+the ONNX file) and prints one JSON object with the float accuracy in PyTorch.
+The int8 accuracy comes from `pcnn-sim eval` (docs/accuracy.md).
 """
 import argparse
 import json
@@ -19,9 +18,7 @@ here = os.path.dirname(os.path.abspath(__file__))
 for sub in ("train", "finetune", "accuracy"):
     sys.path.insert(0, os.path.join(here, "..", sub))
 import fmnist  # noqa: E402
-import int8_emulation  # noqa: E402
 import models  # noqa: E402
-import pcnn_finetune as pf  # noqa: E402
 
 
 def main():
@@ -29,7 +26,6 @@ def main():
     ap.add_argument("model", help="ONNX file with MODEL.pt next to it")
     ap.add_argument("--arch", choices=sorted(models.ARCHITECTURES), default="vgg")
     ap.add_argument("--limit", type=int, help="first N test images (default all 10,000)")
-    ap.add_argument("--calib-images", type=int, default=1000)
     ap.add_argument("--data", default=fmnist.DEFAULT_DIR)
     ap.add_argument("--threads", type=int, default=1)
     args = ap.parse_args()
@@ -42,10 +38,6 @@ def main():
     x, y = fmnist.load("t10k", args.data, args.limit)
     out = {"model": args.model, "test_images": int(x.shape[0]),
            "float_accuracy": fmnist.accuracy(model, x, y)}
-    if args.arch == "vgg":
-        xc, _ = fmnist.load("train", args.data, args.calib_images)
-        emu = int8_emulation.Int8Vgg(pf.fold_batchnorm(model), xc)
-        out["int8_emulation_accuracy"] = emu.accuracy(x, y)
     print(json.dumps(out))
 
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # CI-sized run of the whole accuracy pipeline: train on 3,000 images for one
-# epoch, prune, fine-tune one epoch, re-encode on the same patterns, evaluate on
-# 100 test images; every accuracy must beat chance (10%) clearly.
+# epoch, prune, fine-tune one epoch, re-encode on the same patterns with real
+# calibration, score 100 test images with pcnn-sim eval (golden int8 network
+# and float interpreter); every accuracy must beat chance (10%) clearly.
 # Usage: smoke.sh BUILD_DIR. Exit 77 (skipped) when python3-torch is missing.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -39,7 +40,9 @@ above "dense float accuracy" "$dense" 40
 tuned=$("$py" -c "import json; print(json.load(open('$tmp/ft.onnx.json'))['finetuned_accuracy'])")
 above "fine-tuned float accuracy" "$tuned" 40
 
-"$build/pcnn-prune" "$tmp/ft.onnx" -o "$tmp/q" --reuse-patterns "$tmp/p/report.json" > "$tmp/q.txt"
+"$py" "$root/tools/accuracy/calibration_batch.py" "$tmp/calib.npy" --images 200
+"$build/pcnn-prune" "$tmp/ft.onnx" -o "$tmp/q" --reuse-patterns "$tmp/p/report.json" \
+  --calib "$tmp/calib.npy" > "$tmp/q.txt"
 if grep -q "^warning" "$tmp/q.txt"; then echo "FAIL: the fine-tuned model left its patterns"; exit 1; fi
 "$py" -c "
 import json, sys
@@ -49,7 +52,9 @@ for la, lb in zip(a['layers'], b['layers']):
     assert [p['mask'] for p in la['kept_patterns']] == [p['mask'] for p in lb['kept_patterns']]
 print('ok: re-encoded on the same patterns, projection error 0')"
 
-eval_json=$("$py" "$root/tools/accuracy/evaluate.py" "$tmp/ft.onnx" --limit 100 --calib-images 200)
-echo "$eval_json"
-int8=$("$py" -c "import json; print(json.loads('''$eval_json''')['int8_emulation_accuracy'])")
-above "fine-tuned int8 emulation accuracy" "$int8" 40
+"$build/pcnn-sim" eval "$tmp/q" --dataset fashion-mnist --limit 100 -j 2 \
+  --float-model "$tmp/ft.onnx" --json "$tmp/eval.json"
+for path in int8_golden float; do
+  top1=$("$py" -c "import json; print(json.load(open('$tmp/eval.json'))['$path']['top1_accuracy'])")
+  above "fine-tuned $path accuracy (pcnn-sim eval)" "$top1" 40
+done
