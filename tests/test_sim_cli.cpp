@@ -17,6 +17,7 @@
 
 #include "pcnn/golden/random_layer.hpp"
 #include "pcnn/image/model_images.hpp"
+#include "pcnn/sim/stats_schema.hpp"
 #include "pcnn/sim/tensor_file.hpp"
 
 namespace {
@@ -115,6 +116,10 @@ TEST_CASE("pcnn-sim run: table, JSON and a VCD that vcd2fst accepts", "[sim][cli
   REQUIRE(r.status == 0);
   CHECK(r.out.find("convA") != std::string::npos);
   CHECK(r.out.find("total") != std::string::npos);
+  for (const pcnn::StallReasonField& f : pcnn::kStallReasons) {  // column and legend
+    CHECK(r.out.find(std::string(" ") + f.short_name) != std::string::npos);
+    CHECK(r.out.find(std::string(f.short_name) + " " + f.label) != std::string::npos);
+  }
   const nlohmann::json j = nlohmann::json::parse(slurp(json));
   CHECK(j["architecture"]["pe_count"] == 64);
   CHECK(j["architecture"]["weight_sram"]["size_bytes"] == 131072);

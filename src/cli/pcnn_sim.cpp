@@ -336,9 +336,17 @@ int run_command(int argc, char** argv) {
   }
   std::printf(
       "time_us: layer time at the clock; util: MAC lane utilisation; dense_cyc: cycles of the\n"
-      "same layer run dense; st_*: stall cycles by reason (wsram Weight SRAM, psram Pattern\n"
-      "SRAM, refil kernel register refill, dsram Data SRAM, dram DRAM wait, fill pipeline\n"
-      "fill/drain, wback write-back); *_KiB: bytes read + written / 1024.\n");
+      "same layer run dense; *_KiB: bytes read + written / 1024; st_*: stall cycles by reason:\n");
+  std::string legend;  // from the schema, wrapped
+  for (const pcnn::StallReasonField& f : pcnn::kStallReasons) {
+    const std::string item = std::string(f.short_name) + " " + f.label;
+    if (!legend.empty() && legend.size() + 2 + item.size() > 88) {
+      std::printf("%s,\n", legend.c_str());
+      legend.clear();
+    }
+    legend += (legend.empty() ? "  " : ", ") + item;
+  }
+  std::printf("%s.\n", legend.c_str());
 
   // Third table: energy by component (uJ), on-chip power and efficiency.
   std::printf("\n%-24s", "layer");

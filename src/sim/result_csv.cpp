@@ -22,10 +22,8 @@ std::vector<std::string> result_csv_header() {
   for (const StallReasonField& f : kStallReasons) h.push_back(std::string("stall_") + f.key);
   h.insert(h.end(), {"lane_utilisation", "dense_macs"});
   for (const ActionField& a : kActions) h.push_back(a.key);
-  for (const ComponentInfo& c : kComponents) h.push_back(std::string("energy_") + c.key + "_pj");
-  h.insert(h.end(),
-           {"energy_on_chip_pj", "energy_on_chip_leakage_pj", "energy_total_pj", "power_on_chip_mw",
-            "pj_per_mac", "tops_per_w_effective", "tops_per_w_dense_equivalent", "index_overhead"});
+  for (const std::string& c : energy_csv_columns()) h.push_back(c);
+  h.insert(h.end(), {"pj_per_mac", "index_overhead"});
   return h;
 }
 
@@ -44,13 +42,10 @@ std::vector<std::string> result_csv_row(const LayerLabel& label, const LayerStat
   r.push_back(std::to_string(s.dense_macs));
   for (const ActionField& a : kActions) r.push_back(std::to_string(a.count(s)));
   const EnergyReport& e = s.energy;
-  for (const ComponentInfo& c : kComponents) r.push_back(number(e.component_pj(c.id)));
+  for (double v : energy_csv_values(e)) r.push_back(number(v));
   const double pj_per_mac =
       s.macs_issued ? e.on_chip_pj() / static_cast<double>(s.macs_issued) : 0.0;
-  r.insert(r.end(),
-           {number(e.on_chip_pj()), number(e.on_chip_leakage_pj()), number(e.total_pj()),
-            number(e.on_chip_power_mw()), number(pj_per_mac), number(e.tops_per_w_effective()),
-            number(e.tops_per_w_dense_equivalent()), number(index_overhead)});
+  r.insert(r.end(), {number(pj_per_mac), number(index_overhead)});
   return r;
 }
 

@@ -3,19 +3,19 @@
 namespace pcnn {
 
 const std::array<StallReasonField, 7> kStallReasons = {{
-    {"weight_sram", "st_wsram", &StallCycles::weight_sram,
+    {"weight_sram", "st_wsram", "Weight SRAM", &StallCycles::weight_sram,
      "a kernel-register refill is reading Weight SRAM"},
-    {"pattern_sram", "st_psram", &StallCycles::pattern_sram,
+    {"pattern_sram", "st_psram", "Pattern SRAM", &StallCycles::pattern_sram,
      "a refill waits for Pattern SRAM beyond the weights"},
-    {"register_refill", "st_refil", &StallCycles::register_refill,
+    {"register_refill", "st_refil", "kernel register refill", &StallCycles::register_refill,
      "the decode and register load cycle of a refill"},
-    {"data_sram", "st_dsram", &StallCycles::data_sram,
+    {"data_sram", "st_dsram", "Data SRAM", &StallCycles::data_sram,
      "the next activation window has not arrived from Data SRAM"},
-    {"dram", "st_dram", &StallCycles::dram,
+    {"dram", "st_dram", "DRAM wait", &StallCycles::dram,
      "waiting for a DMA move (weights, an input band, a free output buffer, the last results)"},
-    {"fill_drain", "st_fill", &StallCycles::fill_drain,
+    {"fill_drain", "st_fill", "pipeline fill/drain", &StallCycles::fill_drain,
      "pointer generation after a refill, the first window of a pass"},
-    {"writeback", "st_wback", &StallCycles::writeback,
+    {"writeback", "st_wback", "write-back", &StallCycles::writeback,
      "requantised outputs are being written to Data SRAM"},
 }};
 
@@ -26,9 +26,11 @@ std::uint64_t StallCycles::total() const {
 }
 
 const std::array<MemoryField, 4> kMemories = {{
-    {"weight_sram", "wsram", &LayerStats::weight_sram, "Weight SRAM, both ports (DMA writes, refill reads)"},
+    {"weight_sram", "wsram", &LayerStats::weight_sram,
+     "Weight SRAM, both ports (DMA writes, refill reads)"},
     {"pattern_sram", "psram", &LayerStats::pattern_sram, "Pattern SRAM, both ports"},
-    {"data_sram", "dsram", &LayerStats::data_sram, "Data SRAM, both ports (DMA, window reads, write-back)"},
+    {"data_sram", "dsram", &LayerStats::data_sram,
+     "Data SRAM, both ports (DMA, window reads, write-back)"},
     {"dram", "dram", &LayerStats::dram, "off-chip DRAM (DMA moves)"},
 }};
 
@@ -114,6 +116,35 @@ const std::array<DatapathActionField, 9> kDatapathActions = {{
     {"pointer_generations", &DatapathActions::pointer_generations},
     {"requantisations", &DatapathActions::requantisations},
 }};
+
+const std::array<EnergyTotalField, 6> kEnergyTotals = {{
+    {"energy_on_chip_pj", [](const EnergyReport& e) { return e.on_chip_pj(); },
+     "the five on-chip components, dynamic plus leakage"},
+    {"energy_on_chip_leakage_pj", [](const EnergyReport& e) { return e.on_chip_leakage_pj(); },
+     "the on-chip components' leakage"},
+    {"energy_total_pj", [](const EnergyReport& e) { return e.total_pj(); }, "on chip plus DRAM"},
+    {"power_on_chip_mw", [](const EnergyReport& e) { return e.on_chip_power_mw(); },
+     "average on-chip power over the time"},
+    {"tops_per_w_effective", [](const EnergyReport& e) { return e.tops_per_w_effective(); },
+     "2 per issued MAC over on-chip energy"},
+    {"tops_per_w_dense_equivalent",
+     [](const EnergyReport& e) { return e.tops_per_w_dense_equivalent(); },
+     "2 per MAC of the dense layer over on-chip energy"},
+}};
+
+std::vector<std::string> energy_csv_columns() {
+  std::vector<std::string> c;
+  for (const ComponentInfo& k : kComponents) c.push_back(std::string("energy_") + k.key + "_pj");
+  for (const EnergyTotalField& t : kEnergyTotals) c.push_back(t.key);
+  return c;
+}
+
+std::vector<double> energy_csv_values(const EnergyReport& e) {
+  std::vector<double> v;
+  for (const ComponentInfo& k : kComponents) v.push_back(e.component_pj(k.id));
+  for (const EnergyTotalField& t : kEnergyTotals) v.push_back(t.value(e));
+  return v;
+}
 
 nlohmann::json stall_cycles_json(const StallCycles& s) {
   nlohmann::json j = nlohmann::json::object();

@@ -1,6 +1,7 @@
 #include "pcnn/sweep/sweep_runner.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -12,6 +13,8 @@
 #include <set>
 
 #include "pcnn/core/error.hpp"
+#include "pcnn/energy/energy_model.hpp"
+#include "pcnn/sim/stats_schema.hpp"
 #include "pcnn/sweep/process_pool.hpp"
 #include "pcnn/sweep/sweep_journal.hpp"
 
@@ -20,31 +23,6 @@ namespace pcnn {
 namespace {
 
 namespace fs = std::filesystem;
-
-const char* const kResultColumns[] = {"layers",
-                                      "cycles",
-                                      "time_us",
-                                      "lane_utilisation",
-                                      "dense_cycles",
-                                      "speedup_vs_dense",
-                                      "macs_issued",
-                                      "macs_effectual",
-                                      "stall_weight_sram",
-                                      "stall_pattern_sram",
-                                      "stall_register_refill",
-                                      "stall_data_sram",
-                                      "stall_dram",
-                                      "stall_fill_drain",
-                                      "stall_writeback",
-                                      "weight_sram_bytes",
-                                      "pattern_sram_bytes",
-                                      "data_sram_bytes",
-                                      "dram_bytes"};
-
-// Energy totals of a point (docs/energy.md), after the columns above.
-const char* const kEnergyColumns[] = {"energy_on_chip_pj",    "energy_dram_pj",
-                                      "power_on_chip_mw",     "tops_per_w_effective",
-                                      "tops_per_w_dense_equivalent", "energy_per_inference_uj"};
 
 std::string number(double v, int decimals) {
   char buf[64];
@@ -99,50 +77,6 @@ std::vector<std::string> point_command(const SweepSpec& spec, const SweepPoint& 
   return argv;
 }
 
-// Totals of one `pcnn-sim run --json` result.
-std::vector<std::string> result_fields(const nlohmann::json& r, double wall_s) {
-  std::uint64_t macs = 0, effectual = 0;
-  std::map<std::string, std::uint64_t> stalls, bytes;
-  for (const nlohmann::json& l : r.at("layers")) {
-    const nlohmann::json& s = l.at("stats");
-    macs += s.at("macs_issued").get<std::uint64_t>();
-    effectual += s.at("macs_effectual").get<std::uint64_t>();
-    for (auto it = s.at("stall_cycles").begin(); it != s.at("stall_cycles").end(); ++it)
-      stalls[it.key()] += it->get<std::uint64_t>();
-    for (const char* mem : {"weight_sram", "pattern_sram", "data_sram", "dram"})
-      bytes[mem] += s.at(mem).at("bytes_read").get<std::uint64_t>() +
-                    s.at(mem).at("bytes_written").get<std::uint64_t>();
-  }
-  const nlohmann::json& t = r.at("total");
-  const bool dense = t.contains("dense_cycles");
-  const nlohmann::json& e = t.at("energy");
-  std::vector<std::string> fields = {std::to_string(r.at("layers").size()),
-          std::to_string(t.at("cycles").get<std::uint64_t>()),
-          number(t.at("time_ns").get<double>() / 1000.0, 3),
-          number(t.at("lane_utilisation").get<double>(), 6),
-          dense ? std::to_string(t.at("dense_cycles").get<std::uint64_t>()) : "",
-          dense ? number(t.at("speedup_vs_dense").get<double>(), 6) : "",
-          std::to_string(macs),
-          std::to_string(effectual),
-          std::to_string(stalls["weight_sram"]),
-          std::to_string(stalls["pattern_sram"]),
-          std::to_string(stalls["register_refill"]),
-          std::to_string(stalls["data_sram"]),
-          std::to_string(stalls["dram"]),
-          std::to_string(stalls["fill_drain"]),
-          std::to_string(stalls["writeback"]),
-          std::to_string(bytes["weight_sram"]),
-          std::to_string(bytes["pattern_sram"]),
-          std::to_string(bytes["data_sram"]),
-          std::to_string(bytes["dram"])};
-  for (const char* key : {"on_chip_pj", "dram_pj", "on_chip_power_mw", "tops_per_w_effective",
-                          "tops_per_w_dense_equivalent"})
-    fields.push_back(number(e.at(key).get<double>(), 6));
-  fields.push_back(number(t.at("energy_per_inference_uj").get<double>(), 6));
-  fields.push_back(number(wall_s, 3));
-  return fields;
-}
-
 std::vector<std::string> point_fields(const SweepSpec& spec, const SweepPoint& p) {
   const SweepWorkload& w = spec.workloads[p.workload];
   std::vector<std::string> row = {std::to_string(p.index),           w.name,
@@ -176,6 +110,53 @@ std::string shard_text(const Shard& s) {
 }
 
 }  // namespace
+
+std::vector<std::string> sweep_result_columns() {
+  std::vector<std::string> c = {"layers",           "cycles",        "time_us",
+                                "lane_utilisation", "dense_cycles",  "speedup_vs_dense",
+                                "macs_issued",      "macs_effectual"};
+  for (const StallReasonField& f : kStallReasons) c.push_back(std::string("stall_") + f.key);
+  for (const MemoryField& m : kMemories) c.push_back(std::string(m.key) + "_bytes");
+  for (const std::string& e : energy_csv_columns()) c.push_back(e);
+  c.insert(c.end(), {"energy_per_inference_uj", "wall_s"});
+  return c;
+}
+
+std::vector<std::string> sweep_result_fields(const nlohmann::json& r, double wall_s) {
+  std::uint64_t macs = 0, effectual = 0;
+  std::array<std::uint64_t, kStallReasons.size()> stalls{};
+  std::array<std::uint64_t, kMemories.size()> bytes{};
+  for (const nlohmann::json& l : r.at("layers")) {
+    const nlohmann::json& s = l.at("stats");
+    macs += s.at("macs_issued").get<std::uint64_t>();
+    effectual += s.at("macs_effectual").get<std::uint64_t>();
+    for (std::size_t i = 0; i < kStallReasons.size(); ++i)
+      stalls[i] += s.at("stall_cycles").at(kStallReasons[i].key).get<std::uint64_t>();
+    for (std::size_t i = 0; i < kMemories.size(); ++i) {
+      const nlohmann::json& m = s.at(kMemories[i].key);
+      bytes[i] +=
+          m.at("bytes_read").get<std::uint64_t>() + m.at("bytes_written").get<std::uint64_t>();
+    }
+  }
+  const nlohmann::json& t = r.at("total");
+  const bool dense = t.contains("dense_cycles");
+  std::vector<std::string> fields = {
+      std::to_string(r.at("layers").size()),
+      std::to_string(t.at("cycles").get<std::uint64_t>()),
+      number(t.at("time_ns").get<double>() / 1000.0, 3),
+      number(t.at("lane_utilisation").get<double>(), 6),
+      dense ? std::to_string(t.at("dense_cycles").get<std::uint64_t>()) : "",
+      dense ? number(t.at("speedup_vs_dense").get<double>(), 6) : "",
+      std::to_string(macs),
+      std::to_string(effectual)};
+  for (std::uint64_t c : stalls) fields.push_back(std::to_string(c));
+  for (std::uint64_t b : bytes) fields.push_back(std::to_string(b));
+  for (double v : energy_csv_values(energy_report_from_json(t.at("energy"))))
+    fields.push_back(number(v, 6));
+  fields.push_back(number(t.at("energy_per_inference_uj").get<double>(), 6));
+  fields.push_back(number(wall_s, 3));
+  return fields;
+}
 
 Shard parse_shard(const std::string& text, const std::string& option) {
   const auto slash = text.find('/');
@@ -234,9 +215,7 @@ std::string sweep_run_fingerprint(const SweepSpec& spec) {
 std::vector<std::string> sweep_csv_header(const SweepSpec& spec) {
   std::vector<std::string> h = {"point", "workload", "layer", "act_mode", "act_density", "seed"};
   for (const SweepAxis& a : spec.grid) h.push_back(a.key);
-  for (const char* c : kResultColumns) h.push_back(c);
-  for (const char* c : kEnergyColumns) h.push_back(c);
-  h.push_back("wall_s");
+  for (const std::string& c : sweep_result_columns()) h.push_back(c);
   return h;
 }
 
@@ -292,7 +271,7 @@ SweepRunResult run_sweep(const SweepSpec& spec, const SweepRunOptions& options) 
       try {
         std::ifstream in(scratch.path + "/point" + std::to_string(p.index) + ".result.json");
         in >> r;
-        const std::vector<std::string> results = result_fields(r, o.wall_seconds);
+        const std::vector<std::string> results = sweep_result_fields(r, o.wall_seconds);
         row.insert(row.end(), results.begin(), results.end());
       } catch (const nlohmann::json::exception&) {
         result.failures.push_back({p.index, {"pcnn-sim wrote no readable result"}});

@@ -11,22 +11,18 @@ import matplotlib
 matplotlib.use("Agg")  # files only, no display needed
 import matplotlib.pyplot as plt  # noqa: E402
 
-# Stall reasons in the order pcnn-sim prints them, with the labels the plots use.
-STALL_REASONS = [
-    ("weight_sram", "Weight SRAM"),
-    ("pattern_sram", "Pattern SRAM"),
-    ("register_refill", "register refill"),
-    ("data_sram", "Data SRAM"),
-    ("dram", "DRAM"),
-    ("fill_drain", "pipeline fill/drain"),
-    ("writeback", "write-back"),
-]
-MEMORIES = [
-    ("weight_sram", "Weight SRAM"),
-    ("pattern_sram", "Pattern SRAM"),
-    ("data_sram", "Data SRAM"),
-    ("dram", "DRAM"),
-]
+# The stall reasons and memories are not listed here: they are read from the
+# file (the CSV's stall_<reason> columns, the JSON's stall_cycles keys), whose
+# names come from pcnn-sim's statistics schema (docs/results.md). The memories'
+# labels are made from the keys.
+
+
+def label(key):
+    """'weight_sram' -> 'Weight SRAM', 'fill_drain' -> 'Fill drain'."""
+    words = [w.upper() if w in ("sram", "dram") else w for w in key.split("_")]
+    text = " ".join(words)
+    return text[0].upper() + text[1:]
+
 
 plt.rcParams.update({"font.size": 11, "axes.titlesize": 12, "axes.labelsize": 11,
                      "svg.hashsalt": "pcnn", "svg.fonttype": "none"})
@@ -74,8 +70,8 @@ def run_rows(path):
     """One dict per layer of a pcnn-sim run, whatever the file: the run JSON
     (--json) or the run CSV (--csv). Keys follow the sweep CSV's column names:
     layer, cycles, mac_cycles, speedup_vs_dense (None without a dense run),
-    stall_<reason>, <memory>_bytes (read plus written; None if the file has no
-    traffic for that memory)."""
+    stall_<reason> for every reason the file holds, <memory>_bytes (read plus
+    written) for every memory whose traffic the file holds."""
     if path.endswith(".csv"):
         rows = []
         for i, r in enumerate(read_csv(path)):
@@ -88,18 +84,19 @@ def run_rows(path):
             row = {"layer": name, "cycles": number(r, "cycles", where)}
             sp = r.get("speedup_vs_dense", "")
             row["speedup_vs_dense"] = float(sp) if sp not in ("", None) else None
-            for key, _ in STALL_REASONS:
+            reasons = [c[len("stall_"):] for c in r if c.startswith("stall_") and c != "stall_cycles"]
+            if not reasons:
+                raise PlotError(f"{where}: no stall_<reason> columns")
+            for key in reasons:
                 row["stall_" + key] = number(r, "stall_" + key, where)
             row["mac_cycles"] = (number(r, "mac_cycles", where) if "mac_cycles" in r else
-                                 row["cycles"] - sum(row["stall_" + k] for k, _ in STALL_REASONS))
-            for key, _ in MEMORIES:
-                if key + "_bytes" in r:
-                    row[key + "_bytes"] = number(r, key + "_bytes", where)
-                elif key + "_read_bytes" in r:  # pcnn-sim run --csv: read and write apart
-                    row[key + "_bytes"] = (number(r, key + "_read_bytes", where) +
-                                           number(r, key + "_write_bytes", where))
-                else:
-                    row[key + "_bytes"] = None
+                                 row["cycles"] - sum(row["stall_" + k] for k in reasons))
+            for c in r:  # sweep CSV: <memory>_bytes; run CSV: <memory>_read_bytes and _write_bytes
+                if c.endswith("_read_bytes") and c[:-len("read_bytes")] + "write_bytes" in r:
+                    m = c[:-len("_read_bytes")]
+                    row[m + "_bytes"] = (number(r, c, where) + number(r, m + "_write_bytes", where))
+                elif c.endswith("_bytes") and "." not in c and not c.endswith("write_bytes"):
+                    row[c] = number(r, c, where)
             rows.append(row)
         return rows
     doc = read_json(path)
@@ -113,21 +110,26 @@ def run_rows(path):
             row = {"layer": layer["name"], "cycles": float(s["cycles"]),
                    "mac_cycles": float(s["mac_cycles"]),
                    "speedup_vs_dense": layer.get("speedup_vs_dense")}
-            for key, _ in STALL_REASONS:
-                row["stall_" + key] = float(stalls[key])
-            actions = s.get("actions", {})
-            for key, _ in MEMORIES:
-                if key in s:
-                    row[key + "_bytes"] = float(s[key]["bytes_read"] + s[key]["bytes_written"])
-                elif key + "_read_bytes" in actions:
-                    row[key + "_bytes"] = float(actions[key + "_read_bytes"] +
-                                                actions.get(key + "_write_bytes", 0))
-                else:
-                    row[key + "_bytes"] = None
-        except (KeyError, TypeError) as e:
+            for key, cycles in stalls.items():
+                row["stall_" + key] = float(cycles)
+            for key, value in s.items():
+                if isinstance(value, dict) and "bytes_read" in value:
+                    row[key + "_bytes"] = float(value["bytes_read"] + value["bytes_written"])
+        except (KeyError, TypeError, AttributeError) as e:
             raise PlotError(f"{path}: layer {layer.get('name', '?')}: missing {e}")
         rows.append(row)
     return rows
+
+
+def stall_reasons(rows):
+    """The stall reasons of run_rows() by name (JSON and CSV give one order), with labels."""
+    return [(k, label(k)) for k in sorted(k[len("stall_"):] for k in rows[0] if k.startswith("stall_"))]
+
+
+def memories(rows):
+    """The memories whose traffic every row of run_rows() holds, with their labels."""
+    keys = sorted(k[:-len("_bytes")] for k in rows[0] if k.endswith("_bytes"))
+    return [(m, label(m)) for m in keys if all(m + "_bytes" in r for r in rows)]
 
 
 def save(fig, stem):

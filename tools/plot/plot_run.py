@@ -4,7 +4,7 @@ reason, and bytes moved per memory."""
 
 import numpy as np
 
-from plot_common import MEMORIES, STALL_REASONS, PlotError, plt, run_rows, save
+from plot_common import PlotError, memories, plt, run_rows, save, stall_reasons
 
 
 def speedup_and_cycles(path, stem):
@@ -27,7 +27,7 @@ def speedup_and_cycles(path, stem):
     ax = axes[-1]
     bottom = np.zeros(len(rows))
     layers = [("mac_cycles", "MAC cycles")] + [("stall_" + k, label + " stall")
-                                              for k, label in STALL_REASONS]
+                                              for k, label in stall_reasons(rows)]
     cmap = plt.get_cmap("tab10")
     for i, (key, label) in enumerate(layers):
         v = np.array([r[key] for r in rows]) / 1000.0
@@ -48,16 +48,15 @@ def traffic(path, stem):
     rows = run_rows(path)
     if not rows:
         raise PlotError(f"{path}: no layers")
-    memories = [(k, label) for k, label in MEMORIES
-                if all(r[k + "_bytes"] is not None for r in rows)]
-    if not memories:
+    mems = memories(rows)
+    if not mems:
         raise PlotError(f"{path}: no traffic columns (<memory>_bytes or _read_bytes/_write_bytes)")
     names = [r["layer"] for r in rows]
     x = np.arange(len(rows))
-    width = 0.8 / len(memories)
+    width = 0.8 / len(mems)
     fig, ax = plt.subplots(figsize=(max(7.0, 0.7 * len(rows) + 2), 4.8))
-    for i, (key, label) in enumerate(memories):
-        ax.bar(x + (i - (len(memories) - 1) / 2) * width,
+    for i, (key, label) in enumerate(mems):
+        ax.bar(x + (i - (len(mems) - 1) / 2) * width,
                [r[key + "_bytes"] / 1024.0 for r in rows], width, label=label)
     ax.set_ylabel("traffic, read + written (KiB)")
     ax.set_xlabel("layer")

@@ -5,6 +5,8 @@
 // home. docs/results.md documents them.
 #include <array>
 #include <cstdint>
+#include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -16,13 +18,14 @@ namespace pcnn {
 struct StallReasonField {
   const char* key;         // JSON key under stall_cycles; CSV column stall_<key>
   const char* short_name;  // column header in the pcnn-sim table
+  const char* label;       // a few words for legends and plots
   std::uint64_t StallCycles::*cycles;
   const char* description;
 };
 extern const std::array<StallReasonField, 7> kStallReasons;
 
 struct MemoryField {
-  const char* key;  // JSON key; CSV columns <key>_read_bytes, <key>_write_bytes
+  const char* key;         // JSON key; CSV columns <key>_read_bytes, <key>_write_bytes
   const char* short_name;  // pcnn-sim table column <short_name>_KiB
   TrafficStats LayerStats::*traffic;
   const char* description;
@@ -47,6 +50,19 @@ struct DatapathActionField {
   std::uint64_t DatapathActions::*count;
 };
 extern const std::array<DatapathActionField, 9> kDatapathActions;
+
+// A total of an EnergyReport that the CSV files carry (after energy_<component>_pj).
+struct EnergyTotalField {
+  const char* key;  // CSV column
+  double (*value)(const EnergyReport&);
+  const char* description;
+};
+extern const std::array<EnergyTotalField, 6> kEnergyTotals;
+
+// The energy columns of the run and sweep CSV files: energy_<component>_pj for
+// every component of kComponents, then kEnergyTotals; and their values.
+std::vector<std::string> energy_csv_columns();
+std::vector<double> energy_csv_values(const EnergyReport& e);
 
 nlohmann::json stall_cycles_json(const StallCycles& s);
 nlohmann::json actions_json(const LayerStats& s);  // every kActions count by key

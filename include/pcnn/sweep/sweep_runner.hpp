@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "pcnn/sweep/csv_table.hpp"
 #include "pcnn/sweep/sweep_spec.hpp"
 
@@ -61,6 +63,13 @@ struct SweepRunResult {
 
 // The CSV columns of a sweep: point identity, the grid parameters, then results.
 std::vector<std::string> sweep_csv_header(const SweepSpec& spec);
+// The result columns of a point (after its identity and grid parameters): the
+// run's totals, stall cycles by reason, bytes per memory and the energy columns,
+// named by the statistics schema (stats_schema.hpp), and the energy per
+// inference and wall_s. sweep_result_fields() fills them from a
+// `pcnn-sim run --json` result and the point's wall time.
+std::vector<std::string> sweep_result_columns();
+std::vector<std::string> sweep_result_fields(const nlohmann::json& run_result, double wall_s);
 // The two columns a shard's CSV adds: the run fingerprint and "K/N".
 std::vector<std::string> shard_csv_columns();
 
