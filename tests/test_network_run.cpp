@@ -255,3 +255,32 @@ TEST_CASE("random small networks with every operator run whole bit-exact in ever
     CHECK(seen[static_cast<int>(op)] > 0);
   }
 }
+
+TEST_CASE("layers that need lowering run whole in a network bit-exact in every mode",
+          "[network_run]") {
+  TempDir tmp;
+  pcnn::ModelBuilder b("lowered", {1, 4, 10, 9}, 6);
+  pcnn::ConvOptions grouped;
+  grouped.group = 2;
+  grouped.bias = true;
+  pcnn::ConvOptions depthwise;
+  depthwise.group = 6;
+  depthwise.stride = 2;
+  pcnn::ConvOptions large;
+  large.kernel = 5;
+  const std::string a = b.relu(b.conv(b.input(), 6, grouped));  // two passes
+  const std::string d = b.relu(b.conv(a, 6, depthwise));        // six passes, stride 2
+  const std::string c = b.relu(b.conv(d, 5, large));            // 25 positions: sub-kernels
+  b.gemm(b.flatten(b.global_average_pool(b.add(c, b.conv(d, 5)))), 4);
+  b.write(tmp / "m.onnx");
+  const pcnn_test::Pruned p = pcnn_test::prune(tmp / "m.onnx", 4);
+  std::mt19937_64 rng(test_seed());
+  INFO("seed " << test_seed());
+  const pcnn::GoldenNetwork g(p.pruned.images, p.net);
+  const pcnn::NetworkRunResult r = check_bit_exact(p, random_input(g, rng), true);
+  // Two grouped convs (one pass per group) and a 5x5 conv (sub-kernels over shifted copies).
+  std::vector<int> passes;
+  for (const pcnn::NetworkStepResult& s : r.steps)
+    if (!s.stats.lowering.empty()) passes.push_back(s.stats.passes);
+  CHECK(passes == std::vector<int>{2, 6, 1});
+}

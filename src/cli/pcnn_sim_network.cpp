@@ -96,6 +96,9 @@ void print_tables(const pcnn::Int8Network& net, const pcnn::NetworkRunResult& r)
     std::printf(" %9.3f %9.3f\n", e.on_chip_pj() / 1e6, e.total_pj() / 1e6);
   }
   std::printf("*_uJ: energy by component (docs/energy.md); chip_uJ on chip, total_uJ with DRAM.\n");
+  for (const pcnn::NetworkStepResult& s : r.steps)  // layers the host rewrote for the datapath
+    if (!s.stats.lowering.empty())
+      std::printf("(%s lowered: %s)\n", net.nodes[s.node].name.c_str(), s.stats.lowering.c_str());
 }
 
 nlohmann::json result_json(const pcnn::Int8Network& net, const pcnn::NetworkRunResult& r) {

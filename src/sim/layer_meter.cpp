@@ -106,6 +106,16 @@ LayerStats LayerMeter::stop(const TilePlan& plan, nlohmann::json& module_stats) 
   return s;
 }
 
+void add_pass_stats(LayerStats& s, const LayerStats& p) {
+  add_counts(s, p);
+  s.bands = std::max(s.bands, p.bands);
+  s.tiles += p.tiles;
+  s.groups = std::max(s.groups, p.groups);
+  s.chunks += p.chunks;
+  s.spatially_tiled = s.spatially_tiled || p.spatially_tiled;
+  s.passes += p.passes;
+}
+
 void finish_layer_stats(LayerStats& s, std::int64_t dense_macs, const ResolvedEnergy& energy,
                         const ArchConfig& arch) {
   s.dense_macs = dense_macs;

@@ -38,6 +38,10 @@ class LayerMeter {
   nlohmann::json walk_before_;
 };
 
+// Adds the statistics of a further pass of the same layer (a lowered layer's
+// passes); lane utilisation and energy are derived from the sums afterwards.
+void add_pass_stats(LayerStats& s, const LayerStats& pass);
+
 // The figures derived from a layer's (summed) counts: dense MACs, energy, lane utilisation.
 void finish_layer_stats(LayerStats& s, std::int64_t dense_macs, const ResolvedEnergy& energy,
                         const ArchConfig& arch);

@@ -70,13 +70,24 @@ double density(const std::vector<std::int8_t>& v) {
   return static_cast<double>(nz) / static_cast<double>(v.size());
 }
 
+// The PE-group jobs of one conv or gemm node: one, or a lowered layer's passes.
+struct PeNode {
+  std::size_t first = 0, count = 0;              // its jobs in the network
+  std::size_t dense_first = 0, dense_count = 0;  // its dense twin's jobs
+  std::string lowering;                          // how it was lowered, or ""
+  // Lowered: the DRAM regions the host prepares each pass's input in (from
+  // the input tensor, before the first pass) and each pass writes its output
+  // to (merged into the output tensor after the last).
+  std::vector<std::uint64_t> pass_input, pass_output;
+};
+
 // Everything decided before elaboration: the DRAM map, the PE-group jobs and
 // where each operator runs.
 struct NetworkPlan {
-  std::deque<SpmLayer> own_layers;     // gemm layers and dense twins the jobs point to
-  std::vector<HostJob> jobs;           // the network's PE-group jobs, then the dense twins
-  std::vector<int> job_of_node;        // PE-group job of a node, or -1
-  std::vector<int> dense_job_of_node;  // its dense twin's job, or -1
+  std::deque<SpmLayer> own_layers;  // gemm layers, passes and dense twins the jobs point to
+  std::vector<HostJob> jobs;        // the network's PE-group jobs, then the dense twins
+  std::vector<std::size_t> node_of_job;
+  std::vector<PeNode> pe;              // per node (used for PE-group nodes)
   std::vector<NetUnit> unit;           // per node
   std::vector<std::uint64_t> address;  // per tensor
   std::uint64_t dram_bytes = 64;
@@ -96,7 +107,8 @@ HostJob pe_job(const SpmLayer& layer, std::shared_ptr<const ImageFiles> files,
                std::uint64_t& next_free, const ArchConfig& arch, const std::string& arch_where) {
   HostJob h;
   h.layer = &layer;
-  if (files) {
+  const bool encoded = files == nullptr;
+  if (!encoded) {
     use_image_files(h, std::move(files));
   } else {
     use_encoded_images(h);
@@ -104,8 +116,24 @@ HostJob pe_job(const SpmLayer& layer, std::shared_ptr<const ImageFiles> files,
   }
   h.network_placement = true;
   h.plan = make_tile_plan(layer, arch, arch_where);
-  if (!files) next_free = dram_layout(h).images_end;
+  if (encoded) next_free = dram_layout(h).images_end;
   return h;
+}
+
+// The layer of a PE-group node.
+const SpmLayer& pe_layer(const ModelImages& images, const Int8Network& net, const NetNode& n) {
+  return n.op == Int8Op::conv ? images.layers[n.layer] : net.gemm_layers[n.layer];
+}
+
+// The passes a layer that needs lowering becomes (their geometry does not
+// depend on the input values; the host lowers the real input at run time).
+std::vector<LayerJob> lowered_passes(const SpmLayer& layer, std::string* description) {
+  LayerJob probe;
+  probe.layer = layer;
+  probe.input.assign(static_cast<std::size_t>(layer.geom.input_elements()), 0);
+  LoweredLayer lw = lower_for_accelerator(probe);
+  if (description) *description = lw.description;
+  return std::move(lw.passes);
 }
 
 NetworkPlan plan_network(const ModelImages& images, const Int8Network& net, const ArchConfig& arch,
@@ -113,71 +141,96 @@ NetworkPlan plan_network(const ModelImages& images, const Int8Network& net, cons
   const std::string& where = options.sim.arch_where;
   NetworkPlan p;
   p.unit.resize(net.nodes.size());
-  p.job_of_node.assign(net.nodes.size(), -1);
-  p.dense_job_of_node.assign(net.nodes.size(), -1);
-  for (std::size_t i = 0; i < net.nodes.size(); ++i) {
-    const NetNode& n = net.nodes[i];
-    p.unit[i] = unit_of(n.op, net, n);
-    if (n.op == Int8Op::conv || n.op == Int8Op::gemm) {
-      const SpmLayer& l = n.op == Int8Op::conv ? images.layers[n.layer] : net.gemm_layers[n.layer];
-      if (needs_lowering(l))
-        throw Error(node_text(n), "layer '" + l.name + "' needs lowering (" +
-                                      accelerator_unsupported_reason(l) +
-                                      "), which whole-network runs do not do yet");
-      if (n.op == Int8Op::gemm && !stored_in_c_order(net.tensors[n.inputs[0]]))
-        throw Error(node_text(n), "its input is not flattened");
-    }
-  }
-  // Images first: the model's files from address 0, then each gemm layer and
-  // dense twin encoded on its own.
+  p.pe.resize(net.nodes.size());
+  for (std::size_t i = 0; i < net.nodes.size(); ++i)
+    p.unit[i] = unit_of(net.nodes[i].op, net, net.nodes[i]);
+  // Images first: the model's files from address 0, then each gemm layer,
+  // lowered pass and dense twin encoded on its own.
   std::uint64_t next_free = 0;
   if (images.files)
     next_free = align64(align64(images.files->weights.size()) + images.files->patterns.size());
-  std::vector<int> job_node;
-  for (std::size_t i = 0; i < net.nodes.size(); ++i) {
-    const NetNode& n = net.nodes[i];
-    if (p.unit[i] != NetUnit::pe_group) continue;
-    if (n.op == Int8Op::conv) {
-      p.jobs.push_back(pe_job(images.layers[n.layer], images.files, next_free, arch, where));
+  auto add_jobs = [&](std::size_t i, const SpmLayer& layer, bool from_files) {
+    if (needs_lowering(layer)) {
+      for (LayerJob& pass : lowered_passes(layer, &p.pe[i].lowering)) {
+        p.own_layers.push_back(std::move(pass.layer));
+        p.jobs.push_back(pe_job(p.own_layers.back(), nullptr, next_free, arch, where));
+        p.node_of_job.push_back(i);
+      }
+      return;
+    }
+    if (from_files) {
+      p.jobs.push_back(pe_job(layer, images.files, next_free, arch, where));
     } else {
-      p.own_layers.push_back(net.gemm_layers[n.layer]);
+      p.own_layers.push_back(layer);
       p.jobs.push_back(pe_job(p.own_layers.back(), nullptr, next_free, arch, where));
     }
-    p.job_of_node[i] = static_cast<int>(p.jobs.size()) - 1;
-    job_node.push_back(static_cast<int>(i));
+    p.node_of_job.push_back(i);
+  };
+  for (std::size_t i = 0; i < net.nodes.size(); ++i) {
+    if (p.unit[i] != NetUnit::pe_group) continue;
+    const NetNode& n = net.nodes[i];
+    p.pe[i].first = p.jobs.size();
+    add_jobs(i, pe_layer(images, net, n), n.op == Int8Op::conv);
+    p.pe[i].count = p.jobs.size() - p.pe[i].first;
   }
   p.network_jobs = p.jobs.size();
   if (options.with_dense)
     for (std::size_t i = 0; i < net.nodes.size(); ++i) {
       const NetNode& n = net.nodes[i];
       if (n.op != Int8Op::conv || !images.layers[n.layer].pattern_pruned) continue;
-      p.own_layers.push_back(dense_equivalent(images.layers[n.layer]));
-      p.jobs.push_back(pe_job(p.own_layers.back(), nullptr, next_free, arch, where));
-      p.dense_job_of_node[i] = static_cast<int>(p.jobs.size()) - 1;
-      job_node.push_back(static_cast<int>(i));
+      p.pe[i].dense_first = p.jobs.size();
+      std::string lowering = p.pe[i].lowering;
+      add_jobs(i, dense_equivalent(images.layers[n.layer]), false);
+      p.pe[i].lowering = lowering;
+      p.pe[i].dense_count = p.jobs.size() - p.pe[i].dense_first;
+      if (p.pe[i].dense_count != p.pe[i].count)  // lowering depends on the geometry only
+        throw Error(node_text(n), "its dense twin lowers to a different number of passes");
     }
   // Tensors: each its own region (all of them stay readable to the end); an
   // alias (a reshape that keeps the bytes' order) shares its input's.
   p.address.assign(net.tensors.size(), 0);
-  auto place = [&](int t) {
-    p.address[t] = next_free;
-    next_free = align64(next_free + static_cast<std::uint64_t>(net.tensors[t].elements()));
+  auto reserve = [&](std::int64_t bytes) {
+    const std::uint64_t at = next_free;
+    next_free = align64(next_free + static_cast<std::uint64_t>(bytes));
+    return at;
   };
-  place(net.input);
+  p.address[net.input] = reserve(net.tensors[net.input].elements());
   for (std::size_t i = 0; i < net.nodes.size(); ++i) {
     const NetNode& n = net.nodes[i];
     if (p.unit[i] == NetUnit::none)
       p.address[n.output] = p.address[n.inputs[0]];
     else
-      place(n.output);
+      p.address[n.output] = reserve(net.tensors[n.output].elements());
   }
-  // Dense twins compute into one scratch region.
-  std::uint64_t scratch = 0;
-  for (std::size_t i = 0; i < net.nodes.size(); ++i)
-    if (p.dense_job_of_node[i] >= 0)
-      scratch = std::max<std::uint64_t>(scratch, net.tensors[net.nodes[i].output].elements());
-  const std::uint64_t scratch_address = next_free;
-  next_free = align64(next_free + scratch);
+  // Lowered layers' pass regions; the dense twins compute into one scratch region.
+  std::int64_t scratch = 0;
+  for (std::size_t i = 0; i < net.nodes.size(); ++i) {
+    PeNode& e = p.pe[i];
+    if (!e.lowering.empty())
+      for (std::size_t k = 0; k < e.count; ++k) {
+        const ConvGeometry& g = p.jobs[e.first + k].layer->geom;
+        e.pass_input.push_back(reserve(g.input_elements()));
+        e.pass_output.push_back(reserve(g.output_elements()));
+      }
+    for (std::size_t k = 0; k < e.dense_count; ++k)
+      scratch = std::max(scratch, p.jobs[e.dense_first + k].layer->geom.output_elements());
+  }
+  const std::uint64_t scratch_address = reserve(scratch);
+  for (std::size_t i = 0; i < net.nodes.size(); ++i) {
+    const NetNode& n = net.nodes[i];
+    const PeNode& e = p.pe[i];
+    const bool lowered = !e.lowering.empty();
+    for (std::size_t k = 0; k < e.count; ++k) {
+      HostJob& h = p.jobs[e.first + k];
+      h.input_address = lowered ? e.pass_input[k] : p.address[n.inputs[0]];
+      h.output_address = lowered ? e.pass_output[k] : p.address[n.output];
+    }
+    for (std::size_t k = 0; k < e.dense_count; ++k) {
+      HostJob& h = p.jobs[e.dense_first + k];
+      h.input_address = lowered ? e.pass_input[k] : p.address[n.inputs[0]];
+      h.output_address = scratch_address;
+    }
+  }
   // Every post-processing operation fits the unit (line buffer, tables).
   for (std::size_t i = 0; i < net.nodes.size(); ++i)
     if (p.unit[i] == NetUnit::post_process) try {
@@ -185,11 +238,6 @@ NetworkPlan plan_network(const ModelImages& images, const Int8Network& net, cons
       } catch (const Error& e) {
         throw Error(node_text(net.nodes[i]), e.what());
       }
-  for (std::size_t j = 0; j < p.jobs.size(); ++j) {
-    const NetNode& n = net.nodes[job_node[j]];
-    p.jobs[j].input_address = p.address[n.inputs[0]];
-    p.jobs[j].output_address = j < p.network_jobs ? p.address[n.output] : scratch_address;
-  }
   p.dram_bytes = std::max<std::uint64_t>(64, next_free);
   return p;
 }
@@ -257,13 +305,6 @@ NetworkRunResult simulate_network(const ModelImages& model_images, const Int8Net
   std::vector<LayerStats> job_stats(plan.jobs.size());
   std::vector<nlohmann::json> job_modules(plan.jobs.size());
 
-  LayerMeter meter(acc, arch);
-  host.on_layer_start = [&](std::size_t) { meter.start(); };
-  host.on_layer_end = [&](std::size_t j) {
-    job_stats[j] = meter.stop(plan.jobs[j].plan, job_modules[j]);
-    if (options.sim.on_layer_done) options.sim.on_layer_done(j + 1, plan.jobs.size());
-  };
-
   // An operator that does not run on the PE group, in the host's load thread.
   auto run_other = [&](std::size_t i) {
     const NetNode& n = net.nodes[i];
@@ -310,20 +351,70 @@ NetworkRunResult simulate_network(const ModelImages& model_images, const Int8Net
     for (; next_node < end; ++next_node)
       if (plan.unit[next_node] != NetUnit::pe_group) run_other(next_node);
   };
+  // A lowered layer: before its first pass the host lowers the input tensor
+  // into each pass's input (untimed, as in per-layer runs); after its last
+  // pass it places the passes' output channels into the output tensor.
+  auto read_tensor = [&](std::uint64_t address, std::size_t bytes) {
+    std::vector<std::uint8_t> v(bytes);
+    host.debug_read_dram(address, v.data(), v.size());
+    return v;
+  };
+  auto prepare_passes = [&](std::size_t i) {
+    const NetNode& n = net.nodes[i];
+    const PeNode& e = plan.pe[i];
+    const NetTensor& x = net.tensors[n.inputs[0]];
+    LayerJob job;
+    job.layer = pe_layer(images, net, n);
+    job.input = from_storage(
+        x, read_tensor(plan.address[n.inputs[0]], static_cast<std::size_t>(x.elements())));
+    const LoweredLayer lw = lower_for_accelerator(job);
+    for (std::size_t k = 0; k < e.count; ++k) {
+      const ConvGeometry& g = lw.passes[k].layer.geom;
+      const NetTensor pass{"", {1, g.in_channels, g.in_h, g.in_w}, 1.0f, false};
+      const std::vector<std::uint8_t> bytes = to_storage(pass, lw.passes[k].input);
+      host.debug_write_dram(e.pass_input[k], bytes.data(), bytes.size());
+    }
+  };
+  auto merge_passes = [&](std::size_t i) {
+    const NetNode& n = net.nodes[i];
+    const PeNode& e = plan.pe[i];
+    const NetTensor& y = net.tensors[n.output];
+    const std::size_t M = static_cast<std::size_t>(y.shape[1]);
+    const std::size_t pixels = static_cast<std::size_t>(y.elements()) / M;
+    std::vector<std::uint8_t> out(static_cast<std::size_t>(y.elements()));
+    std::size_t channel = 0;
+    for (std::size_t k = 0; k < e.count; ++k) {
+      const std::size_t mk =
+          static_cast<std::size_t>(plan.jobs[e.first + k].layer->geom.out_channels);
+      const std::vector<std::uint8_t> part = read_tensor(e.pass_output[k], pixels * mk);
+      for (std::size_t px = 0; px < pixels; ++px)
+        for (std::size_t m = 0; m < mk; ++m) out[px * M + channel + m] = part[px * mk + m];
+      channel += mk;
+    }
+    host.debug_write_dram(plan.address[n.output], out.data(), out.size());
+  };
+  LayerMeter meter(acc, arch);
+  host.on_layer_start = [&](std::size_t) { meter.start(); };
+  host.on_layer_end = [&](std::size_t j) {
+    job_stats[j] = meter.stop(plan.jobs[j].plan, job_modules[j]);
+    if (j < plan.network_jobs) {
+      const PeNode& e = plan.pe[plan.node_of_job[j]];
+      if (!e.lowering.empty() && j + 1 == e.first + e.count) merge_passes(plan.node_of_job[j]);
+    }
+    if (options.sim.on_layer_done) options.sim.on_layer_done(j + 1, plan.jobs.size());
+  };
+
   host.before_layer = [&](std::size_t j) {
     if (j == 0) {  // the network input, quantised by the caller, is in DRAM at the start
       const std::vector<std::uint8_t> s = to_storage(in_t, input);
       host.debug_write_dram(plan.address[net.input], s.data(), s.size());
     }
-    if (j < plan.network_jobs) {
-      const auto at =
-          std::find(plan.job_of_node.begin(), plan.job_of_node.end(), static_cast<int>(j)) -
-          plan.job_of_node.begin();
-      run_until(static_cast<std::size_t>(at));
-      next_node = static_cast<std::size_t>(at) + 1;
-    } else {
-      run_until(net.nodes.size());
-    }
+    if (j >= plan.network_jobs) return run_until(net.nodes.size());
+    const std::size_t i = plan.node_of_job[j];
+    if (j != plan.pe[i].first) return;  // a further pass of a lowered layer
+    run_until(i);
+    next_node = i + 1;
+    if (!plan.pe[i].lowering.empty()) prepare_passes(i);
   };
   host.after_layers = [&]() {
     if (plan.jobs.empty()) {
@@ -363,18 +454,29 @@ NetworkRunResult simulate_network(const ModelImages& model_images, const Int8Net
     r.unit = plan.unit[i];
     r.input_density = density(result.tensors[n.inputs[0]]);
     std::int64_t dense_macs = 0;
-    if (plan.job_of_node[i] >= 0) {
-      const std::size_t j = static_cast<std::size_t>(plan.job_of_node[i]);
-      r.stats = job_stats[j];
-      r.module_stats = std::move(job_modules[j]);
-      dense_macs = plan.jobs[j].layer->geom.dense_macs();
+    const PeNode& e = plan.pe[i];
+    // A node's statistics: its job's, or the sum over a lowered layer's passes.
+    auto sum_jobs = [&](std::size_t first, std::size_t count, LayerStats& s, nlohmann::json* mod) {
+      for (std::size_t k = 0; k < count; ++k) {
+        if (k == 0) {
+          s = job_stats[first];
+          if (mod) *mod = std::move(job_modules[first]);
+        } else {
+          add_pass_stats(s, job_stats[first + k]);
+          if (mod) *mod = stats_sum(*mod, job_modules[first + k]);
+        }
+      }
+      s.lowering = e.lowering;
+    };
+    if (plan.unit[i] == NetUnit::pe_group) {
+      sum_jobs(e.first, e.count, r.stats, &r.module_stats);
+      dense_macs = pe_layer(images, net, n).geom.dense_macs();
       result.pe_group_cycles += r.stats.cycles;
     }
     finish_layer_stats(r.stats, dense_macs, energy, arch);
-    if (plan.dense_job_of_node[i] >= 0) {
-      const std::size_t j = static_cast<std::size_t>(plan.dense_job_of_node[i]);
+    if (e.dense_count > 0) {
       r.has_dense = true;
-      r.dense = job_stats[j];
+      sum_jobs(e.dense_first, e.dense_count, r.dense, nullptr);
       finish_layer_stats(r.dense, dense_macs, energy, arch);
     }
     add_counts(result.total, r.stats);

@@ -13,28 +13,12 @@
 #include "pcnn/energy/energy_model.hpp"
 #include "pcnn/sanitize/thread_stack.hpp"
 #include "pcnn/sim/layer_lowering.hpp"
-#include "src/sim/layer_meter.hpp"
 #include "pcnn/sim/stats_schema.hpp"
 #include "pcnn/sim/stats_source.hpp"
 #include "pcnn/sim/tile_plan.hpp"
+#include "src/sim/layer_meter.hpp"
 
 namespace pcnn {
-
-namespace {
-
-// Statistics of a further pass of the same layer (lane utilisation and energy
-// are derived from the sums afterwards).
-void add_pass_stats(LayerStats& s, const LayerStats& p) {
-  add_counts(s, p);
-  s.bands = std::max(s.bands, p.bands);
-  s.tiles += p.tiles;
-  s.groups = std::max(s.groups, p.groups);
-  s.chunks += p.chunks;
-  s.spatially_tiled = s.spatially_tiled || p.spatially_tiled;
-  s.passes += p.passes;
-}
-
-}  // namespace
 
 void check_max_cycles(std::uint64_t max_cycles, const ArchConfig& arch) {
   // SystemC counts time in 64-bit picoseconds (its default resolution).
