@@ -59,9 +59,14 @@ pcnn::ArchConfig tiny_arch() {
   set("requantisations", 4.0);
   e.leakage_mw.fill(0.0);
   e.leakage_mw[pcnn::index_of(Component::data_sram)] = 1.0;
-  e.reference_size_bytes[pcnn::index_of(Component::data_sram)] = 2048;
-  e.reference_size_bytes[pcnn::index_of(Component::weight_sram)] = 256;
-  e.reference_size_bytes[pcnn::index_of(Component::pattern_sram)] = 64;
+  auto reference = [&](Component c, const pcnn::SramConfig& sram) {
+    e.reference_size_bytes[pcnn::index_of(c)] = sram.size_bytes;
+    e.reference_word_bytes[pcnn::index_of(c)] = sram.word_bytes;
+    e.reference_banks[pcnn::index_of(c)] = sram.banks;
+  };
+  reference(Component::data_sram, a.data_sram);
+  reference(Component::weight_sram, a.weight_sram);
+  reference(Component::pattern_sram, a.pattern_sram);
   return a;
 }
 
@@ -273,8 +278,9 @@ TEST_CASE("the energy section: scaling with size, bad keys named", "[energy]") {
   const pcnn::ResolvedEnergy base = pcnn::resolve_energy(pcnn::ArchConfig{});
   const pcnn::ResolvedEnergy r = pcnn::resolve_energy(big);
   const std::size_t w = pcnn::index_of(Component::weight_sram);
-  CHECK(r.area_mm2[w] == Approx(4 * base.area_mm2[w]));
-  CHECK(r.leakage_mw[w] == Approx(4 * base.leakage_mw[w]));
+  // Cells (70%) x 4, bank and width periphery (10% + 20%) unchanged: x 3.1.
+  CHECK(r.area_mm2[w] == Approx(3.1 * base.area_mm2[w]));
+  CHECK(r.leakage_mw[w] == Approx(3.1 * base.leakage_mw[w]));
   for (std::size_t i = 0; i < pcnn::kActions.size(); ++i)
     if (pcnn::kActions[i].component == Component::weight_sram)
       CHECK(r.action_pj[i] == Approx(2 * base.action_pj[i]));  // sqrt(4)
@@ -300,16 +306,107 @@ TEST_CASE("the energy section: scaling with size, bad keys named", "[energy]") {
   CHECK(message({{"energy", {{"weight_sram", {{"reference_size_bytes", 0}}}}}}) ==
         "a.json: energy.weight_sram.reference_size_bytes: must be positive");
   CHECK(message({{"energy", 3}}) == "a.json: energy: expected a JSON object");
+  CHECK(message({{"energy", {{"data_sram", {{"reference_banks", 0}}}}}}) ==
+        "a.json: energy.data_sram.reference_banks: must be positive");
+  CHECK(message({{"energy", {{"pattern_sram", {{"reference_word_bytes", -4}}}}}}) ==
+        "a.json: energy.pattern_sram.reference_word_bytes: must be positive");
+  CHECK(message({{"energy", {{"sram_scaling", {{"bank_share", 0.1}}}}}}) ==
+        "a.json: energy.sram_scaling.bank_share: unknown key");
+  CHECK(message({{"energy", {{"sram_scaling", {{"width_periphery_share", 1.5}}}}}}) ==
+        "a.json: energy.sram_scaling.width_periphery_share: must be in [0, 1)");
+  CHECK(message({{"energy",
+                  {{"sram_scaling",
+                    {{"bank_periphery_share", 0.5}, {"width_periphery_share", 0.5}}}}}}) ==
+        "a.json: energy.sram_scaling: bank_periphery_share + width_periphery_share must be below "
+        "1 (the rest is the bit cells)");
+  CHECK(message({{"energy", {{"sram_scaling", {{"access_fixed_bytes", -1}}}}}}) ==
+        "a.json: energy.sram_scaling.access_fixed_bytes: must be in 0..1000000");
   // workloads/arch-default.json spells out the defaults.
   const pcnn::ArchConfig file =
       pcnn::read_arch_file(std::string(PCNN_SOURCE_DIR) + "/workloads/arch-default.json");
   CHECK(file.energy.action_pj == pcnn::ArchConfig{}.energy.action_pj);
   CHECK(file.energy.leakage_mw == pcnn::ArchConfig{}.energy.leakage_mw);
   CHECK(file.energy.area_mm2 == pcnn::ArchConfig{}.energy.area_mm2);
+  CHECK(file.energy.reference_size_bytes == pcnn::ArchConfig{}.energy.reference_size_bytes);
+  CHECK(file.energy.reference_word_bytes == pcnn::ArchConfig{}.energy.reference_word_bytes);
+  CHECK(file.energy.reference_banks == pcnn::ArchConfig{}.energy.reference_banks);
+  CHECK(file.energy.sram_scaling.access_fixed_bytes == 8.0);
+  CHECK(file.energy.sram_scaling.bank_periphery_share == 0.1);
+  CHECK(file.energy.sram_scaling.width_periphery_share == 0.2);
   // The written architecture reads back to the same values.
   const pcnn::ArchConfig back = pcnn::arch_from_json(pcnn::arch_to_json(big), "back");
   CHECK(back.energy.action_pj == big.energy.action_pj);
   CHECK(back.energy.leakage_mw == big.energy.leakage_mw);
+}
+
+namespace {
+
+double weight_read_pj_per_byte(const pcnn::ArchConfig& a) {
+  for (std::size_t i = 0; i < pcnn::kActions.size(); ++i)
+    if (std::string(pcnn::kActions[i].key) == "weight_sram_read_bytes")
+      return pcnn::resolve_energy(a).action_pj[i];
+  FAIL("no weight_sram_read_bytes action");
+  return 0.0;
+}
+
+}  // namespace
+
+TEST_CASE("SRAM energy and area follow word width and bank count", "[energy]") {
+  const pcnn::ArchConfig base;  // Weight SRAM: 128 KB, 64-byte words, 4 banks
+  const std::size_t w = pcnn::index_of(Component::weight_sram);
+  const double e0 = weight_read_pj_per_byte(base);
+  REQUIRE(e0 == Approx(0.6047));  // the reference itself is not scaled
+  const double area0 = pcnn::resolve_energy(base).area_mm2[w];
+  REQUIRE(area0 == Approx(2.48));
+
+  // Twice the word width: (8/128 + 1) / (8/64 + 1) = 17/18 per byte, so one access
+  // (128 bytes) costs 2 x 17/18 = 1.889 times a 64-byte access: more per access,
+  // less per byte. Periphery per bit doubles: 0.7 + 0.1 + 0.2 x 2 = 1.2 x area.
+  pcnn::ArchConfig wide = base;
+  wide.weight_sram.word_bytes = 128;
+  const double e_wide = weight_read_pj_per_byte(wide);
+  CHECK(e_wide == Approx(0.6047 * 17.0 / 18.0));
+  CHECK(e_wide < e0);
+  CHECK(128 * e_wide > 64 * e0);
+  CHECK(128 * e_wide == Approx(73.1015).epsilon(1e-5));  // pJ per 128-byte access
+  CHECK(pcnn::resolve_energy(wide).area_mm2[w] == Approx(1.2 * 2.48));
+  CHECK(pcnn::resolve_energy(wide).leakage_mw[w] == Approx(1.2 * 10.67));
+
+  // A narrower word: 16 bytes, (8/16 + 1) / (8/64 + 1) = 4/3 per byte, 1/3 per access.
+  pcnn::ArchConfig narrow = base;
+  narrow.weight_sram.word_bytes = 16;
+  CHECK(weight_read_pj_per_byte(narrow) == Approx(0.6047 * 4.0 / 3.0));
+  CHECK(16 * weight_read_pj_per_byte(narrow) < 64 * e0);
+
+  // The same 128 KB in 8 banks: each bank half the size, sqrt(1/2) per access;
+  // twice the banks' periphery: 0.7 + 0.1 x 2 + 0.2 x 2 = 1.3 x area.
+  pcnn::ArchConfig banked = base;
+  banked.weight_sram.banks = 8;
+  CHECK(weight_read_pj_per_byte(banked) == Approx(0.6047 * std::sqrt(0.5)));
+  CHECK(weight_read_pj_per_byte(banked) < e0);
+  CHECK(pcnn::resolve_energy(banked).area_mm2[w] == Approx(1.3 * 2.48));
+
+  // Four times the capacity in four times the banks: the same bank, the same
+  // energy per byte; area 0.7 x 4 + 0.1 x 4 + 0.2 x 4 = 4 x.
+  pcnn::ArchConfig more = base;
+  more.weight_sram.size_bytes *= 4;
+  more.weight_sram.banks *= 4;
+  CHECK(weight_read_pj_per_byte(more) == Approx(e0));
+  CHECK(pcnn::resolve_energy(more).area_mm2[w] == Approx(4 * 2.48));
+
+  // The rule's factors by hand for Data SRAM at 64 KB, 8-byte words, 2 banks
+  // (reference 160 KB, 16 bytes, 8 banks): bank ratio (32 KB) / (20 KB) = 1.6,
+  // sqrt(1.6) x (8/8 + 1) / (8/16 + 1) = 1.26491 x 4/3 = 1.68655 per byte;
+  // 0.7 x 0.4 + 0.1 x 0.25 + 0.2 x (2 x 8) / (8 x 16) = 0.28 + 0.025 + 0.025 = 0.33.
+  const pcnn::SramScale s =
+      pcnn::sram_scale({64 * 1024, 8, 2, 1}, base.energy, Component::data_sram);
+  CHECK(s.energy_per_byte == Approx(1.68655).epsilon(1e-5));
+  CHECK(s.leakage_and_area == Approx(0.33));
+
+  // Without access_fixed_bytes the energy per byte ignores the width.
+  pcnn::ArchConfig no_fixed = wide;
+  no_fixed.energy.sram_scaling.access_fixed_bytes = 0.0;
+  CHECK(weight_read_pj_per_byte(no_fixed) == Approx(e0));
 }
 
 TEST_CASE("Table IX: VGG-16-CIFAR dense on the default architecture", "[energy][calibration]") {

@@ -1,6 +1,7 @@
 #include "pcnn/energy/energy_config.hpp"
 
 #include <cmath>
+#include <utility>
 
 #include "pcnn/core/error.hpp"
 #include "pcnn/core/json_object_reader.hpp"
@@ -54,16 +55,24 @@ EnergyConfig default_energy_config() {
   set("spm_decodes", 0.05604);
   set("pointer_generations", 0.05604);
   set("requantisations", 0.8967);
-  auto component = [&](Component c, double leakage_mw, double area_mm2, std::int64_t ref) {
+  auto component = [&](Component c, double leakage_mw, double area_mm2) {
     e.leakage_mw[index_of(c)] = leakage_mw;
     e.area_mm2[index_of(c)] = area_mm2;
-    e.reference_size_bytes[index_of(c)] = ref;
   };
-  component(Component::data_sram, 13.34, 3.25, 160 * 1024);
-  component(Component::weight_sram, 10.67, 2.48, 128 * 1024);
-  component(Component::pattern_sram, 0.90, 0.19, 4 * 1024);
-  component(Component::register_file, 1.36, 1.58, 0);
-  component(Component::pe_group, 0.49, 0.50, 0);
+  component(Component::data_sram, 13.34, 3.25);
+  component(Component::weight_sram, 10.67, 2.48);
+  component(Component::pattern_sram, 0.90, 0.19);
+  component(Component::register_file, 1.36, 1.58);
+  component(Component::pe_group, 0.49, 0.50);
+  // The SRAM values belong to the default architecture's macros (Table IX's chip).
+  auto reference = [&](Component c, std::int64_t size, int word_bytes, int banks) {
+    e.reference_size_bytes[index_of(c)] = size;
+    e.reference_word_bytes[index_of(c)] = word_bytes;
+    e.reference_banks[index_of(c)] = banks;
+  };
+  reference(Component::data_sram, 160 * 1024, 16, 8);
+  reference(Component::weight_sram, 128 * 1024, 64, 4);
+  reference(Component::pattern_sram, 4 * 1024, 32, 4);
   return e;
 }
 
@@ -83,9 +92,26 @@ void EnergyConfig::validate(const std::string& where) const {
       throw Error(where, prefix + "leakage_mw: must be a finite number >= 0");
     if (!(std::isfinite(area_mm2[k]) && area_mm2[k] >= 0.0))
       throw Error(where, prefix + "area_mm2: must be a finite number >= 0");
-    if (is_sram(c.id) && reference_size_bytes[k] <= 0)
+    if (!is_sram(c.id)) continue;
+    if (reference_size_bytes[k] <= 0)
       throw Error(where, prefix + "reference_size_bytes: must be positive");
+    if (reference_word_bytes[k] <= 0)
+      throw Error(where, prefix + "reference_word_bytes: must be positive");
+    if (reference_banks[k] <= 0) throw Error(where, prefix + "reference_banks: must be positive");
   }
+  const SramScaling& x = sram_scaling;
+  if (!(std::isfinite(x.access_fixed_bytes) && x.access_fixed_bytes >= 0.0 &&
+        x.access_fixed_bytes <= 1e6))
+    throw Error(where, "energy.sram_scaling.access_fixed_bytes: must be in 0..1000000");
+  for (const auto& [key, share] :
+       {std::pair<const char*, double>{"bank_periphery_share", x.bank_periphery_share},
+        {"width_periphery_share", x.width_periphery_share}})
+    if (!(std::isfinite(share) && share >= 0.0 && share < 1.0))
+      throw Error(where, std::string("energy.sram_scaling.") + key + ": must be in [0, 1)");
+  if (!(x.bank_periphery_share + x.width_periphery_share < 1.0))
+    throw Error(where,
+                "energy.sram_scaling: bank_periphery_share + width_periphery_share must be "
+                "below 1 (the rest is the bit cells)");
 }
 
 void read_energy_config(const nlohmann::json& j, const std::string& where, EnergyConfig& e) {
@@ -100,7 +126,18 @@ void read_energy_config(const nlohmann::json& j, const std::string& where, Energ
         r.get(kActions[i].energy_key, e.action_pj[i]);
     r.get("leakage_mw", e.leakage_mw[index_of(c.id)]);
     r.get("area_mm2", e.area_mm2[index_of(c.id)]);
-    if (is_sram(c.id)) r.get("reference_size_bytes", e.reference_size_bytes[index_of(c.id)]);
+    if (is_sram(c.id)) {
+      r.get("reference_size_bytes", e.reference_size_bytes[index_of(c.id)]);
+      r.get("reference_word_bytes", e.reference_word_bytes[index_of(c.id)]);
+      r.get("reference_banks", e.reference_banks[index_of(c.id)]);
+    }
+    r.finish();
+  }
+  if (const nlohmann::json* x = top.object("sram_scaling")) {
+    JsonObjectReader r(*x, where, "energy.sram_scaling.");
+    r.get("access_fixed_bytes", e.sram_scaling.access_fixed_bytes);
+    r.get("bank_periphery_share", e.sram_scaling.bank_periphery_share);
+    r.get("width_periphery_share", e.sram_scaling.width_periphery_share);
     r.finish();
   }
   top.finish();
@@ -116,9 +153,16 @@ nlohmann::json energy_config_to_json(const EnergyConfig& e) {
         s[kActions[i].energy_key] = e.action_pj[i];
     s["leakage_mw"] = e.leakage_mw[index_of(c.id)];
     s["area_mm2"] = e.area_mm2[index_of(c.id)];
-    if (is_sram(c.id)) s["reference_size_bytes"] = e.reference_size_bytes[index_of(c.id)];
+    if (is_sram(c.id)) {
+      s["reference_size_bytes"] = e.reference_size_bytes[index_of(c.id)];
+      s["reference_word_bytes"] = e.reference_word_bytes[index_of(c.id)];
+      s["reference_banks"] = e.reference_banks[index_of(c.id)];
+    }
     j[c.key] = s;
   }
+  j["sram_scaling"] = {{"access_fixed_bytes", e.sram_scaling.access_fixed_bytes},
+                       {"bank_periphery_share", e.sram_scaling.bank_periphery_share},
+                       {"width_periphery_share", e.sram_scaling.width_periphery_share}};
   return j;
 }
 

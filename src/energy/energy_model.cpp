@@ -28,6 +28,25 @@ std::int64_t register_file_bytes(const ArchConfig& arch) {
   return arch.pe_count * per_pe + 9LL * arch.kernel_register_words;
 }
 
+SramScale sram_scale(const SramConfig& sram, const EnergyConfig& cfg, Component c) {
+  const std::size_t k = index_of(c);
+  const double size = static_cast<double>(sram.size_bytes);
+  const double size0 = static_cast<double>(cfg.reference_size_bytes[k]);
+  const double width = sram.word_bytes, width0 = cfg.reference_word_bytes[k];
+  const double banks = sram.banks, banks0 = cfg.reference_banks[k];
+  const SramScaling& x = cfg.sram_scaling;
+  SramScale s;
+  // One access: the decoder and word line (k bytes' worth) plus w bytes of bit
+  // lines, all along lines that grow with the square root of the bank's capacity.
+  const double bank_ratio = (size / banks) / (size0 / banks0);
+  s.energy_per_byte = std::sqrt(bank_ratio) * (x.access_fixed_bytes / width + 1.0) /
+                      (x.access_fixed_bytes / width0 + 1.0);
+  const double cells = 1.0 - x.bank_periphery_share - x.width_periphery_share;
+  s.leakage_and_area = cells * size / size0 + x.bank_periphery_share * banks / banks0 +
+                       x.width_periphery_share * (banks * width) / (banks0 * width0);
+  return s;
+}
+
 ResolvedEnergy resolve_energy(const ArchConfig& arch) {
   const EnergyConfig& cfg = arch.energy;
   const ArchConfig reference;  // the sizes the register-file and PE-group values belong to
@@ -40,9 +59,9 @@ ResolvedEnergy resolve_energy(const ArchConfig& arch) {
     const std::size_t k = index_of(c.id);
     double size_scale = 1.0;
     if (is_sram(c.id)) {
-      size_scale = static_cast<double>(sram_of(arch, c.id).size_bytes) /
-                   static_cast<double>(cfg.reference_size_bytes[k]);
-      energy_scale[k] = std::sqrt(size_scale);
+      const SramScale scale = sram_scale(sram_of(arch, c.id), cfg, c.id);
+      size_scale = scale.leakage_and_area;
+      energy_scale[k] = scale.energy_per_byte;
     } else if (c.id == Component::register_file) {
       size_scale = static_cast<double>(register_file_bytes(arch)) /
                    static_cast<double>(register_file_bytes(reference));

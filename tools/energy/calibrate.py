@@ -22,6 +22,8 @@ TABLE_IX_MW = {"data_sram": 13.7, "weight_sram": 15.6, "pattern_sram": 0.9,
 TABLE_IX_AREA_MM2 = {"data_sram": 3.25, "weight_sram": 2.48, "pattern_sram": 0.19,
                      "register_file": 1.58, "pe_group": 0.50}
 SIZES = {"data_sram": 160 * 1024, "weight_sram": 128 * 1024, "pattern_sram": 4 * 1024}
+WORD_BYTES = {"data_sram": 16, "weight_sram": 64, "pattern_sram": 32}  # default architecture
+BANKS = {"data_sram": 8, "weight_sram": 4, "pattern_sram": 4}
 CLOCK_MHZ = 300.0
 LANES = 64 * 4
 LOGIC_LEAKAGE_SHARE = 0.10   # register file and PE group: leakage / Table IX power
@@ -106,6 +108,8 @@ def main():
         s["area_mm2"] = TABLE_IX_AREA_MM2[m]
         if m in SIZES:
             s["reference_size_bytes"] = SIZES[m]
+            s["reference_word_bytes"] = WORD_BYTES[m]
+            s["reference_banks"] = BANKS[m]
     leak = sum(s["leakage_mw"] for s in section.values())
     print(json.dumps(section, indent=2, sort_keys=True))
     print(f"T_peak {t_peak_ns:.0f} ns for {a['macs_issued']} MACs; "

@@ -11,10 +11,10 @@ constexpr std::size_t kComponentCount = 6;
 
 struct ComponentInfo {
   Component id;
-  const char* key;   // JSON key, CSV column part, `energy` section of the architecture
-  const char* name;  // as in Table IX
+  const char* key;         // JSON key, CSV column part, `energy` section of the architecture
+  const char* name;        // as in Table IX
   const char* short_name;  // pcnn-sim table column
-  bool on_chip;      // Table IX covers the chip only; DRAM is reported beside it
+  bool on_chip;            // Table IX covers the chip only; DRAM is reported beside it
 };
 
 inline constexpr std::array<ComponentInfo, kComponentCount> kComponents = {{

@@ -18,9 +18,19 @@
 
 namespace pcnn {
 
+// The factors an SRAM's reference values are multiplied by at its configured
+// capacity S, word width w and bank count B (reference S0, w0, B0; k =
+// access_fixed_bytes, pb and pw the periphery shares of SramScaling):
+//   energy per byte:  sqrt((S/B) / (S0/B0)) x (k/w + 1) / (k/w0 + 1)
+//   leakage and area: (1 - pb - pw) x S/S0 + pb x B/B0 + pw x B*w / (B0*w0)
+struct SramScale {
+  double energy_per_byte = 1.0;
+  double leakage_and_area = 1.0;
+};
+SramScale sram_scale(const SramConfig& sram, const EnergyConfig& cfg, Component c);
+
 // Energy per action, leakage and area for one architecture's sizes:
-//   SRAM (capacity S, reference R): energy per byte x sqrt(S / R), leakage and
-//     area x S / R;
+//   SRAM: by sram_scale();
 //   register file: leakage and area x register bytes / the default's;
 //   PE group: leakage and area x MAC lanes / the default's (256);
 //   DRAM: dram.energy_pj_per_byte, no leakage or area on chip.
