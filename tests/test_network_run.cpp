@@ -284,3 +284,24 @@ TEST_CASE("layers that need lowering run whole in a network bit-exact in every m
     if (!s.stats.lowering.empty()) passes.push_back(s.stats.passes);
   CHECK(passes == std::vector<int>{2, 6, 1});
 }
+
+TEST_CASE("an operation the post-processing unit cannot hold is refused up front with its node",
+          "[network_run]") {
+  TempDir tmp;
+  pcnn::ModelBuilder b("wide", {1, 1, 64, 200}, 2);
+  pcnn::ConvOptions one;
+  one.kernel = 1;
+  b.max_pool(b.conv(b.input(), 1, one), 64, 1, 0, "wide_pool");  // 64 rows of 200 > 8 KiB
+  b.write(tmp / "m.onnx");
+  const pcnn_test::Pruned p = pcnn_test::prune(tmp / "m.onnx", 1);
+  const pcnn::NetworkRunOptions opt;
+  const pcnn::ArchConfig arch;
+  CHECK_THROWS_WITH(
+      pcnn::simulate_network_in_child(p.pruned.images, p.net, std::vector<std::int8_t>(64 * 200, 1),
+                                      arch, opt),
+      Catch::Contains("node 'wide_pool' (max_pool)") && Catch::Contains("line buffer"));
+  // A wrong input size is refused with the network input named.
+  CHECK_THROWS_WITH(pcnn::simulate_network_in_child(p.pruned.images, p.net,
+                                                    std::vector<std::int8_t>(7), arch, opt),
+                    Catch::Contains("network input"));
+}

@@ -140,6 +140,7 @@ int run_command(int argc, char** argv) {
       ("json", po::value(&json_path), "write the results as JSON (docs/results.md)")
       ("csv", po::value(&csv_path), "write one CSV row per layer and a total row (docs/results.md)")
       ("no-dense", "skip the dense comparison runs (no speedup)")
+      ("network", "run the whole network on one --input file instead (pcnn-sim run --network --help)")
       ("max-cycles", po::value(&max_cycles)->default_value(pcnn::kDefaultMaxCycles),
        "stop with an error when simulated time passes this many clock cycles");
   const po::variables_map vm = pcnn::parse_command_line(argc, argv, visible, "images", images_dir);
