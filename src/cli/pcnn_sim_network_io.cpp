@@ -43,17 +43,16 @@ void check_dump_dir(const std::string& dir) {
     throw pcnn::UsageError("--dump-layers", "'" + dir + "' exists and is not empty");
 }
 
-LayerDump::LayerDump(std::string dir) : dir_(std::move(dir)) {
-  std::error_code ec;
-  std::filesystem::create_directories(dir_, ec);
-  if (ec) throw pcnn::Error("--dump-layers", "cannot create '" + dir_ + "': " + ec.message());
-}
+LayerDump::LayerDump(const std::string& dir) : staging_(dir) {}
 
 void LayerDump::add(const pcnn::NetNode& node, const pcnn::NetTensor& t,
                     const std::vector<std::int8_t>& values) {
   char file[32];
   std::snprintf(file, sizeof file, "%03zu.npy", index_.size());
-  write_int8_tensor(dir_ + "/" + file, t.name, values, t.shape, t.scale, "--dump-layers");
+  pcnn::write_file_synced(staging_.file(file), pcnn::npy_bytes(values, t.shape));
+  const nlohmann::json meta{
+      {"tensor", t.name}, {"shape", t.shape}, {"scale", t.scale}, {"dtype", "int8"}};
+  pcnn::write_file_synced(staging_.file(std::string(file) + ".json"), meta.dump(2) + "\n");
   index_.push_back({{"file", file},
                     {"node", node.name},
                     {"op", pcnn::to_string(node.op)},
@@ -63,7 +62,8 @@ void LayerDump::add(const pcnn::NetNode& node, const pcnn::NetTensor& t,
 }
 
 void LayerDump::finish() {
-  pcnn::write_output_file(dir_ + "/index.json", index_.dump(2) + "\n", "--dump-layers");
+  pcnn::write_file_synced(staging_.file("index.json"), index_.dump(2) + "\n");
+  staging_.commit();
 }
 
 void print_network_output(const std::vector<std::int8_t>& values,

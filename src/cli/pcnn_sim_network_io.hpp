@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "pcnn/golden/golden_network.hpp"
+#include "pcnn/image/staging_dir.hpp"
 
 // The network's int8 input from FILE: .npy / PGM / PPM / PNG quantised at the
 // input scale, or a PCNT tensor already at it; a wrong shape names the file.
@@ -26,16 +27,18 @@ void write_int8_tensor(const std::string& path, const std::string& name,
 void check_dump_dir(const std::string& dir);
 
 // The intermediate tensors of a run in a folder it creates: 000.npy, ...
-// and index.json listing them.
+// and index.json listing them. The files go into a hidden sibling folder that
+// appears under the final name only when finish() has written everything
+// (pcnn/image/staging_dir.hpp): a failed run leaves nothing behind.
 class LayerDump {
  public:
-  explicit LayerDump(std::string dir);
+  explicit LayerDump(const std::string& dir);
   void add(const pcnn::NetNode& node, const pcnn::NetTensor& tensor,
            const std::vector<std::int8_t>& values);
   void finish();  // writes index.json
 
  private:
-  std::string dir_;
+  pcnn::StagingDirectory staging_;
   nlohmann::json index_ = nlohmann::json::array();
 };
 
