@@ -216,6 +216,52 @@ TEST_CASE("pcnn-sim eval scores the golden network on idx test images", "[eval][
   CHECK(lj["int8_golden"]["top5_correct"] == 33);
 }
 
+TEST_CASE("pcnn-sim eval --simulate runs images on the accelerator bit for bit", "[eval][cli]") {
+  TinySet t;
+  make_tiny(t, 6);
+  const std::vector<std::vector<int>> ranks = golden_ranks(t);
+  std::vector<std::uint8_t> labels;
+  for (int i = 0; i < t.count; ++i)
+    labels.push_back(static_cast<std::uint8_t>(i == 1 ? ranks[i][3] : ranks[i][0]));
+  write_bytes(t.tmp / "img", idx_bytes({6, 8, 8}, t.pixels));
+  write_bytes(t.tmp / "lab", idx_bytes({6}, labels));
+  const pcnn_test::RunResult r = pcnn_test::run_program(
+      t.tmp, "pcnn-sim",
+      "eval " + t.images_dir + " --idx-images " + t.tmp / "img" + " --idx-labels " + t.tmp / "lab" +
+          " --simulate 4 -j 2 --json " + t.tmp / "eval.json");
+  INFO(r.out << r.err);
+  REQUIRE(r.status == 0);
+  CHECK(r.out.find("cycle-level: all 4 images bit-exact with the golden network") !=
+        std::string::npos);
+  const nlohmann::json j = nlohmann::json::parse(pcnn_test::slurp(t.tmp / "eval.json"));
+  const nlohmann::json& c = j["cycle_level"];
+  CHECK(c["images"] == 4);
+  CHECK(c["top1_correct"] == 3);  // image 1's label is the golden's fourth choice
+  CHECK(j["int8_golden"]["top1_correct"] == 5);
+
+  // One image: the cycles and energy of `pcnn-sim run --network` on the same input.
+  std::string pgm = "P5\n8 8\n255\n";
+  pgm.append(t.pixels.begin(), t.pixels.begin() + 64);
+  pcnn_test::write_text(t.tmp / "img0.pgm", pgm);
+  const pcnn_test::RunResult one = pcnn_test::run_program(
+      t.tmp, "pcnn-sim",
+      "eval " + t.images_dir + " --idx-images " + t.tmp / "img" + " --idx-labels " + t.tmp / "lab" +
+          " --limit 1 --simulate 1 --json " + t.tmp / "one.json");
+  REQUIRE(one.status == 0);
+  const pcnn_test::RunResult run =
+      pcnn_test::run_program(t.tmp, "pcnn-sim",
+                             "run " + t.images_dir + " --network --input " + t.tmp / "img0.pgm" +
+                                 " --no-dense --json " + t.tmp / "run.json");
+  INFO(run.out << run.err);
+  REQUIRE(run.status == 0);
+  const nlohmann::json e = nlohmann::json::parse(pcnn_test::slurp(t.tmp / "one.json"));
+  const nlohmann::json n = nlohmann::json::parse(pcnn_test::slurp(t.tmp / "run.json"));
+  CHECK(e["cycle_level"]["cycles"] == n["total"]["cycles"]);
+  CHECK(e["cycle_level"]["cycles"].get<std::uint64_t>() > 0);
+  CHECK(e["cycle_level"]["energy_uj_per_image"].get<double>() ==
+        Approx(n["total"]["energy_per_inference_uj"].get<double>()));
+}
+
 TEST_CASE("pcnn-sim eval refuses bad image sets and options with one line", "[eval][cli]") {
   TinySet t;
   make_tiny(t, 4);
@@ -260,6 +306,14 @@ TEST_CASE("pcnn-sim eval refuses bad image sets and options with one line", "[ev
        "--jobs: must be in 1..256"},
       {"eval " + dir + " --dataset fashion-mnist --split val", 2,
        "--split: 'val' is neither test nor train"},
+      {"eval " + dir + " --idx-images " + img + " --idx-labels " + lab + " --simulate 0", 2,
+       "--simulate: must be at least 1"},
+      {"eval " + dir + " --idx-images " + img + " --idx-labels " + lab + " --limit 2 --simulate 3",
+       2, "--simulate: 3 images, more than the 2 scored"},
+      {"eval " + dir + " --idx-images " + img + " --idx-labels " + lab + " --act-mode skip", 2,
+       "--act-mode: needs --simulate N"},
+      {"eval " + dir + " --idx-images " + img + " --idx-labels " + lab + " --arch a.json", 2,
+       "--arch: needs --simulate N"},
       {"eval " + t.tmp / "nope" + " --idx-images " + img + " --idx-labels " + lab, 1,
        t.tmp / "nope"},
   };

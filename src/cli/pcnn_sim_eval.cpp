@@ -2,10 +2,14 @@
 
 #include <algorithm>
 #include <boost/program_options.hpp>
+#include <chrono>
 #include <cstdio>
+#include <exception>
 #include <filesystem>
 #include <iostream>
+#include <mutex>
 #include <string>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 
@@ -18,6 +22,9 @@
 #include "pcnn/network/classifier_accuracy.hpp"
 #include "pcnn/network/idx_file.hpp"
 #include "pcnn/onnx/onnx_model.hpp"
+#include "pcnn/sim/arch_config.hpp"
+#include "pcnn/sim/network_run.hpp"
+#include "pcnn/sim/simulate.hpp"
 
 namespace po = boost::program_options;
 
@@ -36,6 +43,7 @@ constexpr KnownDataset kDatasets[] = {
 const char* kEvalUsage =
     "pcnn-sim eval IMAGES_DIR --dataset fashion-mnist [--dataset-dir DIR] [--split test|train]\n"
     "             [--limit N] [-j N] [--float-model MODEL.onnx] [--json FILE]\n"
+    "             [--simulate N [--arch arch.json] [--act-mode off|gate|skip]]\n"
     "  pcnn-sim eval IMAGES_DIR --idx-images FILE --idx-labels FILE [...]";
 
 nlohmann::json score_json(const pcnn::ClassifierScore& s) {
@@ -48,6 +56,95 @@ nlohmann::json score_json(const pcnn::ClassifierScore& s) {
           {"images_per_second", s.images_per_second()}};
 }
 
+// The first images on the cycle-level accelerator model: totals over them.
+struct SimulatedImages {
+  std::int64_t images = 0;
+  std::int64_t top1_correct = 0;
+  std::uint64_t cycles = 0;
+  double time_ns = 0;
+  double on_chip_pj = 0, total_pj = 0;
+  double seconds = 0;  // wall time
+};
+
+// The name of the first tensor where two runs of one image differ, with the place.
+std::string first_difference(const pcnn::Int8Network& net,
+                             const std::vector<std::vector<std::int8_t>>& simulated,
+                             const std::vector<std::vector<std::int8_t>>& golden) {
+  for (const pcnn::NetNode& n : net.nodes) {
+    const std::vector<std::int8_t>& a = simulated[static_cast<std::size_t>(n.output)];
+    const std::vector<std::int8_t>& b = golden[static_cast<std::size_t>(n.output)];
+    if (a.size() != b.size())
+      return "output of node '" + n.name + "' has " + std::to_string(a.size()) +
+             " values, the golden's " + std::to_string(b.size());
+    for (std::size_t k = 0; k < a.size(); ++k)
+      if (a[k] != b[k])
+        return "output of node '" + n.name + "' (" + pcnn::to_string(n.op) +
+               ") differs at element " + std::to_string(k) + ": simulated " + std::to_string(a[k]) +
+               ", golden " + std::to_string(b[k]);
+  }
+  return "";
+}
+
+// Runs images 0..count-1 each in its own simulation (a forked child: SystemC
+// elaborates once per process), `jobs` at a time, and checks every operator's
+// output against the golden executor bit for bit; a difference is an error
+// naming the image.
+SimulatedImages simulate_images(const pcnn::GoldenNetwork& golden, const pcnn::LabelledImages& set,
+                                std::int64_t count, int jobs, const pcnn::ArchConfig& arch,
+                                const pcnn::NetworkRunOptions& options) {
+  const pcnn::Int8Network& net = golden.network();
+  SimulatedImages total;
+  total.images = count;
+  std::mutex mutex;
+  std::int64_t next = 0;
+  std::exception_ptr error;
+  auto worker = [&] {
+    for (;;) {
+      std::int64_t i;
+      {
+        std::lock_guard<std::mutex> lock(mutex);
+        if (next >= count || error) return;
+        i = next++;
+      }
+      try {
+        const std::vector<std::int8_t> x = golden.quantise_input(pcnn::image_input(set, i));
+        std::vector<std::vector<std::int8_t>> expected(net.tensors.size());
+        expected[static_cast<std::size_t>(net.input)] = x;
+        const pcnn::GoldenOutput y = golden.run(
+            x,
+            [&](const pcnn::NetNode& n, const pcnn::NetTensor&, const std::vector<std::int8_t>& v) {
+              expected[static_cast<std::size_t>(n.output)] = v;
+            });
+        const pcnn::NetworkRunResult r =
+            pcnn::simulate_network_in_child(golden.images(), net, x, arch, options);
+        const std::string diff = first_difference(net, r.tensors, expected);
+        if (!diff.empty())
+          throw pcnn::Error("image " + std::to_string(i) + " of " + set.images_path,
+                            "the simulated accelerator disagrees with the golden network: " + diff);
+        const int label = set.labels[static_cast<std::size_t>(i)];
+        std::lock_guard<std::mutex> lock(mutex);
+        total.top1_correct += pcnn::top_k(y.values, 1)[0] == label;
+        total.cycles += r.total.cycles;
+        total.time_ns += r.total.time_ns;
+        total.on_chip_pj += r.total.energy.on_chip_pj();
+        total.total_pj += r.total.energy.total_pj();
+      } catch (...) {
+        std::lock_guard<std::mutex> lock(mutex);
+        if (!error) error = std::current_exception();
+        return;
+      }
+    }
+  };
+  const auto t0 = std::chrono::steady_clock::now();
+  std::vector<std::thread> pool;
+  for (int t = 1; t < std::min<std::int64_t>(jobs, count); ++t) pool.emplace_back(worker);
+  worker();
+  for (std::thread& t : pool) t.join();
+  total.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  if (error) std::rethrow_exception(error);
+  return total;
+}
+
 void print_row(const char* path, const pcnn::ClassifierScore& s) {
   std::printf("%-12s %8lld %8.2f %8.2f %10.1f\n", path, static_cast<long long>(s.images),
               s.top1_percent(), s.top5_percent(), s.images_per_second());
@@ -58,7 +155,8 @@ void print_row(const char* path, const pcnn::ClassifierScore& s) {
 int eval_command(int argc, char** argv) {
   std::string images_dir, dataset, dataset_dir, split = "test", idx_images, idx_labels, float_model,
                                                 json_path;
-  std::int64_t limit = 0;
+  std::string arch_path, act_mode_text;
+  std::int64_t limit = 0, simulate = 0;
   int jobs = 1;
   po::options_description visible(
       std::string("Usage:\n  ") + kEvalUsage +
@@ -77,7 +175,13 @@ int eval_command(int argc, char** argv) {
       "jobs,j", po::value(&jobs)->default_value(1), "threads scoring images")(
       "float-model", po::value(&float_model),
       "also score this ONNX model with the float interpreter (its own weights)")(
-      "json", po::value(&json_path), "write the figures as JSON");
+      "json", po::value(&json_path), "write the figures as JSON")(
+      "simulate", po::value(&simulate),
+      "also run the first N images on the cycle-level accelerator model (one simulation each, "
+      "-j at a time), every operator's output checked bit for bit against the golden")(
+      "arch", po::value(&arch_path), "architecture JSON for --simulate (docs/architecture.md)")(
+      "act-mode", po::value(&act_mode_text)->default_value("off"),
+      "activation sparsity for --simulate: off, gate or skip");
   const po::variables_map vm = pcnn::parse_command_line(argc, argv, visible, "images", images_dir);
   if (vm.count("help")) {
     std::cout << visible;
@@ -101,7 +205,23 @@ int eval_command(int argc, char** argv) {
     throw pcnn::UsageError("--split", "'" + split + "' is neither test nor train");
   if (vm.count("limit") && limit < 1) throw pcnn::UsageError("--limit", "must be at least 1");
   if (jobs < 1 || jobs > 256) throw pcnn::UsageError("--jobs", "must be in 1..256");
+  if (vm.count("simulate") && simulate < 1)
+    throw pcnn::UsageError("--simulate", "must be at least 1");
+  if ((vm.count("arch") || !vm["act-mode"].defaulted()) && !vm.count("simulate"))
+    throw pcnn::UsageError(vm.count("arch") ? "--arch" : "--act-mode", "needs --simulate N");
+  pcnn::NetworkRunOptions sim_options;
+  sim_options.with_dense = false;
+  try {
+    sim_options.sim.act_mode = pcnn::parse_act_mode(act_mode_text);
+  } catch (const pcnn::Error& e) {
+    throw pcnn::UsageError(e.what());
+  }
   if (!json_path.empty()) pcnn::check_output_path(json_path, "--json");
+  pcnn::ArchConfig arch;
+  if (!arch_path.empty()) {
+    arch = pcnn::read_arch_file(arch_path);
+    sim_options.sim.arch_where = arch_path;
+  }
 
   std::string dataset_label = "idx files";
   if (!explicit_files) {
@@ -124,7 +244,10 @@ int eval_command(int argc, char** argv) {
   }
   const pcnn::LabelledImages set = pcnn::read_idx_dataset(idx_images, idx_labels);
   const pcnn::GoldenNetwork net = pcnn::GoldenNetwork::load(images_dir);
-  std::int64_t count = vm.count("limit") ? std::min(limit, set.count) : set.count;
+  const std::int64_t count = vm.count("limit") ? std::min(limit, set.count) : set.count;
+  if (simulate > count)
+    throw pcnn::UsageError("--simulate", std::to_string(simulate) + " images, more than the " +
+                                             std::to_string(count) + " scored");
 
   const pcnn::ClassifierScore golden = pcnn::score_golden_network(net, set, count, jobs);
   pcnn::ClassifierScore floating;
@@ -139,6 +262,21 @@ int eval_command(int argc, char** argv) {
   std::printf("%-12s %8s %8s %8s %10s\n", "path", "images", "top1_%", "top5_%", "images/s");
   print_row("int8 golden", golden);
   if (!float_model.empty()) print_row("float", floating);
+  SimulatedImages sim;
+  if (simulate > 0) {
+    sim = simulate_images(net, set, simulate, jobs, arch, sim_options);
+    const double n = static_cast<double>(sim.images);
+    std::printf("%-12s %8lld %8.2f %8s %10.1f\n", "cycle-level", static_cast<long long>(sim.images),
+                100.0 * static_cast<double>(sim.top1_correct) / n, "-",
+                sim.seconds > 0 ? n / sim.seconds : 0.0);
+    std::printf(
+        "cycle-level: all %lld images bit-exact with the golden network (every operator's "
+        "output); per image %.0f cycles (%.2f us), %.3f uJ on chip, %.3f uJ with DRAM; "
+        "activation mode %s\n",
+        static_cast<long long>(sim.images), static_cast<double>(sim.cycles) / n,
+        sim.time_ns / n / 1000.0, sim.on_chip_pj / n / 1e6, sim.total_pj / n / 1e6,
+        pcnn::to_string(sim_options.sim.act_mode));
+  }
   std::printf("(%s, %d thread%s)\n", images_dir.c_str(), jobs, jobs == 1 ? "" : "s");
 
   if (!json_path.empty()) {
@@ -155,6 +293,22 @@ int eval_command(int argc, char** argv) {
                             {"images", set.count}}},
                           {"threads", jobs},
                           {"int8_golden", score_json(golden)}};
+    if (simulate > 0) {
+      const double n = static_cast<double>(sim.images);
+      out["cycle_level"] = {{"images", sim.images},
+                            {"bit_exact_with_golden", true},
+                            {"top1_correct", sim.top1_correct},
+                            {"top1_accuracy", 100.0 * static_cast<double>(sim.top1_correct) / n},
+                            {"act_mode", pcnn::to_string(sim_options.sim.act_mode)},
+                            {"architecture", pcnn::arch_to_json(arch)},
+                            {"cycles", sim.cycles},
+                            {"cycles_per_image", static_cast<double>(sim.cycles) / n},
+                            {"time_ns_per_image", sim.time_ns / n},
+                            {"energy_on_chip_uj_per_image", sim.on_chip_pj / n / 1e6},
+                            {"energy_uj_per_image", sim.total_pj / n / 1e6},
+                            {"seconds", sim.seconds},
+                            {"images_per_second", sim.seconds > 0 ? n / sim.seconds : 0.0}};
+    }
     if (!float_model.empty()) {
       out["float"] = score_json(floating);
       out["float"]["model"] = float_model;
