@@ -91,7 +91,8 @@ TEST_CASE("a conv and gemm chain runs whole on the accelerator bit-exact in ever
   std::mt19937_64 rng(test_seed());
   INFO("seed " << test_seed());
   const pcnn::GoldenNetwork g(p.pruned.images, p.net);
-  const pcnn::NetworkRunResult r = check_bit_exact(p, random_input(g, rng), true);
+  const std::vector<std::int8_t> x = random_input(g, rng);
+  const pcnn::NetworkRunResult r = check_bit_exact(p, x, true);
   int relayouts = 0;
   for (const pcnn::NetworkStepResult& s : r.steps) {
     const pcnn::NetNode& n = p.net.nodes[s.node];
@@ -110,6 +111,16 @@ TEST_CASE("a conv and gemm chain runs whole on the accelerator bit-exact in ever
   }
   CHECK(relayouts == 1);
   CHECK(r.dense_cycles > r.total.cycles);
+
+  // Small buffers, single buffering: layers cut into bands through DRAM, same tensors.
+  const pcnn::ArchConfig small =
+      pcnn::read_arch_file(std::string(PCNN_SOURCE_DIR) + "/workloads/arch-small-buffers.json");
+  pcnn::NetworkRunOptions opt;
+  opt.with_dense = false;
+  const pcnn::NetworkRunResult banded =
+      pcnn::simulate_network_in_child(p.pruned.images, p.net, x, small, opt);
+  CHECK(banded.tensors == r.tensors);
+  CHECK(banded.total.cycles != r.total.cycles);
 }
 
 TEST_CASE("pcnn-sim run --network writes the golden executor's tensors and refuses bad input",
