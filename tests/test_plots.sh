@@ -15,6 +15,8 @@ data="$src/tests/data/plot"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
+"$plot" --version | grep -Eq '^pcnn-plot [0-9]+\.[0-9]+\.[0-9]+ \(commit ([0-9a-f]+|unknown)\)$' ||
+  { echo "pcnn-plot --version: unexpected output"; exit 1; }
 "$plot" patterns "$data/report.json" -o "$tmp/patterns"
 "$plot" patterns "$data/report.json" --layer conv3_1 -o "$tmp/patterns-conv3_1.png" >/dev/null
 "$plot" run "$data/run.json" -o "$tmp/run-json"
