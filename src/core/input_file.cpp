@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -12,8 +13,11 @@
 namespace pcnn {
 namespace {
 
+// The whole file, or with `head` only its first max_bytes bytes; its size in
+// *file_size when given.
 template <typename Buffer>
-Buffer read_whole(const std::string& path, const std::string& what, std::uint64_t max_bytes) {
+Buffer read_whole(const std::string& path, const std::string& what, std::uint64_t max_bytes,
+                  bool head = false, std::uint64_t* file_size = nullptr) {
   auto fail = [&](const std::string& why) -> void {
     throw Error(path, "cannot read " + what + ": " + why);
   };
@@ -31,11 +35,13 @@ Buffer read_whole(const std::string& path, const std::string& what, std::uint64_
          : S_ISFIFO(st.st_mode) ? "is a FIFO, not a regular file"
                                 : "not a regular file");
   }
-  if (static_cast<std::uint64_t>(st.st_size) > max_bytes) {
+  const auto size = static_cast<std::uint64_t>(st.st_size);
+  if (file_size) *file_size = size;
+  if (size > max_bytes && !head) {
     ::close(fd);
     fail("larger than " + std::to_string(max_bytes) + " bytes");
   }
-  Buffer buffer(static_cast<std::size_t>(st.st_size), 0);
+  Buffer buffer(static_cast<std::size_t>(std::min(size, max_bytes)), 0);
   std::size_t done = 0;
   while (done < buffer.size()) {
     const ssize_t n = ::read(fd, reinterpret_cast<char*>(&buffer[0]) + done, buffer.size() - done);
@@ -58,6 +64,12 @@ Buffer read_whole(const std::string& path, const std::string& what, std::uint64_
 std::string read_input_file(const std::string& path, const std::string& what,
                             std::uint64_t max_bytes) {
   return read_whole<std::string>(path, what, max_bytes);
+}
+
+InputFileHead read_input_head(const std::string& path, const std::string& what, std::size_t bytes) {
+  InputFileHead h;
+  h.bytes = read_whole<std::string>(path, what, bytes, true, &h.size);
+  return h;
 }
 
 std::vector<std::uint8_t> read_input_bytes(const std::string& path, const std::string& what,

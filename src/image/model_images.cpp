@@ -13,6 +13,7 @@
 
 #include "pcnn/core/error.hpp"
 #include "pcnn/core/input_file.hpp"
+#include "pcnn/core/tensor_limit.hpp"
 #include "pcnn/image/staging_dir.hpp"
 
 namespace pcnn {
@@ -181,6 +182,7 @@ class Reader {
   [[noreturn]] void fail(const std::string& key, const std::string& what) const {
     throw Error(file_, key + ": " + what);
   }
+  const std::string& file() const { return file_; }
   const json& field(const json& obj, const std::string& key, const std::string& where) const {
     auto it = obj.find(key);
     if (it == obj.end()) fail(where + key, "missing");
@@ -272,6 +274,12 @@ ConvGeometry read_geometry(const Reader& r, const json& g, const std::string& w)
   if (c.in_channels % c.group != 0) r.fail(w + "group", "does not divide in_channels");
   if (c.kernel_count() > (std::int64_t{1} << 32))
     r.fail(w.substr(0, w.size() - 1), "too many kernels");
+  // What a run allocates for the layer, within the limit the pruner applies too.
+  const std::string layer = w.substr(0, w.size() - 1);
+  check_tensor_shape(r.file(), layer + ": input", {1, c.in_channels, c.in_h, c.in_w});
+  check_tensor_shape(r.file(), layer + ": output", {1, c.out_channels, c.out_h(), c.out_w()});
+  check_tensor_shape(r.file(), layer + ": dense weights",
+                     {c.out_channels, c.in_channels_per_group(), c.kernel_h, c.kernel_w});
   return c;
 }
 

@@ -8,20 +8,20 @@
 #include <cmath>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 
 #include "pcnn/core/error.hpp"
+#include "pcnn/core/input_file.hpp"
+#include "pcnn/core/tensor_limit.hpp"
 
 namespace pcnn {
 namespace {
 
-std::string read_all(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(path, std::string("cannot open: ") + std::strerror(errno));
-  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (in.bad()) throw Error(path, std::string("cannot read: ") + std::strerror(errno));
-  return bytes;
+// A whole image file: regular files only (a FIFO is refused, not waited on), and
+// no larger than the largest image within the tensor limit could be as ASCII
+// PGM/PPM (a value, up to 5 digits, and a separator each).
+std::string read_image_file(const std::string& path) {
+  const auto limit = static_cast<std::uint64_t>(max_tensor_values());
+  return read_input_file(path, "image file", 4096 + 6 * limit);
 }
 
 std::string suffix(const std::string& path) {
@@ -59,25 +59,33 @@ std::string header_value(const std::string& header, const std::string& key,
 }  // namespace
 
 NpyArray read_npy(const std::string& path) {
-  const std::string b = read_all(path);
-  if (b.size() < 10 || b.compare(0, 6, "\x93NUMPY") != 0)
+  const char* what = "npy file";
+  // Magic, version and header length, then the header: the array's size is
+  // checked against the tensor limit before its data is read.
+  InputFileHead head = read_input_head(path, what, 12);
+  const std::string& start = head.bytes;
+  if (start.size() < 10 || start.compare(0, 6, "\x93NUMPY") != 0)
     throw Error(path, "not a .npy file (bad magic)");
-  const int major = static_cast<unsigned char>(b[6]);
+  const int major = static_cast<unsigned char>(start[6]);
   std::size_t header_len = 0, data_at = 0;
   if (major == 1) {
-    header_len = static_cast<unsigned char>(b[8]) | static_cast<unsigned char>(b[9]) << 8;
+    header_len = static_cast<unsigned char>(start[8]) | static_cast<unsigned char>(start[9]) << 8;
     data_at = 10 + header_len;
   } else if (major == 2 || major == 3) {
-    if (b.size() < 12) throw Error(path, "truncated npy header");
-    header_len = 0;
+    if (start.size() < 12) throw Error(path, "truncated npy header");
     for (int i = 0; i < 4; ++i)
-      header_len |= static_cast<std::size_t>(static_cast<unsigned char>(b[8 + i])) << (8 * i);
+      header_len |= static_cast<std::size_t>(static_cast<unsigned char>(start[8 + i])) << (8 * i);
     data_at = 12 + header_len;
   } else {
     throw Error(path, "unknown npy version " + std::to_string(major));
   }
-  if (data_at > b.size()) throw Error(path, "truncated npy header");
-  const std::string header = b.substr(data_at - header_len, header_len);
+  constexpr std::size_t kMaxHeader = 1 << 20;  // numpy writes a few hundred bytes
+  if (header_len > kMaxHeader)
+    throw Error(path, "npy header of " + std::to_string(header_len) + " bytes is too long");
+  if (data_at > head.size) throw Error(path, "truncated npy header");
+  head = read_input_head(path, what, data_at);
+  if (head.bytes.size() != data_at) throw Error(path, "truncated npy header");
+  const std::string header = head.bytes.substr(data_at - header_len, header_len);
   const std::string descr = header_value(header, "descr", path);
   const std::string fortran = header_value(header, "fortran_order", path);
   const std::string shape_text_raw = header_value(header, "shape", path);
@@ -96,7 +104,6 @@ NpyArray read_npy(const std::string& path) {
     throw Error(path, "dtype " + descr + " is not supported (float32, uint8 or int8)");
   }
   if (shape_text_raw.front() != '(') throw Error(path, "malformed npy shape " + shape_text_raw);
-  std::uint64_t count = 1;
   std::string number;
   for (std::size_t i = 1; i < shape_text_raw.size(); ++i) {
     const char c = shape_text_raw[i];
@@ -106,17 +113,20 @@ NpyArray read_npy(const std::string& path) {
     } else if (c == ',' || c == ')') {
       if (!number.empty()) {
         a.shape.push_back(std::stoll(number));
-        count *= static_cast<std::uint64_t>(a.shape.back());
-        if (count > (std::uint64_t{1} << 34)) throw Error(path, "npy shape out of range");
         number.clear();
       }
     } else if (c != ' ') {
       throw Error(path, "malformed npy shape " + shape_text_raw);
     }
   }
-  if (b.size() - data_at != count * elem)
-    throw Error(path, "holds " + std::to_string(b.size() - data_at) + " data bytes; shape (" +
+  const auto count = static_cast<std::uint64_t>(tensor_values(a.shape));
+  check_tensor_values(path, "array of shape (" + shape_text(a.shape, ", ") + ")",
+                      static_cast<std::int64_t>(count));
+  if (head.size - data_at != count * elem)
+    throw Error(path, "holds " + std::to_string(head.size - data_at) + " data bytes; shape (" +
                           shape_text(a.shape, ", ") + ") needs " + std::to_string(count * elem));
+  const std::string b = read_input_file(path, what, data_at + count * elem);
+  if (b.size() != data_at + count * elem) throw Error(path, "changed while it was read");
   a.values.resize(count);
   const char* d = b.data() + data_at;
   for (std::uint64_t i = 0; i < count; ++i) {
@@ -142,7 +152,7 @@ struct Image {
 };
 
 Image read_pnm(const std::string& path) {
-  const std::string b = read_all(path);
+  const std::string b = read_image_file(path);
   std::size_t p = 0;
   auto skip_space = [&]() {
     while (p < b.size()) {
@@ -179,16 +189,16 @@ Image read_pnm(const std::string& path) {
     throw Error(
         path, "image size " + std::to_string(im.w) + "x" + std::to_string(im.h) + " out of range");
   if (maxval < 1 || maxval > 65535) throw Error(path, "maxval must be in 1..65535");
+  check_tensor_shape(path, "image (HxWxC)", {im.h, im.w, im.c});
   const std::int64_t count = im.w * im.h * im.c;
+  const int bytes = maxval < 256 ? 1 : 2;
+  if (!ascii && (p + 1 > b.size() || b.size() - (p + 1) < static_cast<std::size_t>(count * bytes)))
+    throw Error(path, "truncated pixel data (" + std::to_string(count * bytes) + " bytes needed)");
   im.hwc.resize(static_cast<std::size_t>(count));
   if (ascii) {
     for (auto& v : im.hwc) v = static_cast<float>(number()) / static_cast<float>(maxval);
   } else {
     ++p;  // the single whitespace after maxval
-    const int bytes = maxval < 256 ? 1 : 2;
-    if (p > b.size() || b.size() - p < static_cast<std::size_t>(count * bytes))
-      throw Error(path,
-                  "truncated pixel data (" + std::to_string(count * bytes) + " bytes needed)");
     for (std::int64_t i = 0; i < count; ++i) {
       std::int64_t v = static_cast<unsigned char>(b[p + i * bytes]);
       if (bytes == 2) v = v << 8 | static_cast<unsigned char>(b[p + i * 2 + 1]);
@@ -204,15 +214,23 @@ Image read_png(const std::string& path, std::int64_t channels) {
   png_image png;
   std::memset(&png, 0, sizeof png);
   png.version = PNG_IMAGE_VERSION;
-  errno = 0;
-  if (!png_image_begin_read_from_file(&png, path.c_str())) {
-    const std::string why = errno != 0 ? std::strerror(errno) : png.message;
+  const std::string file = read_image_file(path);
+  if (!png_image_begin_read_from_memory(&png, file.data(), file.size())) {
+    const std::string why = png.message;
     png_image_free(&png);
     throw Error(path, "cannot read PNG: " + why);
   }
   // 8-bit output: the simplified API would convert 16-bit output to linear
   // light; 8-bit keeps the file's (sRGB) values, 16-bit files rounded to 8.
   png.format = channels == 1 ? PNG_FORMAT_GRAY : PNG_FORMAT_RGB;
+  try {
+    check_tensor_shape(
+        path, "image (HxWxC)",
+        {png.height, png.width, static_cast<std::int64_t>(PNG_IMAGE_SAMPLE_CHANNELS(png.format))});
+  } catch (const Error&) {
+    png_image_free(&png);
+    throw;
+  }
   Image im;
   im.h = png.height;
   im.w = png.width;
@@ -242,8 +260,9 @@ std::vector<float> read_network_input(const std::string& path,
   const std::int64_t C = nchw[1], H = nchw[2], W = nchw[3];
   const std::string wanted = shape_text(nchw) + " (NCHW) or " + std::to_string(H) + "x" +
                              std::to_string(W) + "x" + std::to_string(C) + " (HWC)";
-  std::vector<float> out(static_cast<std::size_t>(C * H * W));
+  std::vector<float> out;  // allocated once the file is known to fit
   auto from_hwc = [&](const std::vector<float>& hwc) {
+    out.resize(static_cast<std::size_t>(C * H * W));
     for (std::int64_t c = 0; c < C; ++c)
       for (std::int64_t y = 0; y < H; ++y)
         for (std::int64_t x = 0; x < W; ++x)

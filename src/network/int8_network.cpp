@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "pcnn/core/error.hpp"
+#include "pcnn/core/tensor_limit.hpp"
 #include "pcnn/image/staging_dir.hpp"
 
 namespace pcnn {
@@ -128,7 +129,7 @@ void Int8Network::validate(const std::vector<SpmLayer>& conv_layers,
     if (t.shape.empty() || t.shape.size() > 4) bad("tensor '" + t.name + "' has rank 0 or above 4");
     for (auto d : t.shape)
       if (d < 1 || d > (1 << 24)) bad("tensor '" + t.name + "' has shape " + shape_text(t.shape));
-    if (t.elements() > (std::int64_t{1} << 31)) bad("tensor '" + t.name + "' is too large");
+    check_tensor_shape(where, "tensor '" + t.name + "'", t.shape);
     if (!(t.scale > 0.0f) || !std::isfinite(t.scale))
       bad("tensor '" + t.name + "' has a bad scale");
   }

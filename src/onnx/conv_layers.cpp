@@ -8,6 +8,7 @@
 #include "onnx/shape_inference/implementation.h"
 
 #include "pcnn/core/error.hpp"
+#include "pcnn/core/tensor_limit.hpp"
 #include "src/onnx/graph_index.hpp"
 
 namespace pcnn::onnx_detail {
@@ -329,9 +330,18 @@ GraphLayout analyse_graph(const onnx::ModelProto& model, const FloatValues& valu
     throw Error(ctx.model_path, input_where + " has free dimensions " +
                                     dims_text(layout.input_shape) +
                                     "; give its shape with --input-shape (e.g. 1x3x224x224)");
+  // Every tensor of a known shape within the size limit (docs/onnx-support.md),
+  // before shape inference multiplies a huge input through the graph and long
+  // before calibration allocates any of them.
+  check_tensor_shape(ctx.model_path, input_where, layout.input_shape);
   std::unordered_map<std::string, Shape> shapes;
   if (any_conv)
     shapes = infer_shapes(model, layout.input_name, layout.input_shape, batch_pinned, values, ctx);
+  for (const auto& node : graph.node())
+    for (const auto& out : node.output())
+      if (const auto s = shapes.find(out); s != shapes.end())
+        check_tensor_shape(ctx.model_path, "node '" + node_label(node) + "' output '" + out + "'",
+                           s->second);
 
   // Layer names select layers (--layer, --layers JSON), so two convs may not share one.
   std::unordered_map<std::string, int> conv_by_name;

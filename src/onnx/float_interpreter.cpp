@@ -5,6 +5,7 @@
 #include <unordered_set>
 
 #include "pcnn/core/error.hpp"
+#include "pcnn/core/tensor_limit.hpp"
 #include "src/onnx/conv_kernel.hpp"
 #include "src/onnx/graph_index.hpp"
 #include "src/onnx/resize_nearest.hpp"
@@ -61,6 +62,12 @@ struct NodeContext {
   [[noreturn]] void fail(const std::string& what) const {
     throw Error(ctx.model_path,
                 "node '" + node_label(node) + "' (" + node.op_type() + "): " + what);
+  }
+  // An output whose shape was not known at load (where shape inference checks
+  // every tensor against the size limit) is checked before it is allocated.
+  void check_output(const Shape& shape) const {
+    check_tensor_shape(ctx.model_path,
+                       "node '" + node_label(node) + "' (" + node.op_type() + "): output", shape);
   }
   std::int64_t axis(std::int64_t a, std::size_t rank) const {
     const auto r = static_cast<std::int64_t>(rank);
@@ -135,6 +142,7 @@ Tensor pool(const NodeContext& nc, const View& x, bool is_max) {
   std::int64_t oh, ow, pt, pl;
   pool_dim(nc, H, kernel[0], strides[0], dil[0], pads[0], pads[2], ceil_mode, auto_pad, &oh, &pt);
   pool_dim(nc, W, kernel[1], strides[1], dil[1], pads[1], pads[3], ceil_mode, auto_pad, &ow, &pl);
+  nc.check_output({1, C, oh, ow});
   Tensor y{{1, C, oh, ow}, std::vector<float>(static_cast<std::size_t>(C * oh * ow))};
   const std::int64_t pad_h_end = pads[2], pad_w_end = pads[3];
   for (std::int64_t c = 0; c < C; ++c) {
@@ -206,6 +214,7 @@ Tensor broadcast(const NodeContext& nc, const View& a, const View& b, Op op) {
     pa *= sa[i];
     pb *= sb[i];
   }
+  nc.check_output(so);
   Tensor y{so, std::vector<float>(static_cast<std::size_t>(numel(so)))};
   Shape idx(rank, 0);
   std::int64_t ia = 0, ib = 0;
@@ -272,6 +281,7 @@ Tensor gemm(const NodeContext& nc, const View& a, const View& b, const View* c) 
       for (std::int64_t k = 0; k < K; ++k) at[m * K + k] = a.data[k * M + m];
     A = at.data();
   }
+  nc.check_output({M, N});
   Tensor y{{M, N}, matmul_rows(A, M, K, b.data, N, tb)};
   for (auto& v : y.data) v *= alpha;
   if (c && c->size > 0) {
@@ -292,6 +302,7 @@ Tensor matmul(const NodeContext& nc, const View& a, const View& b) {
   Shape out(a.shape.begin(), a.shape.end() - 1);
   if (b.shape.size() == 2) out.push_back(N);
   const std::int64_t M = numel(a.shape) / std::max<std::int64_t>(K, 1);
+  nc.check_output(out);
   return {out, matmul_rows(a.data, M, K, b.data, N, false)};
 }
 
@@ -341,6 +352,7 @@ Tensor concat(const NodeContext& nc, const std::vector<View>& xs) {
   }
   std::int64_t outer = 1;
   for (std::int64_t d = 0; d < axis; ++d) outer *= out[d];
+  nc.check_output(out);
   Tensor y{out, std::vector<float>(static_cast<std::size_t>(numel(out)))};
   float* dst = y.data.data();
   for (std::int64_t o = 0; o < outer; ++o)
@@ -354,6 +366,7 @@ Tensor concat(const NodeContext& nc, const std::vector<View>& xs) {
 
 Tensor resize_nearest(const NodeContext& nc, const View& x, const NearestResize& r) {
   const std::int64_t C = x.shape[1], H = x.shape[2], W = x.shape[3];
+  nc.check_output({1, C, r.out_h, r.out_w});
   Tensor y{{1, C, r.out_h, r.out_w},
            std::vector<float>(static_cast<std::size_t>(C * r.out_h * r.out_w))};
   std::size_t o = 0;
@@ -361,7 +374,6 @@ Tensor resize_nearest(const NodeContext& nc, const View& x, const NearestResize&
     for (std::int64_t oy = 0; oy < r.out_h; ++oy)
       for (std::int64_t ox = 0; ox < r.out_w; ++ox)
         y.data[o++] = x.data[(c * H + r.rows[oy]) * W + r.cols[ox]];
-  (void)nc;
   return y;
 }
 

@@ -8,6 +8,7 @@
 #include <unordered_map>
 
 #include "pcnn/core/error.hpp"
+#include "pcnn/core/tensor_limit.hpp"
 #include "src/onnx/conv_layers.hpp"
 #include "src/onnx/float_interpreter.hpp"
 #include "src/onnx/graph_index.hpp"
@@ -136,6 +137,7 @@ std::vector<std::int64_t> parse_input_shape(const std::string& text, const std::
   }
   if (dims.size() != 4) throw Error(option, "'" + text + "' must have 4 dimensions (NxCxHxW)");
   if (dims[0] != 1) throw Error(option, "'" + text + "': the batch must be 1");
+  check_tensor_values(option, "'" + text + "'", tensor_values(dims));
   return dims;
 }
 

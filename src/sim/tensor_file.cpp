@@ -8,6 +8,7 @@
 #include "pcnn/core/error.hpp"
 #include "pcnn/core/input_file.hpp"
 #include "pcnn/core/output_file.hpp"
+#include "pcnn/core/tensor_limit.hpp"
 
 namespace pcnn {
 
@@ -28,9 +29,10 @@ void put32(std::string& b, std::uint32_t v) {
 }  // namespace
 
 Int8Tensor read_tensor_file(const std::string& path) {
-  constexpr std::uint64_t kMaxBytes = kHeader + (std::uint64_t{1} << 30);
-  const std::string text = read_input_file(path, "input tensor file", kMaxBytes);
-  const std::vector<char> b(text.begin(), text.end());
+  const char* what = "input tensor file";
+  // The header first: its size is checked before the values are read.
+  const InputFileHead head = read_input_head(path, what, kHeader);
+  const std::vector<char> b(head.bytes.begin(), head.bytes.end());
   if (b.size() < kHeader) throw Error(path, "truncated tensor header");
   if (std::memcmp(b.data(), kMagic, 4) != 0) throw Error(path, "not a pcnn tensor file (bad magic)");
   if (get32(b, 4) != kVersion)
@@ -39,15 +41,19 @@ Int8Tensor read_tensor_file(const std::string& path) {
   if (c == 0 || h == 0 || w == 0 || c > 1u << 20 || h > 1u << 20 || w > 1u << 20)
     throw Error(path, "tensor dimensions out of range");
   const std::uint64_t count = static_cast<std::uint64_t>(c) * h * w;
-  if (b.size() - kHeader != count)
-    throw Error(path, "expected " + std::to_string(count) + " int8 values after the header, found " +
-                          std::to_string(b.size() - kHeader));
+  check_tensor_shape(path, "tensor", {c, h, w});
+  if (head.size - kHeader != count)
+    throw Error(path, "expected " + std::to_string(count) +
+                          " int8 values after the header, found " +
+                          std::to_string(head.size - kHeader));
+  const std::string all = read_input_file(path, what, kHeader + count);
+  if (all.size() != kHeader + count) throw Error(path, "changed while it was read");
   Int8Tensor t;
   t.c = static_cast<int>(c);
   t.h = static_cast<int>(h);
   t.w = static_cast<int>(w);
   t.data.resize(count);
-  std::memcpy(t.data.data(), b.data() + kHeader, count);
+  std::memcpy(t.data.data(), all.data() + kHeader, count);
   return t;
 }
 

@@ -17,6 +17,14 @@ constexpr std::uint64_t kMaxInputFileBytes = std::uint64_t{1} << 32;  // 4 GiB
 // including a file larger than max_bytes.
 std::string read_input_file(const std::string& path, const std::string& what,
                             std::uint64_t max_bytes = kMaxInputFileBytes);
+// The first `bytes` bytes of a file (all of it when shorter) and its size, with
+// the same checks: a reader checks a header before it reads a large file.
+struct InputFileHead {
+  std::string bytes;
+  std::uint64_t size = 0;
+};
+InputFileHead read_input_head(const std::string& path, const std::string& what, std::size_t bytes);
+
 std::vector<std::uint8_t> read_input_bytes(const std::string& path, const std::string& what,
                                            std::uint64_t max_bytes = kMaxInputFileBytes);
 
