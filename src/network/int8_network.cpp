@@ -457,6 +457,10 @@ Int8Network read_int8_network(const std::string& dir, const std::vector<SpmLayer
       l.nonzeros.assign(reinterpret_cast<const std::int8_t*>(bin.data()) + offset,
                         reinterpret_cast<const std::int8_t*>(bin.data()) + offset + size);
       l.weight_scale = g.at("weight_scale").get<std::vector<float>>();
+      for (std::size_t i = 0; i < l.weight_scale.size(); ++i)
+        if (!(l.weight_scale[i] > 0.0f) || !std::isfinite(l.weight_scale[i]))
+          throw Error(jpath, "gemm '" + l.name + "': weight_scale[" + std::to_string(i) +
+                                 "] is not a positive finite number");
       l.input_scale = g.at("input_scale").get<float>();
       l.output_scale = g.at("output_scale").get<float>();
       l.bias = g.at("bias").get<std::vector<std::int32_t>>();

@@ -2,6 +2,8 @@
 // kept proto), the conv view, and writing the graph back with new conv weights.
 #include "pcnn/onnx/onnx_model.hpp"
 
+#include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <optional>
@@ -30,6 +32,47 @@ void inline_external(onnx::TensorProto& t, const TensorContext& ctx) {
   std::string bytes = onnx_detail::read_external_payload(t, ctx);
   onnx_detail::drop_tensor_payload(t);
   t.set_raw_data(std::move(bytes));
+}
+
+// A float constant with a NaN or an infinity: weights, biases, batch
+// normalisation parameters and scales of a trained model are finite, and a bad
+// value would only surface later as a meaningless calibration range. An
+// infinity is allowed where it means "no bound": the min / max inputs of Clip.
+void check_finite_constants(const onnx::GraphProto& graph,
+                            const std::unordered_map<std::string, std::vector<float>>& floats,
+                            const TensorContext& ctx) {
+  const onnx_detail::GraphIndex index(graph);
+  auto check = [&](const std::string& name) {
+    const auto it = floats.find(name);
+    if (it == floats.end()) return;
+    const std::vector<float>& v = it->second;
+    const auto bad = std::find_if(v.begin(), v.end(), [](float x) { return !std::isfinite(x); });
+    if (bad == v.end()) return;
+    std::string readers;
+    bool only_bounds = true;
+    for (const int n : index.consumers(name)) {
+      const auto& node = graph.node(n);
+      readers += (readers.empty() ? " (read by " : ", ") + node.op_type() + " '" +
+                 onnx_detail::node_label(node) + "'";
+      only_bounds = only_bounds && onnx_detail::is_onnx_op(node, "Clip") && node.input_size() > 0 &&
+                    node.input(0) != name;
+    }
+    if (!readers.empty()) readers += ")";
+    if (readers.empty()) only_bounds = false;
+    const auto at = static_cast<std::size_t>(bad - v.begin());
+    for (std::size_t i = at; i < v.size(); ++i)
+      if (std::isnan(v[i]) || (std::isinf(v[i]) && !only_bounds))
+        throw Error(ctx.model_path,
+                    "tensor '" + name + "'" + readers + ": value " + std::to_string(i) + " of " +
+                        std::to_string(v.size()) + " is " +
+                        (std::isnan(v[i]) ? "NaN"
+                         : v[i] > 0       ? "+Inf"
+                                          : "-Inf") +
+                        "; weights, biases and other float constants must be finite");
+  };
+  for (const auto& init : graph.initializer()) check(init.name());
+  for (const auto& node : graph.node())
+    if (onnx_detail::is_onnx_op(node, "Constant") && node.output_size() == 1) check(node.output(0));
 }
 
 }  // namespace
@@ -77,6 +120,7 @@ OnnxModel OnnxModel::load(const std::string& path, const LoadOptions& options) {
   auto file = onnx_detail::read_model_file(path);
   impl->model = std::move(file.model);
   impl->decode_constants(file.initializer_values);
+  check_finite_constants(impl->model.graph(), impl->floats, impl->ctx);
   Impl& m = *impl;
   m.layout = onnx_detail::analyse_graph(
       m.model,
@@ -108,6 +152,12 @@ OnnxModel OnnxModel::load(const std::string& path, const LoadOptions& options) {
                     "conv '" + conv.name + "': bias '" + site.bias_name + "' has no float values");
       conv.bias = b->second;
     }
+    for (int c = 0; conv.has_batchnorm && c < conv.geom.out_channels; ++c)
+      if (!std::isfinite(conv.bn_scale[c]) || !std::isfinite(conv.bn_shift[c]))
+        throw Error(path, "conv '" + conv.name +
+                              "': the BatchNormalization after it gives channel " +
+                              std::to_string(c) +
+                              " a non-finite scale or shift (variance + epsilon must be positive)");
     m.convs.push_back(std::move(conv));
   }
   return OnnxModel(std::move(impl));
