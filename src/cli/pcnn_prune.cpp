@@ -10,6 +10,7 @@
 #include "pcnn/core/error.hpp"
 #include "pcnn/core/input_file.hpp"
 #include "pcnn/core/output_file.hpp"
+#include "pcnn/core/printable.hpp"
 #include "pcnn/image/model_images.hpp"
 #include "pcnn/image/staging_dir.hpp"
 #include "pcnn/network/int8_network.hpp"
@@ -131,8 +132,9 @@ int run(int argc, char** argv) {
                 network_entry["operators"].get<std::size_t>());
   else
     std::printf("network: not described, so no whole-network runs: %s\n",
-                network_entry["reason"].get<std::string>().c_str());
-  std::printf("wrote %s (images %s)\n", out_dir.c_str(), pruned.images.identity.c_str());
+                pcnn::printable(network_entry["reason"].get<std::string>()).c_str());
+  std::printf("wrote %s (images %s)\n", pcnn::printable(out_dir).c_str(),
+              pruned.images.identity.c_str());
   std::printf("time: load %.3f s, prune %.3f s, calibration %.3f s (%d samples), write %.3f s\n",
               load_s, timings.prune_s, timings.calibration_s, pruned.calibration.samples, write_s);
   return 0;

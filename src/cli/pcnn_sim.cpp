@@ -18,6 +18,7 @@
 #include "pcnn/core/error.hpp"
 #include "pcnn/core/input_file.hpp"
 #include "pcnn/core/output_file.hpp"
+#include "pcnn/core/printable.hpp"
 #include "pcnn/core/version.hpp"
 #include "pcnn/energy/energy_model.hpp"
 #include "pcnn/golden/random_layer.hpp"
@@ -296,9 +297,9 @@ int run_command(int argc, char** argv) {
       lj["dense"] = pcnn::stats_to_json(d);
       lj["speedup_vs_dense"] = sp;
     }
-    std::printf("%-24s %3d %3d %12llu %11.2f %6.3f %12s %8s\n", l.name.c_str(), l.n,
-                l.num_patterns(), static_cast<unsigned long long>(s.cycles), s.time_ns / 1000.0,
-                s.lane_utilisation, dense_cycles, speed);
+    std::printf("%-24s %3d %3d %12llu %11.2f %6.3f %12s %8s\n", pcnn::printable(l.name).c_str(),
+                l.n, l.num_patterns(), static_cast<unsigned long long>(s.cycles),
+                s.time_ns / 1000.0, s.lane_utilisation, dense_cycles, speed);
     layers.push_back(lj);
   }
   const std::uint64_t total_cycles = total.cycles;
@@ -324,7 +325,8 @@ int run_command(int argc, char** argv) {
   std::printf("\n");
   for (std::size_t i = 0; i <= count; ++i) {
     const pcnn::LayerStats& s = i < count ? results[i].stats : total;
-    std::printf("%-24s %11llu %11llu", i < count ? jobs[i].layer.name.c_str() : "total",
+    std::printf("%-24s %11llu %11llu",
+                i < count ? pcnn::printable(jobs[i].layer.name).c_str() : "total",
                 static_cast<unsigned long long>(s.macs_issued),
                 static_cast<unsigned long long>(s.macs_effectual));
     for (const pcnn::StallReasonField& f : pcnn::kStallReasons)
@@ -357,7 +359,7 @@ int run_command(int argc, char** argv) {
   for (std::size_t i = 0; i <= count; ++i) {
     const pcnn::EnergyReport& e = i < count ? results[i].stats.energy : total.energy;
     const double ovh = i < count ? index[i].ratio() : total_index.ratio();
-    std::printf("%-24s", i < count ? jobs[i].layer.name.c_str() : "total");
+    std::printf("%-24s", i < count ? pcnn::printable(jobs[i].layer.name).c_str() : "total");
     for (const pcnn::ComponentInfo& c : pcnn::kComponents)
       std::printf(" %9.3f", e.component_pj(c.id) / 1e6);
     std::printf(" %9.3f %8.2f %7.3f %7.3f %6.2f%%\n", e.on_chip_pj() / 1e6, e.on_chip_power_mw(),
@@ -379,7 +381,7 @@ int run_command(int argc, char** argv) {
               at_full.tops_per_w_dense_equivalent());
   for (std::size_t i = 0; i < count; ++i)  // layers the host rewrote for the datapath
     if (!results[i].stats.lowering.empty())
-      std::printf("(%s lowered: %s)\n", jobs[i].layer.name.c_str(),
+      std::printf("(%s lowered: %s)\n", pcnn::printable(jobs[i].layer.name).c_str(),
                   results[i].stats.lowering.c_str());
   std::printf("%zu layer runs simulated in %.2f s, activation mode %s\n", jobs.size(), wall,
               pcnn::to_string(options.act_mode));

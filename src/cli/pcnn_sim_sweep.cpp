@@ -22,6 +22,7 @@
 #include "pcnn/core/command_line.hpp"
 #include "pcnn/core/error.hpp"
 #include "pcnn/core/output_file.hpp"
+#include "pcnn/core/printable.hpp"
 #include "pcnn/sweep/sweep_journal.hpp"
 #include "pcnn/sweep/sweep_runner.hpp"
 #include "pcnn/sweep/sweep_spec.hpp"
@@ -77,10 +78,12 @@ void print_table(const pcnn::CsvTable& t, std::size_t grid_axes) {
   for (std::size_t a = 0; a < grid_axes; ++a) shown.push_back(6 + a);
   for (const char* c : {"cycles", "lane_utilisation", "speedup_vs_dense", "wall_s"})
     shown.push_back(col(c));
-  for (std::size_t i : shown) std::printf("%-*s ", i == shown[1] ? 16 : 12, t.header[i].c_str());
+  for (std::size_t i : shown)
+    std::printf("%-*s ", i == shown[1] ? 16 : 12, pcnn::printable(t.header[i]).c_str());
   std::printf("\n");
   for (const auto& row : t.rows) {
-    for (std::size_t i : shown) std::printf("%-*s ", i == shown[1] ? 16 : 12, row[i].c_str());
+    for (std::size_t i : shown)
+      std::printf("%-*s ", i == shown[1] ? 16 : 12, pcnn::printable(row[i]).c_str());
     std::printf("\n");
   }
 }
@@ -250,9 +253,9 @@ int sweep_command(int argc, char** argv) {
   if (vm.count("list")) {
     for (std::size_t i : pcnn::shard_points(spec, options.shard)) {
       const pcnn::SweepPoint p = spec.point(i);
-      std::printf("%zu %s", i, spec.workloads[p.workload].name.c_str());
+      std::printf("%zu %s", i, pcnn::printable(spec.workloads[p.workload].name).c_str());
       for (const auto& [key, value] : p.params)
-        std::printf(" %s=%s", key.c_str(), value.dump().c_str());
+        std::printf(" %s=%s", pcnn::printable(key).c_str(), pcnn::printable(value.dump()).c_str());
       std::printf(" act_mode=%s\n", pcnn::to_string(p.act_mode));
     }
     return 0;
@@ -267,8 +270,9 @@ int sweep_command(int argc, char** argv) {
     const std::string script =
         pcnn::slurm_array_script(spec, this_program(), slurm, csv_stem(output));
     pcnn::write_output_file(slurm_path, script, "the Slurm script");
+    const std::string shown_path = pcnn::printable(slurm_path);
     std::printf("wrote %s: %zu points in %d array tasks of %d CPUs; submit with: sbatch %s\n",
-                slurm_path.c_str(), spec.point_count(), slurm.shards, parallel, slurm_path.c_str());
+                shown_path.c_str(), spec.point_count(), slurm.shards, parallel, shown_path.c_str());
     return 0;
   }
   require_writable_dir(output, "-o");
@@ -278,7 +282,7 @@ int sweep_command(int argc, char** argv) {
     const pcnn::CsvTable merged = pcnn::merge_sweep_csv(spec, merge_files);
     pcnn::write_csv_file(output, merged);
     std::printf("merged %zu files: %zu points -> %s\n", merge_files.size(), merged.rows.size(),
-                output.c_str());
+                pcnn::printable(output).c_str());
     return 0;
   }
   options.resume = vm.count("resume") > 0;

@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <sstream>
 
+#include "pcnn/core/printable.hpp"
+
 namespace pcnn {
 namespace {
 
@@ -324,7 +326,8 @@ std::string format_report(const json& r) {
                   worst_name.substr(0, 60).c_str(), 100.0 * worst);
     out << line;
   }
-  return out.str();
+  // Names and file names come from the model: escaped for the terminal.
+  return printable(out.str(), true);
 }
 
 }  // namespace pcnn
