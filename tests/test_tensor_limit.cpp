@@ -13,6 +13,7 @@
 #include <string>
 
 #include "pcnn/core/error.hpp"
+#include "pcnn/core/failure_context.hpp"
 #include "pcnn/core/tensor_limit.hpp"
 #include "pcnn/golden/random_layer.hpp"
 #include "pcnn/image/model_images.hpp"
@@ -116,8 +117,9 @@ bool built_with_address_sanitizer() {
 // AddressSanitizer reserves terabytes of address space, so its build runs the
 // program without the limit (the messages are checked all the same).
 RunResult run_in_small_address_space(const TempDir& tmp, const std::string& program,
-                                     const std::string& args, const std::string& env = "") {
-  const std::string limit = built_with_address_sanitizer() ? "" : "ulimit -v 524288; ";
+                                     const std::string& args, const std::string& env = "",
+                                     const std::string& ulimit = "ulimit -v 524288; ") {
+  const std::string limit = built_with_address_sanitizer() ? "" : ulimit;
   const std::string out = tmp / "out.txt", err = tmp / "err.txt";
   const std::string cmd = "(" + limit + "exec env " + env + " timeout 120 " +
                           pcnn_test::binary(program) + " " + args + ") > '" + out + "' 2> '" + err +
@@ -290,4 +292,50 @@ TEST_CASE("image sets, tensor files and network inputs are checked before they a
   // Within the limit the readers still work.
   write_png_claiming(tmp / "small.png", 2, 2);
   CHECK(pcnn::read_network_input(tmp / "small.png", {1, 1, 2, 2}).size() == 4);
+}
+
+TEST_CASE("failures without a file of their own are named by the file being worked on",
+          "[core][bounded]") {
+  using pcnn::on_behalf_of;
+  CHECK(on_behalf_of("x", "adding", [] { return 1 + 1; }) == 2);
+  CHECK(error_of([] {
+          on_behalf_of("big.npy", "reading", []() -> int { throw std::bad_alloc(); });
+        }) == "big.npy: out of memory while reading");
+  CHECK(error_of([] {
+          on_behalf_of("--calib", "reading", [] { std::vector<int>().at(3); });
+        }).rfind("--calib: internal error while reading: ", 0) == 0);
+  CHECK(error_of([] {
+          on_behalf_of("outer", "reading", [] { throw pcnn::Error("inner.npy", "bad magic"); });
+        }) == "inner.npy: bad magic");
+
+  if (built_with_address_sanitizer()) return;  // no address-space limit to run out of
+  TempDir tmp;
+  const std::string model = write_fcn(tmp);
+  // Calibration data within the tensor limit but beyond the 512 MiB address
+  // space: a uint8 batch of 66 million values (265 MB as float).
+  std::string dict = "{'descr': '|u1', 'fortran_order': False, 'shape': (1, 3, 4700, 4700), }";
+  dict.append(63 - (10 + dict.size()) % 64, ' ');
+  dict += '\n';
+  {
+    std::ofstream out(tmp / "large.npy", std::ios::binary);
+    out << std::string("\x93NUMPY\x01\x00", 8) << static_cast<char>(dict.size() & 0xff)
+        << static_cast<char>(dict.size() >> 8) << dict;
+    out.seekp(static_cast<std::streamoff>(3LL * 4700 * 4700 - 1), std::ios::cur);
+    out.put('\0');
+  }
+  RunResult r =
+      run_in_small_address_space(tmp, "pcnn-prune",
+                                 "'" + model + "' -o '" + tmp / "out" +
+                                     "' --input-shape 1x3x8x8 --calib '" + tmp / "large.npy" + "'",
+                                 "", "ulimit -v 262144; ");
+  CHECK(r.status == 1);
+  CHECK(r.err ==
+        "pcnn-prune: " + tmp / "large.npy: out of memory while reading the calibration data\n");
+  // Out of memory in the float pass, outside any reader: the model is named.
+  r = run_in_small_address_space(
+      tmp, "pcnn-prune", "'" + model + "' -o '" + tmp / "out" + "' --input-shape 1x3x2000x2000", "",
+      "ulimit -v 262144; ");
+  CHECK(r.status == 1);
+  CHECK(r.err == "pcnn-prune: " + model + ": out of memory\n");
+  CHECK(!std::filesystem::exists(tmp / "out"));
 }

@@ -4,9 +4,26 @@
 #include <iostream>
 #include <new>
 
+#include "pcnn/core/printable.hpp"
 #include "pcnn/core/version.hpp"
 
 namespace po = boost::program_options;
+
+namespace {
+
+// The program's main input (its positional argument), named by run_program when
+// a failure does not name a file itself. Set once by parse_command_line.
+std::string& program_input() {
+  static std::string input;
+  return input;
+}
+
+// "<input>: " when the program has one.
+std::string input_prefix() {
+  return program_input().empty() ? std::string() : pcnn::printable(program_input()) + ": ";
+}
+
+}  // namespace
 
 po::variables_map pcnn::parse_command_line(int argc, char* argv[], po::options_description& visible,
                                            const char* positional_name,
@@ -25,6 +42,7 @@ po::variables_map pcnn::parse_command_line(int argc, char* argv[], po::options_d
   } catch (const po::error& e) {
     throw UsageError("command line", e.what());
   }
+  program_input() = positional_value;
   return vm;
 }
 
@@ -42,9 +60,10 @@ int pcnn::run_program(const std::string& program, const std::function<int()>& bo
   } catch (const Error& e) {
     std::fprintf(stderr, "%s: %s\n", program.c_str(), e.what());
   } catch (const std::bad_alloc&) {
-    std::fprintf(stderr, "%s: out of memory\n", program.c_str());
+    std::fprintf(stderr, "%s: %sout of memory\n", program.c_str(), input_prefix().c_str());
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "%s: internal error: %s\n", program.c_str(), e.what());
+    std::fprintf(stderr, "%s: %sinternal error: %s\n", program.c_str(), input_prefix().c_str(),
+                 printable(e.what()).c_str());
   }
   return kExitFailure;
 }

@@ -1,8 +1,9 @@
 #include <chrono>
 
 #include "pcnn/core/error.hpp"
-#include "pcnn/prune/pattern_reuse.hpp"
+#include "pcnn/core/failure_context.hpp"
 #include "pcnn/network/input_file.hpp"
+#include "pcnn/prune/pattern_reuse.hpp"
 #include "pcnn/prune/pruner.hpp"
 
 // prune_model() lives apart from the pruning steps so that they can be used
@@ -35,7 +36,9 @@ PrunedModel prune_model(const OnnxModel& model, const PruneOptions& options,
   if (options.calib_samples < 0) throw Error("--calib-samples", "must not be negative");
   std::vector<std::vector<float>> calib_inputs;
   if (!options.calib_path.empty())
-    calib_inputs = read_calibration_inputs(options.calib_path, model.input_shape());
+    calib_inputs = on_behalf_of(options.calib_path, "reading the calibration data", [&] {
+      return read_calibration_inputs(options.calib_path, model.input_shape());
+    });
   PrunedModel pm;
   if (!options.reuse_patterns_file.empty()) {
     const ReusedPatterns reused = read_reused_patterns(options.reuse_patterns_file, convs);

@@ -35,7 +35,11 @@ int print_version(const std::string& program);
 
 // Runs a program's body and turns an escaping exception into one line on stderr
 // and the exit status: UsageError 2, pcnn::Error 1 ("<program>: <message>"),
-// std::bad_alloc 1 ("out of memory"), anything else 1 ("internal error: ...").
+// std::bad_alloc 1 ("<program>: <input>: out of memory"), anything else 1
+// ("<program>: <input>: internal error: ..."), where <input> is the positional
+// argument parse_command_line() read (the model, image set or sweep file), so
+// that even these failures name what the program was working on. Readers name
+// their own file (pcnn/core/failure_context.hpp).
 int run_program(const std::string& program, const std::function<int()>& body);
 
 }  // namespace pcnn
