@@ -123,6 +123,54 @@ TEST_CASE("a conv and gemm chain runs whole on the accelerator bit-exact in ever
   CHECK(banded.total.cycles != r.total.cycles);
 }
 
+TEST_CASE("the architecture's post_process lanes change the unit's cycles, not its outputs",
+          "[network_run][post_process]") {
+  TempDir tmp;
+  pcnn::ModelBuilder b("pool", {1, 3, 12, 12}, 7);
+  const std::string c1 = b.relu(b.conv(b.input(), 8));          // [8,12,12]
+  const std::string p1 = b.max_pool(c1, 2, 2);                   // [8,6,6] on the unit
+  b.conv(b.add(b.average_pool(p1, 3, 1, 1), p1), 4);
+  b.write(tmp / "m.onnx");
+  const pcnn_test::Pruned p = pcnn_test::prune(tmp / "m.onnx", 4);
+  const pcnn::GoldenNetwork g(p.pruned.images, p.net);
+  std::mt19937_64 rng(test_seed());
+  const std::vector<std::int8_t> x = random_input(g, rng);
+  pcnn::ArchConfig narrow;
+  narrow.post_process.lanes = 4;
+  const pcnn::NetworkRunOptions opt;
+  const pcnn::NetworkRunResult wide_r =
+      pcnn::simulate_network_in_child(p.pruned.images, p.net, x, pcnn::ArchConfig{}, opt);
+  const pcnn::NetworkRunResult narrow_r =
+      pcnn::simulate_network_in_child(p.pruned.images, p.net, x, narrow, opt);
+  CHECK(narrow_r.tensors == wide_r.tensors);
+  REQUIRE(narrow_r.steps.size() == wide_r.steps.size());
+  int pools = 0, unit_rows = 0;
+  for (std::size_t i = 0; i < wide_r.steps.size(); ++i) {
+    const pcnn::NetNode& n = p.net.nodes[i];
+    INFO("node " << n.name);
+    const pcnn::LayerStats& w = wide_r.steps[i].stats;
+    const pcnn::LayerStats& s = narrow_r.steps[i].stats;
+    if (wide_r.steps[i].unit == pcnn::NetUnit::post_process) {
+      ++unit_rows;
+      CHECK(s.cycles > w.cycles);
+      CHECK(s.mac_cycles > w.mac_cycles);
+      CHECK(s.dram.bytes_read == w.dram.bytes_read);
+      CHECK(s.dram.bytes_written == w.dram.bytes_written);
+    } else {
+      CHECK(s.cycles == w.cycles);
+    }
+    if (n.op == pcnn::Int8Op::max_pool) {
+      // 6 output rows x ceil(6 columns x 8 channels / lanes) x 4 taps.
+      CHECK(w.mac_cycles == 6 * 2 * 4);
+      CHECK(s.mac_cycles == 6 * 12 * 4);
+      ++pools;
+    }
+  }
+  CHECK(pools == 1);
+  CHECK(unit_rows >= 3);  // max_pool, average_pool, add
+  CHECK(narrow_r.total.cycles > wide_r.total.cycles);
+}
+
 TEST_CASE("pcnn-sim run --network writes the golden executor's tensors and refuses bad input",
           "[network_run]") {
   TempDir tmp;

@@ -289,5 +289,5 @@ TEST_CASE("post-processing descriptors that do not fit are refused", "[post_proc
   CHECK(pcnn::runs_on_post_process_unit(Int8Op::relu));
   pcnn::PostProcessConfig bad_cfg;
   bad_cfg.lanes = 0;
-  CHECK_THROWS_WITH(bad_cfg.validate(), Catch::Contains("lanes: 0"));
+  CHECK_THROWS_WITH(bad_cfg.validate(), Catch::Contains("lanes: must be in 1..4096"));
 }

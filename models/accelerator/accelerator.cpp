@@ -11,7 +11,7 @@ Accelerator::Accelerator(const sc_core::sc_module_name& name, const ArchConfig& 
       data_sram("data_sram", arch.data_sram, arch.clock_period_ns()),
       pattern_config("pattern_config", arch.clock_period_ns()),
       pe_group("pe_group", arch, pattern_config, handshake),
-      post_process("post_process", PostProcessConfig{}, arch.clock_period_ns()),
+      post_process("post_process", arch.post_process, arch.clock_period_ns()),
       host_controller("host_controller", arch, pe_group, handshake, jobs, mode) {
   host_controller.dram_initiator_socket.bind(dram.host_target_socket);
   host_controller.weight_initiator_socket.bind(weight_sram.host_target_socket);

@@ -32,21 +32,6 @@ const char* to_string(PostOp op) {
   return "unknown";
 }
 
-void PostProcessConfig::validate(const std::string& where) const {
-  auto need = [&](bool ok, const std::string& key, long long value, const std::string& rule) {
-    if (!ok) throw Error(where, key + ": " + std::to_string(value) + " " + rule);
-  };
-  need(lanes >= 1 && lanes <= 4096, "lanes", lanes, "is not in 1..4096");
-  need(line_buffer_bytes >= 64 && line_buffer_bytes <= (1 << 24), "line_buffer_bytes",
-       line_buffer_bytes, "is not in 64..16777216");
-  need(dram_burst_bytes >= 1 && dram_burst_bytes <= (1 << 20), "dram_burst_bytes", dram_burst_bytes,
-       "is not in 1..1048576");
-  need(setup_cycles >= 0 && setup_cycles <= 1000000, "setup_cycles", setup_cycles,
-       "is not in 0..1000000");
-  need(register_write_cycles >= 0 && register_write_cycles <= 1000, "register_write_cycles",
-       register_write_cycles, "is not in 0..1000");
-}
-
 namespace {
 
 std::string dims(const PostTensor& t) {

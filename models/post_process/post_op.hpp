@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "pcnn/network/int8_network.hpp"
+#include "pcnn/sim/post_process_config.hpp"
 
 namespace pcnn {
 
@@ -62,18 +63,6 @@ struct PostOpDescriptor {
 
   static constexpr int kMaxInputs = 16;
   static constexpr int kMaxTableEntries = 4096;  // resize_nearest: output H and W at most
-};
-
-// Timing and size parameters of the unit (docs/architecture.md).
-struct PostProcessConfig {
-  int lanes = 32;                 // int8 elements (or window taps) per cycle
-  int line_buffer_bytes = 16384;  // own SRAM; two halves, one filling while one computes
-  int dram_burst_bytes = 256;     // largest DRAM transaction the unit issues
-  int setup_cycles = 8;           // descriptor decode and pipeline fill, per op
-  int register_write_cycles = 1;  // per 32-bit register word the host writes
-
-  // Throws pcnn::Error naming the parameter.
-  void validate(const std::string& where = "post-processing unit") const;
 };
 
 // Checks the descriptor against itself and the unit (shapes fit the op, a

@@ -60,8 +60,8 @@ void ArchConfig::validate(const std::string& where) const {
   check(clock_mhz >= 1 && clock_mhz <= 100000, where, "clock_mhz", "must be in 1..100000");
   check(pe_count > 0 && pe_count <= 4096, where, "pe_count", "must be in 1..4096");
   check(lanes_per_pe > 0 && lanes_per_pe <= 64, where, "lanes_per_pe", "must be in 1..64");
-  check(kernel_register_words >= 9 && kernel_register_words <= 4096, where,
-        "kernel_register_words", "must be in 9..4096 (one 3x3 kernel at least)");
+  check(kernel_register_words >= 9 && kernel_register_words <= 4096, where, "kernel_register_words",
+        "must be in 9..4096 (one 3x3 kernel at least)");
   check(psum_entries_per_pe > 0 && psum_entries_per_pe <= kMaxPsumEntries, where,
         "psum_entries_per_pe", "must be in 1.." + std::to_string(kMaxPsumEntries));
   check(static_cast<std::int64_t>(psum_entries_per_pe) * pe_count <= kMaxPsumEntriesTotal, where,
@@ -80,6 +80,7 @@ void ArchConfig::validate(const std::string& where) const {
         "must be in 0..1000000000 (one second)");
   check(dram.energy_pj_per_byte >= 0 && dram.energy_pj_per_byte <= 1e6, where,
         "dram.energy_pj_per_byte", "must be in 0..1000000");
+  post_process.validate(where, "post_process.");
   energy.validate(where);
 }
 
@@ -102,6 +103,15 @@ ArchConfig arch_from_json(const nlohmann::json& j, const std::string& where) {
     dr.finish();
   }
   r.get("double_buffering", a.double_buffering);
+  if (const nlohmann::json* p = r.object("post_process")) {
+    JsonObjectReader pr(*p, where, "post_process.");
+    pr.get("lanes", a.post_process.lanes);
+    pr.get("line_buffer_bytes", a.post_process.line_buffer_bytes);
+    pr.get("dram_burst_bytes", a.post_process.dram_burst_bytes);
+    pr.get("setup_cycles", a.post_process.setup_cycles);
+    pr.get("register_write_cycles", a.post_process.register_write_cycles);
+    pr.finish();
+  }
   if (const nlohmann::json* e = r.object("energy")) read_energy_config(*e, where, a.energy);
   r.finish();
   a.validate(where);
@@ -122,6 +132,12 @@ nlohmann::json arch_to_json(const ArchConfig& a) {
             {"latency_ns", a.dram.latency_ns},
             {"energy_pj_per_byte", a.dram.energy_pj_per_byte}}},
           {"double_buffering", a.double_buffering},
+          {"post_process",
+           {{"lanes", a.post_process.lanes},
+            {"line_buffer_bytes", a.post_process.line_buffer_bytes},
+            {"dram_burst_bytes", a.post_process.dram_burst_bytes},
+            {"setup_cycles", a.post_process.setup_cycles},
+            {"register_write_cycles", a.post_process.register_write_cycles}}},
           {"energy", energy_config_to_json(a.energy)}};
 }
 

@@ -234,7 +234,7 @@ NetworkPlan plan_network(const ModelImages& images, const Int8Network& net, cons
   // Every post-processing operation fits the unit (line buffer, tables).
   for (std::size_t i = 0; i < net.nodes.size(); ++i)
     if (p.unit[i] == NetUnit::post_process) try {
-        validate_post_op(post_op_of(net, i, p.address), PostProcessConfig{});
+        validate_post_op(post_op_of(net, i, p.address), arch.post_process);
       } catch (const Error& e) {
         throw Error(node_text(net.nodes[i]), e.what());
       }
