@@ -178,7 +178,13 @@ TEST_CASE("pcnn-prune rejects an output directory that cannot be written", "[pru
   pcnn_test::save_model(pcnn_test::two_conv_model(), tmp / "m.onnx");
   std::ofstream(tmp / "plain_file") << "x";
   expect_failure(tmp, tmp / "m.onnx" + " -o " + tmp / "plain_file/out",
-                 tmp / "plain_file/out: cannot create the output directory: Not a directory");
+                 tmp / "plain_file/out: cannot create the output directory in the folder '" +
+                     tmp / "plain_file': Not a directory");
+  // Missing parent folders are not created; the message names the missing one.
+  expect_failure(tmp, tmp / "m.onnx" + " -o " + tmp / "absent/out",
+                 tmp / "absent/out: cannot create the output directory in the folder '" +
+                     tmp / "absent': No such file or directory");
+  CHECK_FALSE(std::filesystem::exists(tmp / "absent"));
   std::filesystem::create_directory(tmp / "foreign");
   std::ofstream(tmp / "foreign/data.txt") << "x";
   expect_failure(

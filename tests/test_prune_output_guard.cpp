@@ -119,3 +119,26 @@ TEST_CASE("pcnn-prune staging folder is removed on SIGINT and SIGTERM", "[prune]
     CHECK(pcnn_test::listing(tmp.path()).empty());
   }
 }
+
+TEST_CASE("pcnn-prune runs in parallel into sibling outputs of one folder", "[prune][outputs]") {
+  // Each run stages in its own uniquely named hidden folder and touches nothing
+  // else in the shared parent, so parallel runs (accuracy_table.py -j 2) cannot
+  // disturb each other (relative -o paths, as that script passes them).
+  TempDir tmp;
+  pcnn_test::save_model(pcnn_test::two_conv_model(), tmp / "m.onnx");
+  fs::create_directory(tmp / "shared");
+  const std::string cd = "cd '" + tmp.path() + "' && ";
+  std::string cmd = cd + "( ";
+  for (int k = 0; k < 4; ++k)
+    cmd += pcnn_test::binary("pcnn-prune") + " m.onnx --calib-samples 0 -o shared/out" +
+           std::to_string(k) + " > log" + std::to_string(k) + " 2>&1 & p" + std::to_string(k) +
+           "=$! ; ";
+  cmd += "fail=0; for p in $p0 $p1 $p2 $p3; do wait $p || fail=1; done; cat log*; exit $fail )";
+  const pcnn_test::Run r = pcnn_test::run_command(cmd);
+  INFO(r.out);
+  CHECK(r.status == 0);
+  CHECK(pcnn_test::listing(tmp / "shared") ==
+        std::vector<std::string>{"out0", "out1", "out2", "out3"});
+  for (int k = 0; k < 4; ++k)
+    CHECK(fs::exists(tmp / ("shared/out" + std::to_string(k)) + "/report.json"));
+}

@@ -76,8 +76,12 @@ StagingDirectory::StagingDirectory(const std::string& final_dir,
   std::string tmpl = (parent / ("." + target.filename().string() + ".pcnn-tmp-XXXXXX")).string();
   {
     SignalsBlocked blocked;  // no signal between creating and registering it
-    if (!::mkdtemp(tmpl.data()))
-      throw Error(final_, "cannot create the output directory: " + errno_text());
+    if (!::mkdtemp(tmpl.data())) {
+      // Missing parent folders are not created: say which folder is missing.
+      const std::string err = errno_text();
+      throw Error(final_, "cannot create the output directory in the folder '" + parent.string() +
+                              "': " + err);
+    }
     staging_ = tmpl;
     register_temporary(staging_, true);
   }

@@ -43,6 +43,11 @@ INPUT_SHAPE = (1, 1, 28, 28)
 def run_prune(args, model, out_dir, extra, calibrate=False):
     calib = ["--calib", calib_path(args)] if calibrate else ["--calib-samples", "0"]
     cmd = [args.pcnn_prune, model, "-o", out_dir] + calib + extra
+    # Earlier versions of this script left pcnn-sim eval's result inside the
+    # image set, where pcnn-prune (rightly) refuses to replace the folder.
+    stale = os.path.join(out_dir, "eval.json")
+    if os.path.isfile(stale) and not os.path.islink(stale):
+        os.remove(stale)
     r = subprocess.run(cmd, capture_output=True, text=True)
     if r.returncode != 0:
         raise RuntimeError(" ".join(cmd) + ": " + r.stderr.strip())
@@ -68,7 +73,9 @@ def calib_path(args):
 
 def int8_accuracy(args, images_dir):
     """Top-1 of the golden int8 network of images_dir (pcnn-sim eval, one thread)."""
-    out = os.path.join(images_dir, "eval.json")
+    # Beside the image set, not in it: pcnn-prune replaces only folders holding
+    # nothing but its own files, and --resume writes the image set again.
+    out = images_dir.rstrip("/") + "-eval.json"
     cmd = [args.pcnn_sim, "eval", images_dir, "--dataset", "fashion-mnist", "--dataset-dir",
            args.data, "-j", "1", "--json", out]
     if args.test_limit:
