@@ -40,6 +40,27 @@ TEST_CASE("SPM index bit packing for every width 0..7", "[image]") {
   CHECK_THROWS_AS(unpack_bits(one.data(), one.size(), 2, 3), Error);
 }
 
+TEST_CASE("write_bit_field changes only its field, every width 0..32", "[image]") {
+  std::mt19937 rng(8);
+  for (int bits = 0; bits <= 32; ++bits)
+    for (std::uint64_t pos : {0u, 1u, 7u, 8u, 13u, 31u, 33u, 56u}) {
+      std::vector<std::uint8_t> data(12);
+      for (auto& b : data) b = static_cast<std::uint8_t>(rng());
+      const std::vector<std::uint8_t> before = data;
+      const std::uint32_t value = static_cast<std::uint32_t>(rng());  // bits above `bits` ignored
+      write_bit_field(data.data(), data.size(), pos, bits, value);
+      for (std::uint64_t j = 0; j < data.size() * 8; ++j) {
+        const unsigned got = (data[j / 8] >> (j % 8)) & 1u;
+        const bool inside = j >= pos && j < pos + static_cast<std::uint64_t>(bits);
+        const unsigned expect =
+            inside ? (value >> (j - pos)) & 1u : (before[j / 8] >> (j % 8)) & 1u;
+        REQUIRE(got == expect);
+      }
+    }
+  std::vector<std::uint8_t> two(2);
+  CHECK_THROWS_AS(write_bit_field(two.data(), two.size(), 10, 7, 1), Error);
+}
+
 namespace {
 
 // Four layers: pattern-pruned 3x3 with BN, a 1x1 (dense), a 3x3 at n = 1,

@@ -27,6 +27,12 @@ TEST_CASE("sparsity pointers match a brute-force definition for all masks", "[si
   for (std::uint32_t w = 0; w < 512; ++w) {
     for (std::uint32_t a = 0; a < 512; a += 7) {
       const int count = pcnn::sparsity_pointers(w, a, 9, act, wptr);
+      std::uint8_t act2[16], wptr2[16];
+      REQUIRE(pcnn::walk_pointers(w, a, act2, wptr2) == count);
+      for (int j = 0; j < count; ++j) {
+        REQUIRE(act2[j] == act[j]);
+        REQUIRE(wptr2[j] == wptr[j]);
+      }
       // Brute force: j-th set bit p of w & a; weight pointer = set bits of w below p.
       int j = 0;
       for (int p = 0; p < 9; ++p) {

@@ -53,6 +53,19 @@ void PointerGenerator::load_group(const PeLayer& L, int q, const KernelRegister&
                                   bool count) {
   std::fill(masks_.begin(), masks_.end(), static_cast<std::uint16_t>((1u << L.K) - 1));
   make_stream(L, q, kreg, masks_.data(), group_, count);
+  // Scattered weights for a contiguous dot product when the window holds at
+  // most three positions per weight (n >= 3 of 9; a dense layer).
+  const int span = L.group_channels(L.pass_group(q)) * L.K;
+  group_.dense_span = L.K <= 3 * L.n ? span : 0;
+  if (group_.dense_span > 0) {
+    const int pes = L.active_pes(L.pass_tile(q));
+    group_.dense.assign(static_cast<std::size_t>(pes) * span, 0);
+    for (int pe = 0; pe < pes; ++pe) {
+      const std::size_t at = static_cast<std::size_t>(pe) * group_.stride;
+      std::int8_t* d = &group_.dense[static_cast<std::size_t>(pe) * span];
+      for (int i = 0; i < group_.count[pe]; ++i) d[group_.act[at + i]] = group_.wval[at + i];
+    }
+  }
   if (L.mode == ActMode::off) return;
   const int pes = L.active_pes(L.pass_tile(q));
   const int cg = L.group_channels(L.pass_group(q));
@@ -103,7 +116,7 @@ void PointerGenerator::make_stream(const PeLayer& L, int q, const KernelRegister
     const std::int8_t* reg = kreg.row(pe);
     int count = 0;
     for (int c = 0; c < cg; ++c) {
-      const int e = sparsity_pointers(kreg.weight_mask(pe, c), act_masks[c], L.K, apos, wptr);
+      const int e = walk_pointers(kreg.weight_mask(pe, c), act_masks[c], apos, wptr);
       for (int j = 0; j < e; ++j) {
         wout[count] = static_cast<std::uint16_t>(c * L.n + wptr[j]);
         aout[count] = static_cast<std::uint16_t>(c * L.K + apos[j]);

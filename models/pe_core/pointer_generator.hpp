@@ -28,6 +28,11 @@ struct PointerStream {
   std::vector<std::uint16_t> act;     // [pe][slot] pointer into the window
   std::vector<std::int8_t> wval;      // [pe][slot] the register word the weight pointer selects
   int stride = 0;                     // slots per PE (the register width)
+  // The same weights at their window positions ([pe][c*K + p], zero where no
+  // weight is), for the MAC lanes to sum as a contiguous dot product when that
+  // is cheaper than following the pointers (span = positions per PE, 0: not made).
+  std::vector<std::int8_t> dense;
+  int dense_span = 0;
 
   void resize(int pe_count, int slots);
   int longest() const;  // most MACs of any PE

@@ -42,4 +42,21 @@ inline int sparsity_pointers(std::uint32_t weight_mask, std::uint32_t act_mask, 
   return count;
 }
 
+// The same pointers as sparsity_pointers(), computed by walking the set bits
+// of the weight mask (its rank is the weight pointer): what the simulator runs
+// per kernel; the adder-chain form above is the hardware's. The tests check both
+// against a brute-force definition for every mask pair.
+inline int walk_pointers(std::uint32_t weight_mask, std::uint32_t act_mask, std::uint8_t* act_pos,
+                         std::uint8_t* weight_ptr) {
+  int count = 0, rank = 0;
+  for (std::uint32_t m = weight_mask; m != 0; m &= m - 1, ++rank) {
+    const int p = __builtin_ctz(m);
+    if (!((act_mask >> p) & 1u)) continue;
+    act_pos[count] = static_cast<std::uint8_t>(p);
+    weight_ptr[count] = static_cast<std::uint8_t>(rank);
+    ++count;
+  }
+  return count;
+}
+
 }  // namespace pcnn

@@ -29,13 +29,17 @@ void write_bit_field(std::uint8_t* data, std::size_t size_bytes, std::uint64_t p
   if (bits < 0 || bits > 32) throw Error("write_bit_field: width out of range");
   if (pos + static_cast<std::uint64_t>(bits) > static_cast<std::uint64_t>(size_bytes) * 8)
     throw Error("write_bit_field: field beyond the end of the stream");
-  for (int b = 0; b < bits; ++b, ++pos) {
-    const auto bit = static_cast<std::uint8_t>(1u << (pos % 8));
-    if ((value >> b) & 1u)
-      data[pos / 8] |= bit;
-    else
-      data[pos / 8] &= static_cast<std::uint8_t>(~bit);
-  }
+  if (bits == 0) return;
+  // The field's bytes as one 64-bit window (at most 5 bytes for 32 bits), the
+  // field replaced under a mask, the bytes written back.
+  const std::size_t first = pos / 8, last = (pos + static_cast<std::size_t>(bits) - 1) / 8;
+  std::uint64_t window = 0;
+  for (std::size_t b = last + 1; b-- > first;) window = window << 8 | data[b];
+  const int shift = static_cast<int>(pos % 8);
+  const std::uint64_t mask = ((std::uint64_t{1} << bits) - 1) << shift;
+  window = (window & ~mask) | ((static_cast<std::uint64_t>(value) << shift) & mask);
+  for (std::size_t b = first; b <= last; ++b, window >>= 8)
+    data[b] = static_cast<std::uint8_t>(window & 0xffu);
 }
 
 std::vector<std::uint8_t> pack_bits(const std::vector<std::uint32_t>& values, int bits) {
