@@ -1,10 +1,15 @@
 // Simulator speed: simulated cycles per second on a 64 -> 64 channel 32x32
 // layer (n = 4), wall time of the VGG-16-CIFAR conv stack at n = 4 with and
-// without the dense comparison runs, the cost of a 10,000-cycle VCD window,
+// without the dense comparison runs, modes gate and skip and the fast mode
+// (--timing lt) against cycle-level off, the cost of a 10,000-cycle VCD window,
 // and what booking idle MAC-stage edges at once saves over evaluating each.
+// With an image set (bench_sim RUNS IMAGES_DIR, e.g. the pruner's VGG-16-CIFAR
+// n = 4 output) it also times whole `pcnn-sim run IMAGES_DIR --all --no-dense`
+// processes, start-up included, in both timing modes.
 // SystemC elaborates once per process, so every measurement runs in a fresh
 // child process (this program re-executed with --child); the table shows
 // medians over the runs.
+#include <fcntl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -71,7 +76,10 @@ int child(const std::string& what, const std::string& vcd) {
     jobs = layer64_jobs(10);
   else if (what == "vgg")
     jobs = vgg_jobs(false);
-  else if (what == "vgg-gate" || what == "vgg-skip") {
+  else if (what == "vgg-lt") {
+    jobs = vgg_jobs(false);
+    opt.timing = pcnn::Timing::lt;
+  } else if (what == "vgg-gate" || what == "vgg-skip") {
     jobs = vgg_jobs(false);
     opt.act_mode = what == "vgg-gate" ? pcnn::ActMode::gate : pcnn::ActMode::skip;
   } else if (what == "vgg-dense")
@@ -114,6 +122,29 @@ Sample run_child(const std::string& self, const std::string& what, const std::st
   return s;
 }
 
+// One whole `pcnn-sim run IMAGES --all --no-dense --timing T` process: wall and
+// CPU seconds (its own and its children's), or zeros if it failed.
+Sample run_pcnn_sim(const std::string& program, const std::string& images, const char* timing) {
+  Sample s;
+  const auto t0 = std::chrono::steady_clock::now();
+  const pid_t pid = fork();
+  if (pid < 0) return s;
+  if (pid == 0) {
+    const int null = open("/dev/null", O_WRONLY);
+    if (null >= 0) dup2(null, STDOUT_FILENO);
+    execl(program.c_str(), program.c_str(), "run", images.c_str(), "--all", "--no-dense",
+          "--timing", timing, static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  int status = 0;
+  rusage u{};
+  if (wait4(pid, &status, 0, &u) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+    return s;
+  s.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  s.cpu = u.ru_utime.tv_sec + u.ru_stime.tv_sec + 1e-6 * (u.ru_utime.tv_usec + u.ru_stime.tv_usec);
+  return s;
+}
+
 // The CPU the figures were measured on (docs name it with every figure).
 std::string cpu_model() {
   FILE* f = std::fopen("/proc/cpuinfo", "r");
@@ -143,6 +174,7 @@ int sc_main(int argc, char** argv) {
   (void)kQuiet;
   if (argc >= 3 && std::string(argv[1]) == "--child")
     return child(argv[2], argc >= 4 ? argv[3] : "");
+  // bench_sim [RUNS [IMAGES_DIR]]
   const int runs = argc >= 2 ? std::max(1, std::atoi(argv[1])) : 5;
   char self[4096];
   const ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
@@ -150,8 +182,11 @@ int sc_main(int argc, char** argv) {
   self[len] = '\0';
   const std::string vcd = "/tmp/pcnn_bench_sim_" + std::to_string(getpid()) + ".vcd";
 
+  const std::string images = argc >= 3 ? argv[2] : "";
+  const std::string dir = std::string(self).substr(0, std::string(self).rfind('/') + 1);
   std::vector<double> rate, rate_cpu, layer_s, vgg_s, vgg_cpu, vgg_cycles, vggd_s, vggd_cpu, ratio,
-      skip_gain, gate_cpu, skip_cpu;
+      skip_gain, gate_cpu, skip_cpu, lt_s, lt_cpu, lt_ratio, run_cycle_s, run_cycle_cpu, run_lt_s,
+      run_lt_cpu;
   for (int r = 0; r < runs; ++r) {
     // The VCD cost is measured side by side: plain and traced runs alternate.
     const Sample a = run_child(self, "layer64", "");
@@ -168,6 +203,19 @@ int sc_main(int argc, char** argv) {
     vgg_cycles.push_back(v.cycles);
     gate_cpu.push_back(run_child(self, "vgg-gate", "").cpu / v.cpu);  // side by side with v
     skip_cpu.push_back(run_child(self, "vgg-skip", "").cpu / v.cpu);
+    const Sample lt = run_child(self, "vgg-lt", "");
+    if (lt.cycles != v.cycles) std::fprintf(stderr, "fast mode reported other cycles\n");
+    lt_s.push_back(lt.seconds);
+    lt_cpu.push_back(lt.cpu);
+    lt_ratio.push_back(lt.cpu / v.cpu);
+    if (!images.empty()) {  // whole processes, side by side
+      const Sample c = run_pcnn_sim(dir + "pcnn-sim", images, "cycle");
+      const Sample l = run_pcnn_sim(dir + "pcnn-sim", images, "lt");
+      run_cycle_s.push_back(c.seconds);
+      run_cycle_cpu.push_back(c.cpu);
+      run_lt_s.push_back(l.seconds);
+      run_lt_cpu.push_back(l.cpu);
+    }
     const Sample d = run_child(self, "vgg-dense", "");
     vggd_s.push_back(d.seconds);
     vggd_cpu.push_back(d.cpu);
@@ -188,6 +236,15 @@ int sc_main(int argc, char** argv) {
               median(vggd_s), median(vggd_cpu));
   std::printf("%-52s %10.2f x\n", "VGG-16-CIFAR n=4 mode gate: CPU time vs off", median(gate_cpu));
   std::printf("%-52s %10.2f x\n", "VGG-16-CIFAR n=4 mode skip: CPU time vs off", median(skip_cpu));
+  std::printf("%-52s %10.3f s %10.3f s\n", "VGG-16-CIFAR n=4 fast mode (--timing lt)", median(lt_s),
+              median(lt_cpu));
+  std::printf("%-52s %10.2f x\n", "VGG-16-CIFAR n=4 fast mode: CPU time vs cycle", median(lt_ratio));
+  if (!images.empty()) {
+    std::printf("%-52s %10.3f s %10.3f s\n", "pcnn-sim run IMAGES --all --no-dense, cycle",
+                median(run_cycle_s), median(run_cycle_cpu));
+    std::printf("%-52s %10.3f s %10.3f s\n", "pcnn-sim run IMAGES --all --no-dense, lt",
+                median(run_lt_s), median(run_lt_cpu));
+  }
   std::printf("%-52s %10.2f x\n", "VCD, 10,000-cycle window: time vs no VCD (64->64 x10)",
               median(ratio));
   std::printf("%-52s %10.2f x\n", "every edge evaluated: time vs idle edges booked (64->64)",

@@ -73,6 +73,22 @@ void PassController::step(std::uint64_t cycle, const PeLayer& L, PeCorePorts& po
   }
 }
 
+bool PassController::needs_host(std::uint64_t cycle, const PeLayer& L, PeCorePorts& ports) const {
+  switch (state_) {
+    case State::wait_refill:  // a ready chunk stays ready: only this side releases it
+      return !ports.weight_chunk_ready(L.chunk_seq(pass_));
+    case State::refilling:  // the last group of a chunk releases it
+      return cycle >= phase_end_;
+    case State::wait_writeback:
+    case State::writeback:  // the output band is filled at the end
+      return true;
+    case State::active:
+    case State::done:
+      break;
+  }
+  return false;
+}
+
 void PassController::position_done(const PeLayer& L) {
   if (++positions_done_ < L.band_positions(L.pass_band(pass_))) return;
   if (L.pass_group(pass_) == L.plan->groups - 1) {

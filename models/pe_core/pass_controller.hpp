@@ -32,6 +32,11 @@ class PassController {
   void step(std::uint64_t cycle, const PeLayer& L, PeCorePorts& ports, PassActions& actions);
   // Stage 3 finished one position of the active pass; ends the pass after the last.
   void position_done(const PeLayer& L);
+  // Whether step(cycle) may depend on the host beyond what the rings show now:
+  // a buffer not yet ready (the host may fill it before `cycle`), or a release
+  // or fill the host must see at its own time. False guarantees that calling
+  // step(cycle) now gives what it gives at `cycle` (the fast mode runs ahead).
+  bool needs_host(std::uint64_t cycle, const PeLayer& L, PeCorePorts& ports) const;
 
   State state() const { return state_; }
   int pass() const { return pass_; }

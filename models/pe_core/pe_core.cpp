@@ -132,6 +132,14 @@ void PeCore::book_mac_edges(std::uint64_t edges) {
   s3_.t += static_cast<int>(edges);
 }
 
+bool PeCore::next_edge_needs_host() const {
+  if (!running_) return false;
+  if (ctrl_.needs_host(cycle_ + 1, L_, ports_)) return true;
+  if (s1_release_band_) return true;  // the band's last window may move on
+  // Stage 1 may load its next window: a band that is in stays in until released.
+  return s1_next_pass_ < L_.passes && !ports_.input_band_ready(L_.pass_band(s1_next_pass_));
+}
+
 PeWait PeCore::waiting_for() const {
   if (!running_ || s3_.valid || s2_.valid) return PeWait::none;
   const bool s1_blocked =

@@ -71,6 +71,10 @@ class PeCore : private PassActions {
   // (the step's last edge excluded); book_mac_edges() accounts for them at once.
   std::uint64_t mac_only_edges_ahead() const;
   void book_mac_edges(std::uint64_t edges);
+  // Whether the next edge may depend on the host beyond what the buffer rings
+  // show now (a buffer not ready yet, a release or a fill): the fast mode
+  // evaluates edges ahead of simulated time only while this is false.
+  bool next_edge_needs_host() const;
   // The handshake without which no stage can move, if any; while it is not
   // given, every edge is a DRAM stall (book_dram_stalls).
   PeWait waiting_for() const;

@@ -11,6 +11,15 @@
 // handshake event and books the skipped cycles as DRAM stalls, so a run whose
 // host and PE group wait on each other runs out of events and is reported.
 // Edges in which only stage 3 counts down are booked at once.
+//
+// Fast mode (--timing lt, the LT / quantum-keeper idiom): the method keeps
+// clocking the core ahead of simulated time, in a local time offset, for as
+// long as no edge can depend on the host beyond what the buffer rings already
+// show (PeCore::next_edge_needs_host: a buffer not yet filled, a release, an
+// output fill), i.e. through the passes between DMA boundaries, and returns to
+// the kernel at those boundaries (or after a quantum). A ready buffer stays
+// ready until the core releases it, and every release and fill is made at its
+// own simulated time, so the results equal the cycle-level run's.
 #include <cstdint>
 #include <memory>
 #include <vector>
@@ -60,6 +69,10 @@ class PeGroup : public sc_core::sc_module, public StatsSource, private PeCorePor
   // Evaluate every clock edge (false) or book the edges in which only stage 3
   // counts down at once (true, the default); both give identical results.
   void set_idle_skipping(bool on) { skip_idle_ = on; }
+  // Fast mode (see above); not with a VCD, whose edges are evaluated in time.
+  void set_loosely_timed(bool on) { loosely_timed_ = on; }
+  // Most edges evaluated ahead of simulated time in one go (the quantum).
+  static constexpr std::uint64_t kQuantumEdges = 1'000'000;
 
   // Trace one PE plus group-level signals into `vcd` for cycles [from, to].
   void attach_tracer(VcdWriter* vcd, std::uint64_t from, std::uint64_t to, int traced_pe);
@@ -107,6 +120,7 @@ class PeGroup : public sc_core::sc_module, public StatsSource, private PeCorePor
   sc_core::sc_time done_time_;
   bool sleeping_ = false;
   bool skip_idle_ = true;
+  bool loosely_timed_ = false;
 
   // Tracing.
   VcdWriter* vcd_ = nullptr;

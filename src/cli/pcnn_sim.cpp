@@ -47,6 +47,7 @@ const bool kQuietSystemC = setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 0) =
 const char* kUsage =
     "pcnn-sim run IMAGES_DIR [--layer NAME | --all] [--arch arch.json]\n"
     "             [--input TENSOR_FILE | --seed S --act-density D] [--act-mode off|gate|skip]\n"
+    "             [--timing cycle|lt]\n"
     "             [--vcd FILE [--vcd-window FROM:TO] [--vcd-pe P]] [--json result.json]\n"
     "             [--csv layers.csv]";
 
@@ -118,7 +119,8 @@ nlohmann::json geometry_json(const pcnn::ConvGeometry& g) {
 }
 
 int run_command(int argc, char** argv) {
-  std::string images_dir, layer_name, arch_path, input_path, act_mode_text = "off", vcd_path,
+  std::string images_dir, layer_name, arch_path, input_path, act_mode_text = "off",
+              timing_text = "cycle", vcd_path,
                                                               vcd_window, json_path, csv_path;
   std::uint64_t seed = 1, max_cycles = pcnn::kDefaultMaxCycles, vcd_max_mb = 1024;
   double density = 0.5;
@@ -133,6 +135,9 @@ int run_command(int argc, char** argv) {
       ("seed", po::value(&seed)->default_value(1), "seed of the random input activations")
       ("act-density", po::value(&density)->default_value(0.5), "fraction of non-zero input activations, 0..1")
       ("act-mode", po::value(&act_mode_text)->default_value("off"), "activation sparsity: off, gate or skip")
+      ("timing", po::value(&timing_text)->default_value("cycle"),
+       "cycle: every clock edge in simulated time; lt: fast mode, the PE group runs whole passes ahead "
+       "and meets the host at DMA boundaries (same results; no --vcd)")
       ("vcd", po::value(&vcd_path), "write a VCD trace of the pipeline")
       ("vcd-window", po::value(&vcd_window), "trace only cycles FROM:TO (counted over the whole run)")
       ("vcd-pe", po::value(&vcd_pe)->default_value(0), "the PE whose lanes and masks are traced")
@@ -161,10 +166,13 @@ int run_command(int argc, char** argv) {
   pcnn::SimOptions options;
   try {
     options.act_mode = pcnn::parse_act_mode(act_mode_text);
+    options.timing = pcnn::parse_timing(timing_text);
   } catch (const pcnn::Error& e) {
     throw pcnn::UsageError(e.what());
   }
   if (!vcd_path.empty()) {
+    if (options.timing == pcnn::Timing::lt)
+      throw pcnn::UsageError("--vcd", "needs --timing cycle (the fast mode runs ahead of time)");
     options.trace.vcd_path = vcd_path;
     options.trace.traced_pe = vcd_pe;
     if (vcd_max_mb < 1 || vcd_max_mb > (std::uint64_t{1} << 30))

@@ -181,7 +181,7 @@ int run_points(const pcnn::SweepSpec& spec, pcnn::SweepRunOptions options, bool 
 }  // namespace
 
 int sweep_command(int argc, char** argv) {
-  std::string sweep_path, output = "results.csv", shard_text, slurm_path;
+  std::string sweep_path, output = "results.csv", shard_text, slurm_path, timing_text = "lt";
   std::vector<std::string> merge_files;
   int parallel = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   pcnn::SlurmOptions slurm;
@@ -209,7 +209,9 @@ int sweep_command(int argc, char** argv) {
       "account", po::value(&slurm.account), "--slurm-script: #SBATCH --account")(
       "sbatch", po::value(&slurm.extra),
       "--slurm-script: a further #SBATCH option, e.g. --sbatch=--qos=long (repeatable)")(
-      "list", "print the points and exit");
+      "list", "print the points and exit")(
+      "timing", po::value(&timing_text)->default_value("lt"),
+      "how each point is clocked: lt (fast mode, the default; same results) or cycle");
   const po::variables_map vm = pcnn::parse_command_line(argc, argv, visible, "sweep", sweep_path);
   if (vm.count("help")) {
     std::cout << visible;
@@ -239,7 +241,14 @@ int sweep_command(int argc, char** argv) {
   if (vm.count("slurm-script")) outputs.push_back({slurm_path, "--slurm-script"});
   pcnn::check_outputs_apart(inputs, outputs);
 
-  const pcnn::SweepSpec spec = pcnn::read_sweep_file(sweep_path);
+  pcnn::Timing timing = pcnn::Timing::lt;
+  try {
+    timing = pcnn::parse_timing(timing_text);
+  } catch (const pcnn::Error& e) {
+    throw pcnn::UsageError(e.what());
+  }
+  pcnn::SweepSpec spec = pcnn::read_sweep_file(sweep_path);
+  spec.timing = timing;
   pcnn::SweepRunOptions options;
   options.parallel = parallel;
   if (vm.count("shard")) {

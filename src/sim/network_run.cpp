@@ -430,6 +430,7 @@ NetworkRunResult simulate_network(const ModelImages& model_images, const Int8Net
     }
   };
   acc.pe_group.set_idle_skipping(options.sim.skip_idle_edges);
+  acc.pe_group.set_loosely_timed(options.sim.timing == Timing::lt);
   const sc_core::sc_time limit =
       sc_core::sc_time(period, sc_core::SC_NS) * static_cast<double>(options.sim.max_cycles);
   try {

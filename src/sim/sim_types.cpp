@@ -23,4 +23,12 @@ const char* to_string(ActMode mode) {
   return "off";
 }
 
+Timing parse_timing(const std::string& text) {
+  if (text == "cycle") return Timing::cycle;
+  if (text == "lt") return Timing::lt;
+  throw Error("--timing", "'" + text + "' is not one of cycle, lt");
+}
+
+const char* to_string(Timing timing) { return timing == Timing::lt ? "lt" : "cycle"; }
+
 }  // namespace pcnn

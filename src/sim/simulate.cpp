@@ -78,6 +78,8 @@ std::vector<LayerResult> simulate(const std::vector<LayerJob>& jobs, const ArchC
 
   std::unique_ptr<VcdWriter> vcd;
   if (!options.trace.vcd_path.empty()) {
+    if (options.timing == Timing::lt)
+      throw Error("--vcd", "a trace needs --timing cycle (the fast mode runs ahead of time)");
     if (options.trace.from_cycle > options.trace.to_cycle)
       throw Error("--vcd-window", "FROM is after TO");
     vcd = std::make_unique<VcdWriter>(options.trace.vcd_path, arch.clock_period_ns(),
@@ -96,6 +98,7 @@ std::vector<LayerResult> simulate(const std::vector<LayerJob>& jobs, const ArchC
     if (options.on_layer_done && last_pass) options.on_layer_done(owner[j] + 1, jobs.size());
   };
   acc.pe_group.set_idle_skipping(options.skip_idle_edges);
+  acc.pe_group.set_loosely_timed(options.timing == Timing::lt);
   if (vcd) {  // the save file lists the DRAM channel first, then the PE group
     acc.dram.attach_tracer(vcd.get());
     acc.pe_group.attach_tracer(vcd.get(), options.trace.from_cycle, options.trace.to_cycle,

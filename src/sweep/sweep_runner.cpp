@@ -32,7 +32,10 @@ std::string number(double v, int decimals) {
 
 // Options every point's `pcnn-sim run` gets. They change what the rows mean, so
 // they enter the run fingerprint: a journal or shard of another mode is refused.
-const std::vector<std::string> kPointRunOptions = {};
+// Options every point's pcnn-sim run gets (they enter the run fingerprint).
+std::vector<std::string> point_run_options(const SweepSpec& spec) {
+  return {"--timing", to_string(spec.timing)};
+}
 
 // The cost model of docs/sweeps.md in MAC equivalents, fitted to the CPU time
 // of VGG-16 CIFAR points: a process with its images read ~0.13 s (70e6 MACs of
@@ -73,7 +76,8 @@ std::vector<std::string> point_command(const SweepSpec& spec, const SweepPoint& 
                            std::to_string(w.seed), "--act-density", number(w.act_density, 6),
                            "--json", result_file});
   if (!spec.dense_baseline) argv.push_back("--no-dense");
-  argv.insert(argv.end(), kPointRunOptions.begin(), kPointRunOptions.end());
+  const std::vector<std::string> run_options = point_run_options(spec);
+  argv.insert(argv.end(), run_options.begin(), run_options.end());
   return argv;
 }
 
@@ -208,7 +212,7 @@ std::vector<std::size_t> shard_points(const SweepSpec& spec, const Shard& shard)
 
 std::string sweep_run_fingerprint(const SweepSpec& spec) {
   std::string text = spec.fingerprint;
-  for (const std::string& o : kPointRunOptions) text += "\n" + o;
+  for (const std::string& o : point_run_options(spec)) text += "\n" + o;
   return content_fingerprint(text);
 }
 
@@ -424,8 +428,8 @@ std::string slurm_array_script(const SweepSpec& spec, const std::string& program
   s += "# Submit with: sbatch <this file>\n";
   s += "# A task that is cancelled or hits its time limit keeps its finished points in\n";
   s += "# its journal; submitting the array again runs only the missing points.\n";
-  s += "# Then merge: " + q(exe) + " sweep " + q(sweep) + " --merge " + q(stem) + ".*.csv -o " +
-       q(stem + ".csv") + "\n";
+  s += "# Then merge: " + q(exe) + " sweep " + q(sweep) + " --timing " + to_string(spec.timing) +
+       " --merge " + q(stem) + ".*.csv -o " + q(stem + ".csv") + "\n";
   s += "#SBATCH --job-name=pcnn-sweep\n";
   s += "#SBATCH --array=0-" + std::to_string(slurm.shards - 1) + "\n";
   s += "#SBATCH --ntasks=1\n";
@@ -435,7 +439,8 @@ std::string slurm_array_script(const SweepSpec& spec, const std::string& program
     if (!value->empty()) s += std::string("#SBATCH --") + name + "=" + *value + "\n";
   for (const std::string& e : slurm.extra) s += "#SBATCH " + e + "\n";
   s += "set -euo pipefail\n";
-  s += "exec " + q(exe) + " sweep " + q(sweep) + " -j " + cpus +
+  s += "exec " + q(exe) + " sweep " + q(sweep) + " -j " + cpus + " --timing " +
+       to_string(spec.timing) +
        " --shard \"${SLURM_ARRAY_TASK_ID}/" + shards + "\" --resume -o " + q(stem) +
        "\".${SLURM_ARRAY_TASK_ID}.csv\"\n";
   return s;

@@ -87,8 +87,17 @@ struct TraceOptions {
 
 constexpr std::uint64_t kDefaultMaxCycles = 10'000'000'000ULL;
 
+// How the PE group is clocked. cycle: every edge at its simulated time. lt:
+// loosely timed (the TLM-2.0 LT / quantum-keeper idiom), the PE group runs
+// whole passes ahead of simulated time and synchronises with the host only at
+// DMA boundaries; same core, same cycles, stalls, traffic and outputs.
+enum class Timing { cycle, lt };
+Timing parse_timing(const std::string& text);  // "cycle" or "lt"; throws pcnn::Error
+const char* to_string(Timing timing);
+
 struct SimOptions {
   ActMode act_mode = ActMode::off;
+  Timing timing = Timing::cycle;
   TraceOptions trace;
   std::string arch_where = "architecture";  // names the architecture in messages
   // Book the clock edges in which only the MAC stage counts down in one step

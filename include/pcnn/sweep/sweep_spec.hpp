@@ -53,6 +53,9 @@ struct SweepSpec {
   std::vector<SweepAxis> grid;
   std::vector<ActMode> act_modes{ActMode::off};
   bool dense_baseline = true;  // also simulate each layer dense (speedup column)
+  // How the points are clocked (pcnn-sim sweep --timing; not a key of the file):
+  // the fast mode by default, whose results equal the cycle-level mode's.
+  Timing timing = Timing::lt;
 
   // Points are numbered workload-major, then grid axes (sorted by key), then act mode.
   std::size_t point_count() const;
