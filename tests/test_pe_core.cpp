@@ -126,6 +126,7 @@ pcnn::ArchConfig tiny_arch() {
   a.lanes_per_pe = 4;
   a.kernel_register_words = 12;
   a.psum_entries_per_pe = 64;
+  a.kernel_register_double_buffering = false;  // the hand-computed timelines below
   return a;
 }
 
@@ -269,6 +270,35 @@ TEST_CASE("PE core, mode skip: a step costs the slowest PE, at least one cycle",
   CHECK(r.stats.mac_cycles == 32);
   CHECK(r.stats.cycles == 2 * (5 + 1 + 1 + 16) + 1);
   CHECK(r.stats.macs_issued == 2u * 16 * 3);
+}
+
+// Double-buffered kernel registers: pass 1's registers load in cycles 7..12
+// while pass 0 computes (MAC cycles 8..55); pass 1 starts the cycle pass 0's
+// last step leaves stage 3 (its window enters stage 2 then), so its only
+// overhead is one cycle of pointer generation: 6 + 1 + 48 + 1 + 48 + 1 = 105.
+TEST_CASE("PE core: double-buffered kernel registers hide the second refill", "[pe_core]") {
+  pcnn::ArchConfig arch = tiny_arch();
+  arch.kernel_register_double_buffering = true;
+  for (pcnn::ActMode mode : {pcnn::ActMode::off, pcnn::ActMode::gate, pcnn::ActMode::skip})
+    for (bool book : {false, true}) {
+      INFO("mode " << pcnn::to_string(mode) << " booking MAC-only edges " << book);
+      const Run r = run_layer(arch, tiny_layer(), mode, channel0_input(), {}, book);
+      const pcnn::PeCoreStats& s = r.stats;
+      const std::uint64_t step = mode == pcnn::ActMode::skip ? 1 : 3;
+      CHECK(s.refills == 2);
+      CHECK(s.steps == 32);
+      CHECK(s.stalls.weight_sram == 5);
+      CHECK(s.stalls.register_refill == 1);
+      CHECK(s.stalls.fill_drain == 2);
+      CHECK(s.stalls.writeback == 1);
+      CHECK(s.stalls.data_sram == 0);
+      CHECK(s.stalls.dram == 0);
+      CHECK(s.mac_cycles == 32 * step);
+      CHECK(s.cycles == 6 + 1 + 16 * step + 1 + 16 * step + 1);
+      CHECK(r.chunk_releases == 1);
+      CHECK(r.weight_reads == 2);
+      CHECK(r.blocks["kernel_register"]["write_bytes"] == 2 * 2 * 12);
+    }
 }
 
 TEST_CASE("PE core: buffers not ready are DRAM stalls, a slow gather is data_sram", "[pe_core]") {

@@ -22,6 +22,7 @@ pcnn::ArchConfig tiny_arch() {
   a.data_sram = {2048, 8, 16, 0};   // wide enough that a window never stalls
   a.dram.bandwidth_gbps = 1000.0;
   a.dram.latency_ns = 0.0;
+  a.kernel_register_double_buffering = false;  // the timeline below; double: its own test
   return a;
 }
 
@@ -38,11 +39,14 @@ pcnn::LayerJob tiny_job(const std::vector<std::int8_t>& input) {
   return job;
 }
 
-pcnn::LayerStats run(pcnn::ActMode mode, const std::vector<std::int8_t>& input) {
+pcnn::LayerStats run(pcnn::ActMode mode, const std::vector<std::int8_t>& input,
+                     bool double_registers = false) {
   pcnn::SimOptions opt;
   opt.act_mode = mode;
   const std::vector<pcnn::LayerJob> jobs = {tiny_job(input)};
-  const auto results = pcnn::simulate_in_child(jobs, tiny_arch(), opt);
+  pcnn::ArchConfig arch = tiny_arch();
+  arch.kernel_register_double_buffering = double_registers;
+  const auto results = pcnn::simulate_in_child(jobs, arch, opt);
   REQUIRE(results[0].output == pcnn::golden_conv_layer(jobs[0].layer, jobs[0].input));
   // The walk over the module hierarchy finds the same counters.
   const nlohmann::json& m = results[0].module_stats;
@@ -122,6 +126,32 @@ TEST_CASE("hand-computed cycles, mode skip", "[sim][cycles]") {
   CHECK(s.mac_cycles == 16 * 1 + 16 * 1);
   CHECK(s.cycles == 27 + 32);  // one step per cycle: stage 1 and 2 keep up
   CHECK(s.macs_issued == 2u * 16 * 3);
+}
+
+// Double-buffered kernel registers: the first refill is as above (cycles
+// 12..17); pass 1's registers load into the other set in cycles 19..24 while
+// pass 0 computes (hidden), and pass 1 starts the cycle pass 0's last step
+// leaves stage 3, its first window entering stage 2 at once: one cycle of
+// pointer generation instead of 6 + 1. total = 11 + 6 + 1 + steps0 + 1 +
+// steps1 + 1 + 1 = 21 + steps, i.e. 6 cycles fewer.
+TEST_CASE("hand-computed cycles with double-buffered kernel registers", "[sim][cycles]") {
+  for (pcnn::ActMode mode : {pcnn::ActMode::off, pcnn::ActMode::gate, pcnn::ActMode::skip}) {
+    INFO("mode " << pcnn::to_string(mode));
+    const pcnn::LayerStats s = run(mode, channel0_input(), true);
+    CHECK(s.refills == 2);
+    CHECK(s.steps == 32);
+    CHECK(s.stalls.weight_sram == 5);
+    CHECK(s.stalls.pattern_sram == 0);
+    CHECK(s.stalls.register_refill == 1);
+    CHECK(s.stalls.writeback == 1);
+    CHECK(s.stalls.data_sram == 0);
+    CHECK(s.stalls.dram == 11 + 1);
+    CHECK(s.stalls.fill_drain == 2);
+    const std::uint64_t steps = mode == pcnn::ActMode::skip ? 32 : 2 * 16 * 3;
+    CHECK(s.mac_cycles == steps);
+    CHECK(s.cycles == 21 + steps);
+    CHECK(s.mac_cycles + s.stalls.total() == s.cycles);
+  }
 }
 
 TEST_CASE("hand-computed cycles, mode skip with dense activations equals off", "[sim][cycles]") {

@@ -56,6 +56,7 @@ TEST_CASE("skipping idle MAC-stage edges changes no result or statistic", "[sim]
   small.weight_sram = {8 * 60 * 4, 4, 2, 1};
   small.data_sram = {16 * 1024, 8, 2, 2};
   small.double_buffering = pcnn::uniform_below(rng, 2) == 1;
+  small.kernel_register_double_buffering = pcnn::uniform_below(rng, 2) == 1;
   // Slow DRAM and long steps: the next input band arrives while a step counts
   // down, so stage 1 starts loading in the middle of the skipped edges' span.
   pcnn::ArchConfig slow_dram = small;
@@ -63,6 +64,7 @@ TEST_CASE("skipping idle MAC-stage edges changes no result or statistic", "[sim]
   slow_dram.data_sram = {12 * 1024, 8, 2, 1};
   slow_dram.dram.bandwidth_gbps = 0.3;
   slow_dram.double_buffering = true;
+  slow_dram.kernel_register_double_buffering = !small.kernel_register_double_buffering;
   for (const pcnn::ArchConfig& arch : {pcnn::ArchConfig{}, small, slow_dram})
     for (pcnn::ActMode mode : {pcnn::ActMode::off, pcnn::ActMode::gate, pcnn::ActMode::skip}) {
       INFO("mode " << pcnn::to_string(mode) << " pe_count " << arch.pe_count << " seed " << seed);

@@ -2,7 +2,8 @@
 // DMA boundaries. It must report what the cycle-level mode reports: outputs,
 // cycles, every stall reason, traffic and every module counter, for random
 // layers (pattern-pruned and dense), every activation mode, and architectures
-// whose DMA is fast, slow, double- or single-buffered. The fast mode is exact
+// whose DMA is fast, slow, double- or single-buffered, with single- or
+// double-buffered kernel registers. The fast mode is exact
 // in every mode, so the bound the comparison allows is zero.
 #include <catch2/catch.hpp>
 
@@ -53,6 +54,7 @@ pcnn::ArchConfig random_small_arch(std::mt19937_64& rng) {
   a.weight_sram = {static_cast<std::int64_t>(a.pe_count) * 60 * 4, 4, 2, 1};
   a.data_sram = {16 * 1024, 8, 2, 1 + static_cast<int>(pcnn::uniform_below(rng, 3))};
   a.double_buffering = pcnn::uniform_below(rng, 2) == 1;
+  a.kernel_register_double_buffering = pcnn::uniform_below(rng, 2) == 1;
   a.dram.bandwidth_gbps = 0.2 + 20.0 * pcnn::uniform_unit(rng);
   return a;
 }
@@ -105,6 +107,7 @@ TEST_CASE("fast mode over the DRAM speeds at which passes wait for bands", "[sim
       INFO("DRAM " << gbps << " GB/s, double buffering " << double_buffering);
       arch.dram.bandwidth_gbps = gbps;
       arch.double_buffering = double_buffering;
+      arch.kernel_register_double_buffering = !double_buffering;
       pcnn::SimOptions cycle;
       cycle.act_mode = pcnn::ActMode::skip;
       pcnn::SimOptions lt = cycle;

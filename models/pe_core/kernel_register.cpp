@@ -3,13 +3,13 @@
 namespace pcnn {
 
 KernelRegister::KernelRegister(int pe_count, int words)
-    : pe_count_(pe_count),
-      words_per_pe_(words),
-      words_(static_cast<std::size_t>(pe_count) * words, 0) {}
+    : pe_count_(pe_count), words_per_pe_(words) {
+  for (std::vector<std::int8_t>& w : words_) w.assign(static_cast<std::size_t>(pe_count) * words, 0);
+}
 
 void KernelRegister::start_layer(const PeLayer& L) {
   kpr_ = L.kpr;
-  masks_.assign(static_cast<std::size_t>(pe_count_) * kpr_, 0);
+  for (std::vector<std::uint16_t>& m : masks_) m.assign(static_cast<std::size_t>(pe_count_) * kpr_, 0);
   index_burst_.assign(L.plan->pattern_group_bytes, 0);
 }
 
@@ -27,7 +27,7 @@ RefillTiming KernelRegister::refill(const PeLayer& L, int q, PeCorePorts& ports)
   t.weight_address = static_cast<std::uint64_t>(slot) * plan.weight_buffer_bytes +
                      static_cast<std::uint64_t>(g - first) * plan.weight_group_bytes;
   t.weight_cycles = ports.read_weight_sram(
-      t.weight_address, reinterpret_cast<std::uint8_t*>(words_.data()), plan.weight_group_bytes);
+      t.weight_address, reinterpret_cast<std::uint8_t*>(words_[q & 1].data()), plan.weight_group_bytes);
   write_bytes_ += plan.weight_group_bytes;
 
   // SPM indices: one burst, packed index_bits per kernel, then decoded.
@@ -43,7 +43,7 @@ RefillTiming KernelRegister::refill(const PeLayer& L, int q, PeCorePorts& ports)
       if (L.index_bits > 0)
         index = unpack_bits(index_burst_.data(), index_burst_.size(),
                             static_cast<std::int64_t>(pe) * kpr_ + c, L.index_bits);
-      masks_[static_cast<std::size_t>(pe) * kpr_ + c] = spm_decoder.decode(*L.pac, index);
+      masks_[q & 1][static_cast<std::size_t>(pe) * kpr_ + c] = spm_decoder.decode(*L.pac, index);
     }
   return t;
 }

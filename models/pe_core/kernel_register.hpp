@@ -1,7 +1,8 @@
 #pragma once
 // Kernel registers of the PE group (paper Fig. 4a): per PE one row of
 // kernel_register_words 8-bit words holding the non-zeros of kpr kernels, and
-// their weight masks. A refill loads every PE's row with one Weight SRAM burst
+// their weight masks. There are two register sets, used by alternate passes
+// (pass q in set q % 2); with single-buffered registers only one is ever in use. A refill loads every PE's row with one Weight SRAM burst
 // and the group's packed SPM indices with one Pattern SRAM burst, unpacks the
 // indices and decodes each through the SPM decoder (Pattern Config's table).
 // Plain C++.
@@ -25,14 +26,15 @@ class KernelRegister {
   KernelRegister(int pe_count, int words);
 
   void start_layer(const PeLayer& L);
-  // Loads the registers for pass q (both bursts issued at once).
+  // Loads the registers of pass q's set (both bursts issued at once).
   RefillTiming refill(const PeLayer& L, int q, PeCorePorts& ports);
 
-  const std::int8_t* row(int pe) const {
-    return &words_[static_cast<std::size_t>(pe) * words_per_pe_];
+  // Pass q's register row and weight masks.
+  const std::int8_t* row(int q, int pe) const {
+    return &words_[q & 1][static_cast<std::size_t>(pe) * words_per_pe_];
   }
-  std::uint16_t weight_mask(int pe, int c) const {
-    return masks_[static_cast<std::size_t>(pe) * kpr_ + c];
+  std::uint16_t weight_mask(int q, int pe, int c) const {
+    return masks_[q & 1][static_cast<std::size_t>(pe) * kpr_ + c];
   }
   // Weight operands the MAC lanes read from the registers.
   void count_reads(std::uint64_t words) { reads_ += words; }
@@ -45,8 +47,8 @@ class KernelRegister {
  private:
   int pe_count_, words_per_pe_;
   int kpr_ = 1;
-  std::vector<std::int8_t> words_;         // [pe][words]
-  std::vector<std::uint16_t> masks_;       // [pe][kpr]
+  std::vector<std::int8_t> words_[2];      // [set][pe][words]
+  std::vector<std::uint16_t> masks_[2];    // [set][pe][kpr]
   std::vector<std::uint8_t> index_burst_;  // packed SPM indices of one refill
   std::uint64_t write_bytes_ = 0, reads_ = 0;
 };

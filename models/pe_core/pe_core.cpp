@@ -11,6 +11,7 @@ PeCore::PeCore(const ArchConfig& arch, PeCorePorts& ports)
     : ports_(ports),
       P_(arch.pe_count),
       regw_(arch.kernel_register_words),
+      double_registers_(arch.kernel_register_double_buffering),
       kreg_(arch.pe_count, arch.kernel_register_words),
       mac_(arch.lanes_per_pe),
       psum_(arch.pe_count) {
@@ -45,7 +46,7 @@ void PeCore::start(const SpmLayer& layer, const TilePlan& plan, const PatternTab
   L.pe_count = P_;
   L.passes = static_cast<int>(plan.bands.size()) * plan.tiles * plan.groups;
 
-  ctrl_.start_layer();
+  ctrl_.start_layer(double_registers_);
   kreg_.start_layer(L);
   win_.start_layer(L);
   psum_.start_layer(L);
@@ -122,7 +123,10 @@ std::uint64_t PeCore::mac_only_edges_ahead() const {
   if (!running_ || !ctrl_.active() || !s3_.valid || !s2_.valid) return 0;
   if (!s1_.valid && s1_next_pass_ < L_.passes) return 0;  // stage 1 may still load
   const int left = s3_.cycles - s3_.t;
-  return left <= 1 ? 0 : static_cast<std::uint64_t>(left - 1);
+  if (left <= 1) return 0;
+  // Double-buffered registers: the next pass's load must not be skipped over.
+  return std::min<std::uint64_t>(static_cast<std::uint64_t>(left - 1),
+                                 ctrl_.quiet_edges(cycle_, L_));
 }
 
 void PeCore::book_mac_edges(std::uint64_t edges) {
@@ -142,6 +146,7 @@ bool PeCore::next_edge_needs_host() const {
 
 PeWait PeCore::waiting_for() const {
   if (!running_ || s3_.valid || s2_.valid) return PeWait::none;
+  if (ctrl_.load_waits_apart()) return PeWait::none;  // a chunk and another buffer: tick
   const bool s1_blocked =
       s1_.valid ? cycle_ >= s1_.ready : (s1_wait_dram_ || s1_next_pass_ >= L_.passes);
   if (!s1_blocked) return PeWait::none;
@@ -168,7 +173,6 @@ RefillTiming PeCore::start_refill(int q) {
   const std::uint64_t decodes = kreg_.spm_decoder.decodes();
   const RefillTiming t = kreg_.refill(L_, q, ports_);
   stats_.spm_decodes += kreg_.spm_decoder.decodes() - decodes;
-  if (L_.pass_group(q) == 0) psum_.clear();  // first group of a tile
   // Mode off ignores the activation mask: its pointers are fixed for the group.
   ptr_.load_group(L_, q, kreg_, L_.mode == ActMode::off);
   if (trace_on_) {
@@ -178,6 +182,10 @@ RefillTiming PeCore::start_refill(int q) {
     tr_.paddr = t.pattern_address;
   }
   return t;
+}
+
+void PeCore::start_pass(int q) {
+  if (L_.pass_group(q) == 0) psum_.clear();  // first group of a tile
 }
 
 std::uint64_t PeCore::start_writeback(int q) {
@@ -218,7 +226,7 @@ void PeCore::mac_cycle() {
   }
   if (++s3_.t == s3_.cycles) {
     s3_.valid = false;
-    ctrl_.position_done(L_);
+    ctrl_.position_done(L_, *this);
   }
 }
 
@@ -231,7 +239,7 @@ void PeCore::advance_stage3() {
   const int pes = L_.active_pes(L_.pass_tile(s3_.pass));
   if (trace_on_ && traced_pe_ < pes) tr_.psum_before = psum_.entry(traced_pe_, s3_.pos);
   const std::uint64_t issued = mac_.macs_issued(), effectual = mac_.macs_effectual();
-  mac_.execute(ptr_.group_stream(), s3_.issued, win_.window(s3_.window), pes, s3_.pos,
+  mac_.execute(ptr_.group_stream(s3_.pass), s3_.issued, win_.window(s3_.window), pes, s3_.pos,
                L_.pass_group(s3_.pass) == 0, psum_);
   const std::uint64_t step_issued = mac_.macs_issued() - issued;
   stats_.macs_issued += step_issued;
@@ -251,7 +259,7 @@ void PeCore::advance_stage2() {
   s1_.valid = false;
   int longest = 0;
   if (L_.mode == ActMode::off) {
-    s2_.stream = &ptr_.group_stream();
+    s2_.stream = &ptr_.group_stream(s2_.pass);
     s2_.issued = s2_.stream->count.data();
   } else if (stream_detail_) {
     PointerStream& s = dyn_stream_[dyn_next_];
@@ -271,7 +279,7 @@ void PeCore::advance_stage2() {
   s2_.ready = cycle_ + 1;
   if (trace_on_ && s2_.stream) {
     const int pe = std::min(traced_pe_, P_ - 1);
-    tr_.s2_wmask = kreg_.weight_mask(pe, 0);
+    tr_.s2_wmask = kreg_.weight_mask(s2_.pass, pe, 0);
     tr_.s2_amask = L_.mode == ActMode::off ? (1u << L_.K) - 1 : win_.act_masks(s2_.window)[0];
     tr_.s2_smask = tr_.s2_wmask & tr_.s2_amask;
     tr_.s2_count = s2_.stream->count[pe];

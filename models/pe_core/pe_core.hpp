@@ -123,6 +123,7 @@ class PeCore : private PassActions {
 
   bool registers_in_use() const override { return s3_.valid || s2_.valid; }
   RefillTiming start_refill(int q) override;
+  void start_pass(int q) override;
   std::uint64_t start_writeback(int q) override;
 
   void mac_cycle();
@@ -132,6 +133,7 @@ class PeCore : private PassActions {
 
   PeCorePorts& ports_;
   const int P_, regw_;
+  const bool double_registers_;  // kernel-register double buffering
   PeLayer L_;
   bool running_ = false;
 

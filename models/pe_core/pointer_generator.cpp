@@ -42,9 +42,11 @@ int PointerStream::longest() const {
 }
 
 void PointerGenerator::start_layer(const PeLayer& L) {
-  group_.resize(L.pe_count, L.plan->channels_per_group * L.n);
   words_ = (L.kpr * L.K + 63) / 64;
-  wbits_.assign(static_cast<std::size_t>(L.pe_count) * words_, 0);
+  for (int set = 0; set < 2; ++set) {
+    group_[set].resize(L.pe_count, L.plan->channels_per_group * L.n);
+    wbits_[set].assign(static_cast<std::size_t>(L.pe_count) * words_, 0);
+  }
   abits_.assign(static_cast<std::size_t>(words_), 0);
   masks_.assign(static_cast<std::size_t>(L.kpr), 0);
 }
@@ -52,26 +54,27 @@ void PointerGenerator::start_layer(const PeLayer& L) {
 void PointerGenerator::load_group(const PeLayer& L, int q, const KernelRegister& kreg,
                                   bool count) {
   std::fill(masks_.begin(), masks_.end(), static_cast<std::uint16_t>((1u << L.K) - 1));
-  make_stream(L, q, kreg, masks_.data(), group_, count);
+  PointerStream& group = group_[q & 1];
+  make_stream(L, q, kreg, masks_.data(), group, count);
   // Scattered weights for a contiguous dot product when the window holds at
   // most three positions per weight (n >= 3 of 9; a dense layer).
   const int span = L.group_channels(L.pass_group(q)) * L.K;
-  group_.dense_span = L.K <= 3 * L.n ? span : 0;
-  if (group_.dense_span > 0) {
+  group.dense_span = L.K <= 3 * L.n ? span : 0;
+  if (group.dense_span > 0) {
     const int pes = L.active_pes(L.pass_tile(q));
-    group_.dense.assign(static_cast<std::size_t>(pes) * span, 0);
+    group.dense.assign(static_cast<std::size_t>(pes) * span, 0);
     for (int pe = 0; pe < pes; ++pe) {
-      const std::size_t at = static_cast<std::size_t>(pe) * group_.stride;
-      std::int8_t* d = &group_.dense[static_cast<std::size_t>(pe) * span];
-      for (int i = 0; i < group_.count[pe]; ++i) d[group_.act[at + i]] = group_.wval[at + i];
+      const std::size_t at = static_cast<std::size_t>(pe) * group.stride;
+      std::int8_t* d = &group.dense[static_cast<std::size_t>(pe) * span];
+      for (int i = 0; i < group.count[pe]; ++i) d[group.act[at + i]] = group.wval[at + i];
     }
   }
   if (L.mode == ActMode::off) return;
   const int pes = L.active_pes(L.pass_tile(q));
   const int cg = L.group_channels(L.pass_group(q));
   for (int pe = 0; pe < pes; ++pe) {
-    for (int c = 0; c < cg; ++c) masks_[c] = kreg.weight_mask(pe, c);
-    pack_masks(masks_.data(), cg, L.K, &wbits_[static_cast<std::size_t>(pe) * words_], words_);
+    for (int c = 0; c < cg; ++c) masks_[c] = kreg.weight_mask(q, pe, c);
+    pack_masks(masks_.data(), cg, L.K, &wbits_[q & 1][static_cast<std::size_t>(pe) * words_], words_);
   }
 }
 
@@ -83,7 +86,7 @@ int PointerGenerator::step_counts(const PeLayer& L, int q, const std::uint16_t* 
   pack_masks(act_masks, cg, L.K, abits_.data(), words_);
   int longest = 0;
   for (int pe = 0; pe < pes; ++pe) {
-    const std::uint64_t* w = &wbits_[static_cast<std::size_t>(pe) * words_];
+    const std::uint64_t* w = &wbits_[q & 1][static_cast<std::size_t>(pe) * words_];
     int n = 0;
     for (int i = 0; i < words_; ++i) n += popcount64(w[i] & abits_[i]);
     counts[pe] = static_cast<std::uint16_t>(n);
@@ -113,10 +116,10 @@ void PointerGenerator::make_stream(const PeLayer& L, int q, const KernelRegister
     std::uint16_t* wout = &s.weight[static_cast<std::size_t>(pe) * s.stride];
     std::uint16_t* aout = &s.act[static_cast<std::size_t>(pe) * s.stride];
     std::int8_t* vout = &s.wval[static_cast<std::size_t>(pe) * s.stride];
-    const std::int8_t* reg = kreg.row(pe);
+    const std::int8_t* reg = kreg.row(q, pe);
     int count = 0;
     for (int c = 0; c < cg; ++c) {
-      const int e = walk_pointers(kreg.weight_mask(pe, c), act_masks[c], apos, wptr);
+      const int e = walk_pointers(kreg.weight_mask(q, pe, c), act_masks[c], apos, wptr);
       for (int j = 0; j < e; ++j) {
         wout[count] = static_cast<std::uint16_t>(c * L.n + wptr[j]);
         aout[count] = static_cast<std::uint16_t>(c * L.K + apos[j]);

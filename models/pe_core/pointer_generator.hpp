@@ -45,7 +45,7 @@ class PointerGenerator {
   // non-zero and every PE's weight masks packed. `count` books the Sparsity IO
   // evaluations (mode off evaluates once per refill; gate and skip per step).
   void load_group(const PeLayer& L, int q, const KernelRegister& kreg, bool count);
-  const PointerStream& group_stream() const { return group_; }
+  const PointerStream& group_stream(int q) const { return group_[q & 1]; }
 
   // Modes gate and skip, one step: the MACs each PE issues for the window's
   // activation masks (counts[pe], zero for idle PEs); books the step's
@@ -61,10 +61,10 @@ class PointerGenerator {
   void make_stream(const PeLayer& L, int q, const KernelRegister& kreg,
                    const std::uint16_t* act_masks, PointerStream& s, bool count);
 
-  PointerStream group_;
+  PointerStream group_[2];  // per register set (pass q in set q % 2)
   std::vector<std::uint16_t> masks_;  // [kernel] scratch
   int words_ = 0;                      // 64-bit words of one PE's packed masks
-  std::vector<std::uint64_t> wbits_;   // [pe][word]: bit c*K + p = weight mask bit p of kernel c
+  std::vector<std::uint64_t> wbits_[2];  // [set][pe][word]: bit c*K + p = mask bit p of kernel c
   std::vector<std::uint64_t> abits_;   // [word]: the same packing of a window's activation masks
 };
 

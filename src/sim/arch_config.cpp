@@ -103,6 +103,7 @@ ArchConfig arch_from_json(const nlohmann::json& j, const std::string& where) {
     dr.finish();
   }
   r.get("double_buffering", a.double_buffering);
+  r.get("kernel_register_double_buffering", a.kernel_register_double_buffering);
   if (const nlohmann::json* p = r.object("post_process")) {
     JsonObjectReader pr(*p, where, "post_process.");
     pr.get("lanes", a.post_process.lanes);
@@ -132,6 +133,7 @@ nlohmann::json arch_to_json(const ArchConfig& a) {
             {"latency_ns", a.dram.latency_ns},
             {"energy_pj_per_byte", a.dram.energy_pj_per_byte}}},
           {"double_buffering", a.double_buffering},
+          {"kernel_register_double_buffering", a.kernel_register_double_buffering},
           {"post_process",
            {{"lanes", a.post_process.lanes},
             {"line_buffer_bytes", a.post_process.line_buffer_bytes},

@@ -39,6 +39,9 @@ struct ArchConfig {
   SramConfig data_sram{160 * 1024, 16, 8, 1};
   DramConfig dram;
   bool double_buffering = true;                   // overlap DRAM tile moves with compute
+  // Two kernel-register sets: the next pass's registers load while the current
+  // pass computes (the paper pipelines every operation).
+  bool kernel_register_double_buffering = true;
   PostProcessConfig post_process;                 // the unit between convs in whole-network runs
   EnergyConfig energy = default_energy_config();  // docs/energy.md
 
