@@ -33,6 +33,7 @@ pcnn::ArchConfig tiny_arch() {
   a.dram.bandwidth_gbps = 1000.0;
   a.dram.latency_ns = 0.0;
   a.dram.energy_pj_per_byte = 1.0;
+  a.kernel_register_double_buffering = false;  // the single-buffered schedule
   // Simple energies so that the sums below can be done by hand; the SRAM
   // references are the tiny sizes (no scaling), logic leakage is zero.
   pcnn::EnergyConfig& e = a.energy;
