@@ -138,8 +138,7 @@ Sample run_pcnn_sim(const std::string& program, const std::string& images, const
   }
   int status = 0;
   rusage u{};
-  if (wait4(pid, &status, 0, &u) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
-    return s;
+  if (wait4(pid, &status, 0, &u) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0) return s;
   s.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   s.cpu = u.ru_utime.tv_sec + u.ru_stime.tv_sec + 1e-6 * (u.ru_utime.tv_usec + u.ru_stime.tv_usec);
   return s;
@@ -238,7 +237,8 @@ int sc_main(int argc, char** argv) {
   std::printf("%-52s %10.2f x\n", "VGG-16-CIFAR n=4 mode skip: CPU time vs off", median(skip_cpu));
   std::printf("%-52s %10.3f s %10.3f s\n", "VGG-16-CIFAR n=4 fast mode (--timing lt)", median(lt_s),
               median(lt_cpu));
-  std::printf("%-52s %10.2f x\n", "VGG-16-CIFAR n=4 fast mode: CPU time vs cycle", median(lt_ratio));
+  std::printf("%-52s %10.2f x\n", "VGG-16-CIFAR n=4 fast mode: CPU time vs cycle",
+              median(lt_ratio));
   if (!images.empty()) {
     std::printf("%-52s %10.3f s %10.3f s\n", "pcnn-sim run IMAGES --all --no-dense, cycle",
                 median(run_cycle_s), median(run_cycle_cpu));

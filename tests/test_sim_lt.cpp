@@ -62,8 +62,8 @@ pcnn::ArchConfig random_small_arch(std::mt19937_64& rng) {
 }  // namespace
 
 TEST_CASE("fast mode reports what the cycle-level mode reports", "[sim][lt]") {
-  const auto seed = static_cast<std::uint64_t>(
-      std::chrono::steady_clock::now().time_since_epoch().count());
+  const auto seed =
+      static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
   std::printf("fast mode vs cycle-level, seed %llu\n", static_cast<unsigned long long>(seed));
   std::mt19937_64 rng(seed);
   const std::vector<pcnn::LayerJob> jobs = random_jobs(rng, 8);

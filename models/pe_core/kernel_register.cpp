@@ -4,12 +4,14 @@ namespace pcnn {
 
 KernelRegister::KernelRegister(int pe_count, int words)
     : pe_count_(pe_count), words_per_pe_(words) {
-  for (std::vector<std::int8_t>& w : words_) w.assign(static_cast<std::size_t>(pe_count) * words, 0);
+  for (std::vector<std::int8_t>& w : words_)
+    w.assign(static_cast<std::size_t>(pe_count) * words, 0);
 }
 
 void KernelRegister::start_layer(const PeLayer& L) {
   kpr_ = L.kpr;
-  for (std::vector<std::uint16_t>& m : masks_) m.assign(static_cast<std::size_t>(pe_count_) * kpr_, 0);
+  for (std::vector<std::uint16_t>& m : masks_)
+    m.assign(static_cast<std::size_t>(pe_count_) * kpr_, 0);
   index_burst_.assign(L.plan->pattern_group_bytes, 0);
 }
 
@@ -26,8 +28,9 @@ RefillTiming KernelRegister::refill(const PeLayer& L, int q, PeCorePorts& ports)
   // Registers: one row per PE, one burst (the host laid the chunk out so).
   t.weight_address = static_cast<std::uint64_t>(slot) * plan.weight_buffer_bytes +
                      static_cast<std::uint64_t>(g - first) * plan.weight_group_bytes;
-  t.weight_cycles = ports.read_weight_sram(
-      t.weight_address, reinterpret_cast<std::uint8_t*>(words_[q & 1].data()), plan.weight_group_bytes);
+  t.weight_cycles = ports.read_weight_sram(t.weight_address,
+                                           reinterpret_cast<std::uint8_t*>(words_[q & 1].data()),
+                                           plan.weight_group_bytes);
   write_bytes_ += plan.weight_group_bytes;
 
   // SPM indices: one burst, packed index_bits per kernel, then decoded.

@@ -2,10 +2,10 @@
 // Kernel registers of the PE group (paper Fig. 4a): per PE one row of
 // kernel_register_words 8-bit words holding the non-zeros of kpr kernels, and
 // their weight masks. There are two register sets, used by alternate passes
-// (pass q in set q % 2); with single-buffered registers only one is ever in use. A refill loads every PE's row with one Weight SRAM burst
-// and the group's packed SPM indices with one Pattern SRAM burst, unpacks the
-// indices and decodes each through the SPM decoder (Pattern Config's table).
-// Plain C++.
+// (pass q in set q % 2); with single-buffered registers only one is ever in use. A refill loads
+// every PE's row with one Weight SRAM burst and the group's packed SPM indices with one Pattern
+// SRAM burst, unpacks the indices and decodes each through the SPM decoder (Pattern Config's
+// table). Plain C++.
 #include <cstdint>
 #include <vector>
 

@@ -43,9 +43,10 @@ StallReason PassController::load_step(std::uint64_t cycle, const PeLayer& L, PeC
   }
   if (!loading_) return nullptr;
   const std::uint64_t k = cycle - load_start_;
-  const StallReason r = k < weight_cycles_                              ? &StallCycles::weight_sram
-                        : k < std::max(weight_cycles_, pattern_cycles_) ? &StallCycles::pattern_sram
-                                                                        : &StallCycles::register_refill;
+  const StallReason r = k < weight_cycles_ ? &StallCycles::weight_sram
+                        : k < std::max(weight_cycles_, pattern_cycles_)
+                            ? &StallCycles::pattern_sram
+                            : &StallCycles::register_refill;
   if (cycle >= load_end_) {
     const int g = L.pass_group(next_load_);
     if (g == L.plan->chunk_end_group(g / L.plan->groups_per_chunk) - 1)

@@ -27,7 +27,7 @@ class PassActions {
   virtual ~PassActions() = default;
   virtual bool registers_in_use() const = 0;  // stage 2 or 3 holds a step
   virtual RefillTiming start_refill(int q) = 0;
-  virtual void start_pass(int q) = 0;  // the pass's registers are in use from now on
+  virtual void start_pass(int q) = 0;                // the pass's registers are in use from now on
   virtual std::uint64_t start_writeback(int q) = 0;  // Data SRAM cycles, at least 1
 };
 
@@ -55,7 +55,7 @@ class PassController {
   // The pass side; refilling: the pass waits for its registers, which are loading.
   State state() const {
     return state_ == State::wait_refill && loading_ && next_load_ == pass_ ? State::refilling
-                                                                            : state_;
+                                                                           : state_;
   }
   int pass() const { return pass_; }
   StallReason reason() const { return reason_; }
@@ -80,7 +80,7 @@ class PassController {
   std::uint64_t writeback_end_ = 0;
   // Load side: passes below next_load_ have their registers loaded.
   int next_load_ = 0;
-  bool loading_ = false;          // the registers of pass next_load_ are loading
+  bool loading_ = false;           // the registers of pass next_load_ are loading
   bool load_waits_chunk_ = false;  // a load may start but its chunk is not in SRAM
   std::uint64_t load_start_ = 0, load_end_ = 0;
   std::uint64_t weight_cycles_ = 0, pattern_cycles_ = 0;

@@ -440,9 +440,8 @@ std::string slurm_array_script(const SweepSpec& spec, const std::string& program
   for (const std::string& e : slurm.extra) s += "#SBATCH " + e + "\n";
   s += "set -euo pipefail\n";
   s += "exec " + q(exe) + " sweep " + q(sweep) + " -j " + cpus + " --timing " +
-       to_string(spec.timing) +
-       " --shard \"${SLURM_ARRAY_TASK_ID}/" + shards + "\" --resume -o " + q(stem) +
-       "\".${SLURM_ARRAY_TASK_ID}.csv\"\n";
+       to_string(spec.timing) + " --shard \"${SLURM_ARRAY_TASK_ID}/" + shards + "\" --resume -o " +
+       q(stem) + "\".${SLURM_ARRAY_TASK_ID}.csv\"\n";
   return s;
 }
 
