@@ -202,7 +202,10 @@ int run_command(int argc, char** argv) {
   if (vcd_pe < 0 || vcd_pe >= arch.pe_count)
     throw pcnn::UsageError("--vcd-pe", "must be in 0.." + std::to_string(arch.pe_count - 1));
 
-  const pcnn::ModelImages images = pcnn::read_model_images(images_dir);
+  // A one-layer run rebuilds only that layer's weights (all are still checked).
+  const pcnn::ModelImages images = layer_name.empty()
+                                       ? pcnn::read_model_images(images_dir)
+                                       : pcnn::read_model_images(images_dir, layer_name);
   std::vector<const pcnn::SpmLayer*> selected;
   for (const pcnn::SpmLayer& l : images.layers)
     if (layer_name.empty() || l.name == layer_name) selected.push_back(&l);

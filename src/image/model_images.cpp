@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <limits>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -387,7 +388,48 @@ std::string why_not_image_set_manifest(const std::string& dir) {
   return "";
 }
 
-ModelImages read_model_images(const std::string& dir) {
+namespace {
+
+// A layer's non-zeros from its rows of the weight image: kernels_per_row()
+// kernels of n bytes at the start of each row of row_bytes().
+void decode_nonzeros(SpmLayer& l, const std::uint8_t* wbase) {
+  const std::int64_t kernels = l.geom.kernel_count();
+  const std::int64_t per_row = l.kernels_per_row();
+  const std::size_t n = static_cast<std::size_t>(l.n);
+  l.nonzeros.resize(static_cast<std::size_t>(kernels) * n);
+  for (std::int64_t k0 = 0, row = 0; k0 < kernels; k0 += per_row, ++row) {
+    const std::int64_t in_row = std::min(per_row, kernels - k0);
+    std::memcpy(l.nonzeros.data() + static_cast<std::size_t>(k0) * n,
+                wbase + static_cast<std::uint64_t>(row) * static_cast<std::uint64_t>(l.row_bytes()),
+                static_cast<std::size_t>(in_row) * n);
+  }
+}
+
+// A layer's SPM indices: index_bits() per kernel, LSB first (pack_bits).
+void decode_kernel_index(SpmLayer& l, const std::uint8_t* pbase, std::size_t size) {
+  const std::int64_t kernels = l.geom.kernel_count();
+  const int bits = l.index_bits();
+  l.kernel_index.assign(static_cast<std::size_t>(kernels), 0);
+  if (bits == 0) return;
+  // A bit reservoir filled a byte at a time; the region's size was checked
+  // against kernels * bits, so every byte read lies inside it.
+  std::uint64_t reservoir = 0;
+  int have = 0;
+  std::size_t next = 0;
+  const std::uint64_t mask = (std::uint64_t{1} << bits) - 1;
+  for (std::int64_t k = 0; k < kernels; ++k) {
+    while (have < bits) {
+      if (next >= size) throw Error("decode_kernel_index: index beyond the end of the stream");
+      reservoir |= static_cast<std::uint64_t>(pbase[next++]) << have;
+      have += 8;
+    }
+    l.kernel_index[static_cast<std::size_t>(k)] = static_cast<std::uint32_t>(reservoir & mask);
+    reservoir >>= bits;
+    have -= bits;
+  }
+}
+
+ModelImages read_images(const std::string& dir, const std::string* only_layer) {
   const std::string manifest_path = dir + "/" + kManifestFile;
   const Reader r(manifest_path);
   const std::vector<std::uint8_t> manifest_bytes = read_file_bytes(manifest_path);
@@ -412,6 +454,7 @@ ModelImages read_model_images(const std::string& dir) {
   // Images: sizes and checksums before anything is decoded.
   const json& imgs = r.field(m, "images", "");
   r.only_keys(imgs, {kWeightsFile, kPatternsFile, kConfigFile}, "images.");
+  std::vector<std::uint32_t> crcs;  // of the three files, in identity order
   auto load = [&](const char* name) {
     const std::string path = dir + "/" + name;
     const std::string w = std::string("images.") + name + ".";
@@ -423,9 +466,11 @@ ModelImages read_model_images(const std::string& dir) {
     if (static_cast<std::int64_t>(bytes.size()) != size)
       throw Error(path, "size " + std::to_string(bytes.size()) + " bytes, manifest says " +
                             std::to_string(size));
-    if (hex32(crc32_of(bytes)) != crc)
-      throw Error(path, "checksum mismatch (file " + hex32(crc32_of(bytes)) + ", manifest " + crc +
+    const std::uint32_t file_crc = crc32_of(bytes);
+    if (hex32(file_crc) != crc)
+      throw Error(path, "checksum mismatch (file " + hex32(file_crc) + ", manifest " + crc +
                             "): the file is corrupted");
+    crcs.push_back(file_crc);
     return bytes;
   };
   std::vector<std::uint8_t> weights = load(kWeightsFile);
@@ -434,10 +479,36 @@ ModelImages read_model_images(const std::string& dir) {
 
   ModelImages out;
   out.identity = r.text(m, "identity", "");
-  json body = m;
-  body.erase("identity");
-  if (identity_of(weights, patterns, config, json_text(body)) != out.identity)
-    throw Error(manifest_path, "identity checksum mismatch: the manifest was altered");
+  // The identity runs over the three files and the manifest's text without
+  // its identity: combined from the files' CRCs just checked, and from the
+  // manifest's own bytes when it is as the writer wrote it (else its text is
+  // made again, which costs more).
+  std::uint32_t files_crc = crcs[0];
+  files_crc = static_cast<std::uint32_t>(::crc32_combine(files_crc, crcs[1], patterns.size()));
+  files_crc = static_cast<std::uint32_t>(::crc32_combine(files_crc, crcs[2], config.size()));
+  auto with_body = [&](const std::uint8_t* text, std::size_t size) {
+    return static_cast<std::uint32_t>(::crc32_combine(
+        files_crc, ::crc32(0, text, static_cast<uInt>(size)), static_cast<z_off_t>(size)));
+  };
+  const std::string line = "\n  \"identity\": \"" + out.identity + "\",\n";
+  const auto at =
+      std::search(manifest_bytes.begin(), manifest_bytes.end(), line.begin(), line.end());
+  bool same = false;
+  if (at != manifest_bytes.end() && manifest_bytes.back() == '\n') {
+    // The writer's text: the body's text with this one line and a final newline added.
+    std::vector<std::uint8_t> body(manifest_bytes.begin(), at + 1);
+    body.insert(body.end(), at + static_cast<std::ptrdiff_t>(line.size()),
+                manifest_bytes.end() - 1);
+    same = "crc32:" + hex32(with_body(body.data(), body.size())) == out.identity;
+  }
+  if (!same) {
+    m.erase("identity");
+    const std::string text = json_text(m);
+    if ("crc32:" +
+            hex32(with_body(reinterpret_cast<const std::uint8_t*>(text.data()), text.size())) !=
+        out.identity)
+      throw Error(manifest_path, "identity checksum mismatch: the manifest was altered");
+  }
 
   const json& model = r.field(m, "model", "");
   r.only_keys(model, {"name", "source_file"}, "model.");
@@ -575,33 +646,37 @@ ModelImages read_model_images(const std::string& dir) {
       throw Error(dir + "/" + kConfigFile,
                   "record of layer '" + l.name + "' differs from the manifest");
 
-    // Rebuild the non-zeros and the SPM indices.
-    const std::int64_t kernels = l.geom.kernel_count();
-    l.nonzeros.resize(static_cast<std::size_t>(kernels * l.n));
-    const std::uint8_t* wbase = weights.data() + l.weight_offset;
-    for (std::int64_t k = 0; k < kernels; ++k) {
-      const std::uint64_t a = weight_address(l, k);
-      for (int q = 0; q < l.n; ++q)
-        l.nonzeros[static_cast<std::size_t>(k * l.n + q)] = static_cast<std::int8_t>(wbase[a + q]);
-    }
-    if (!l.patterns.empty()) {
-      l.kernel_index.resize(static_cast<std::size_t>(kernels));
-      const int bits = l.index_bits();
-      const std::uint8_t* pbase = patterns.data() + l.pattern_offset;
-      for (std::int64_t k = 0; k < kernels; ++k)
-        l.kernel_index[static_cast<std::size_t>(k)] =
-            unpack_bits(pbase, static_cast<std::size_t>(pr.second), k, bits);
+    // Rebuild the non-zeros and the SPM indices of the layers asked for;
+    // the others are checked without them.
+    const bool decode = only_layer == nullptr || *only_layer == l.name;
+    if (decode) {
+      decode_nonzeros(l, weights.data() + l.weight_offset);
+      if (!l.patterns.empty())
+        decode_kernel_index(l, patterns.data() + l.pattern_offset,
+                            static_cast<std::size_t>(pr.second));
     }
     try {
-      l.validate();
+      if (decode)
+        l.validate();
+      else
+        l.validate_parameters();
     } catch (const Error& e) {
       throw Error(manifest_path, e.what());
     }
+    if (only_layer != nullptr) out.decoded.push_back(decode);
     out.layers.push_back(std::move(l));
   }
   out.files = std::make_shared<const ImageFiles>(
       ImageFiles{std::move(weights), std::move(patterns), std::move(config)});
   return out;
+}
+
+}  // namespace
+
+ModelImages read_model_images(const std::string& dir) { return read_images(dir, nullptr); }
+
+ModelImages read_model_images(const std::string& dir, const std::string& layer) {
+  return read_images(dir, &layer);
 }
 
 }  // namespace pcnn

@@ -115,6 +115,20 @@ SpmLayer dense_equivalent(const SpmLayer& layer) {
 }
 
 void SpmLayer::validate() const {
+  validate_parameters();
+  const std::string where = "layer '" + name + "'";
+  const std::int64_t kernels = geom.kernel_count();
+  if (pattern_pruned) {
+    if (static_cast<std::int64_t>(kernel_index.size()) != kernels)
+      throw Error(where, "kernel index count does not match the shape");
+    for (std::uint32_t idx : kernel_index)
+      if (idx >= patterns.size()) throw Error(where, "SPM index beyond the pattern table");
+  }
+  if (static_cast<std::int64_t>(nonzeros.size()) != kernels * n)
+    throw Error(where, "non-zero count does not match the shape");
+}
+
+void SpmLayer::validate_parameters() const {
   const std::string where = "layer '" + name + "'";
   const int K = geom.kernel_size();
   if (geom.in_channels <= 0 || geom.out_channels <= 0 || geom.in_h <= 0 || geom.in_w <= 0)
@@ -123,7 +137,6 @@ void SpmLayer::validate() const {
     throw Error(where, "group does not divide the input channels");
   if (geom.out_h() <= 0 || geom.out_w() <= 0) throw Error(where, "kernel larger than input");
   if (n < 1 || n > K) throw Error(where, "n outside 1..K");
-  const std::int64_t kernels = geom.kernel_count();
   if (pattern_pruned) {
     if (K > 16) throw Error(where, "pattern masks need K <= 16");
     if (patterns.empty()) throw Error(where, "no patterns");
@@ -131,15 +144,9 @@ void SpmLayer::validate() const {
       if (m >> K) throw Error(where, "pattern mask has bits beyond K");
       if (__builtin_popcount(m) != n) throw Error(where, "pattern mask without exactly n ones");
     }
-    if (static_cast<std::int64_t>(kernel_index.size()) != kernels)
-      throw Error(where, "kernel index count does not match the shape");
-    for (std::uint32_t idx : kernel_index)
-      if (idx >= patterns.size()) throw Error(where, "SPM index beyond the pattern table");
   } else if (n != K) {
     throw Error(where, "a dense layer must have n = K");
   }
-  if (static_cast<std::int64_t>(nonzeros.size()) != kernels * n)
-    throw Error(where, "non-zero count does not match the shape");
   const auto M = static_cast<std::size_t>(geom.out_channels);
   if (weight_scale.size() != M || bias.size() != M || requant.size() != M)
     throw Error(where, "per-channel parameter count does not match the output channels");

@@ -23,6 +23,11 @@ struct ModelImages {
   std::vector<SpmLayer> layers; // in execution order
   std::string identity;         // checksum over all images; set by read/write
   std::shared_ptr<const ImageFiles> files;  // the files' bytes; set by read/write
+  // Per layer: its non-zeros and SPM indices were rebuilt from the images.
+  // Empty when every layer was (write, or a read of all layers).
+  std::vector<bool> decoded;
+
+  bool is_decoded(std::size_t layer) const { return decoded.empty() || decoded[layer]; }
 };
 
 // The image files the writer produces for `images` (assigns the offsets first).
@@ -37,6 +42,14 @@ void write_model_images(ModelImages& images, const std::string& dir);
 // Reads a directory written by write_model_images, checks the version, sizes
 // and checksums, and rebuilds every layer. Throws pcnn::Error naming the file.
 ModelImages read_model_images(const std::string& dir);
+
+// The same checks (the whole manifest, every layer's parameters and regions,
+// the files' sizes and checksums), but only the layer named `layer` gets its
+// non-zeros and SPM indices rebuilt: the others keep empty `nonzeros` and
+// `kernel_index` (ModelImages::is_decoded). Rebuilding is most of the cost of
+// reading, so a one-layer run reads its images in milliseconds. A name no
+// layer has decodes none (the caller reports the unknown layer).
+ModelImages read_model_images(const std::string& dir, const std::string& layer);
 
 // Lays the layers out in the model-wide images: each layer's weights start at a
 // multiple of its row_bytes(), its SPM indices at a byte boundary.

@@ -70,6 +70,9 @@ struct SpmLayer {
 
   // Checks internal consistency; throws pcnn::Error naming the layer.
   void validate() const;
+  // validate() without the per-kernel data (kernel_index, nonzeros): the
+  // shape, n, the pattern table and the per-channel parameters.
+  void validate_parameters() const;
 };
 
 // The same layer stored dense (n = K, pattern_pruned = false): the zeros the

@@ -1,0 +1,130 @@
+// Start-up cost of pcnn-sim on VGG-16-CIFAR at n = 4.
+//
+// Table 1, start-up (in this process, medians): reading and checking the
+// image set with every layer rebuilt, as `pcnn-sim run --all` does, and with
+// one layer rebuilt, as `pcnn-sim run --layer NAME` does (each time plus
+// network.json, which pcnn-sim reads for the input signs).
+//
+// The images are made first with the pcnn-zoo and pcnn-prune programs of the
+// same build folder, in a temporary folder that is removed at the end.
+//
+//   build/bench_startup [RUNS]
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <time.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "pcnn/image/model_images.hpp"
+#include "pcnn/network/int8_network.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+double since(Clock::time_point t) {
+  return std::chrono::duration<double>(Clock::now() - t).count();
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v.empty() ? 0.0 : v[v.size() / 2];
+}
+
+// The CPU the figures were measured on (docs name it with every figure).
+std::string cpu_model() {
+  FILE* f = std::fopen("/proc/cpuinfo", "r");
+  if (!f) return "unknown";
+  char line[512];
+  std::string model = "unknown";
+  while (std::fgets(line, sizeof line, f)) {
+    const std::string l = line;
+    if (l.rfind("model name", 0) == 0 && l.find(':') != std::string::npos) {
+      model = l.substr(l.find(':') + 2);
+      if (!model.empty() && model.back() == '\n') model.pop_back();
+      break;
+    }
+  }
+  std::fclose(f);
+  return model;
+}
+
+double cpu_seconds() {
+  timespec t{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+  return static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec);
+}
+
+struct Timing {
+  double wall = 0, cpu = 0;
+};
+
+// Runs a shell command with its output discarded; exits the bench when it fails.
+void run_or_die(const std::string& cmd) {
+  if (std::system((cmd + " >/dev/null").c_str()) != 0) {
+    std::fprintf(stderr, "bench_startup: command failed: %s\n", cmd.c_str());
+    std::exit(1);
+  }
+}
+
+// Start-up of one run: the image set read and checked (one layer or all
+// rebuilt) and network.json read against it.
+Timing startup(const std::string& dir, const std::string& layer) {
+  const auto t = Clock::now();
+  const double c = cpu_seconds();
+  const pcnn::ModelImages images =
+      layer.empty() ? pcnn::read_model_images(dir) : pcnn::read_model_images(dir, layer);
+  const pcnn::Int8Network net = pcnn::read_int8_network(dir, images.layers);
+  const Timing s{since(t), cpu_seconds() - c};
+  if (net.nodes.empty()) std::exit(1);  // keeps the reads from being optimised away
+  return s;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const int runs = argc >= 2 ? std::max(1, std::atoi(argv[1])) : 5;
+  char self[4096];
+  const ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
+  if (len <= 0) return 1;
+  self[len] = '\0';
+  const std::string bin = fs::path(self).parent_path().string();
+  char tmpl[] = "/tmp/pcnn-bench-startup-XXXXXX";
+  if (!mkdtemp(tmpl)) return 1;
+  const std::string tmp = tmpl;
+
+  run_or_die("'" + bin + "/pcnn-zoo' vgg16-cifar -o " + tmp + "/vgg.onnx");
+  run_or_die("'" + bin + "/pcnn-prune' " + tmp + "/vgg.onnx -o " + tmp + "/n4 --n 4");
+  const std::string dir = tmp + "/n4";
+
+  const std::vector<std::string> layers = {"", "conv1_1", "conv3_1", "conv5_3"};
+  std::vector<std::vector<double>> start_wall(layers.size()), start_cpu(layers.size());
+  for (int r = 0; r < 4 * runs; ++r)  // cheap: more runs for steadier medians
+    for (std::size_t i = 0; i < layers.size(); ++i) {
+      const Timing t = startup(dir, layers[i]);
+      start_wall[i].push_back(t.wall);
+      start_cpu[i].push_back(t.cpu);
+    }
+
+  fs::remove_all(tmp);
+
+  std::printf("pcnn-sim start-up, VGG-16-CIFAR n = 4, median of %d runs\n", runs);
+  std::printf("CPU: %s\n", cpu_model().c_str());
+  std::printf("%-58s %10s %10s\n", "start-up: images read and checked, network.json read", "wall",
+              "cpu");
+  for (std::size_t i = 0; i < layers.size(); ++i)
+    std::printf("%-58s %7.2f ms %7.2f ms\n",
+                (layers[i].empty() ? std::string("every layer rebuilt (--all)")
+                                   : "one layer rebuilt (--layer " + layers[i] + ")")
+                    .c_str(),
+                1e3 * median(start_wall[i]), 1e3 * median(start_cpu[i]));
+  return 0;
+}
