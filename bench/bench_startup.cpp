@@ -1,9 +1,14 @@
-// Start-up cost of pcnn-sim on VGG-16-CIFAR at n = 4.
+// Start-up and dense-twin cost of pcnn-sim on VGG-16-CIFAR at n = 4.
 //
 // Table 1, start-up (in this process, medians): reading and checking the
 // image set with every layer rebuilt, as `pcnn-sim run --all` does, and with
 // one layer rebuilt, as `pcnn-sim run --layer NAME` does (each time plus
 // network.json, which pcnn-sim reads for the input signs).
+// Table 2, whole runs (each a fresh pcnn-sim process, medians of wall time):
+// a default `--all` run (dense twins included) without the dense-twin cache,
+// with an empty cache and with a filled one, and `--no-dense` for reference;
+// then a two-point sweep (n = 4 and n = 2 images, same input) without the
+// cache and with an empty one (the second point reuses the first's twins).
 //
 // The images are made first with the pcnn-zoo and pcnn-prune programs of the
 // same build folder, in a temporary folder that is removed at the end.
@@ -75,6 +80,21 @@ void run_or_die(const std::string& cmd) {
   }
 }
 
+double children_cpu_seconds() {
+  rusage u{};
+  getrusage(RUSAGE_CHILDREN, &u);
+  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+         1e-6 * static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec);
+}
+
+// Wall and CPU seconds of one command (CPU: of the processes it ran).
+Timing timed(const std::string& cmd) {
+  const auto t = Clock::now();
+  const double c = children_cpu_seconds();
+  run_or_die(cmd);
+  return {since(t), children_cpu_seconds() - c};
+}
+
 // Start-up of one run: the image set read and checked (one layer or all
 // rebuilt) and network.json read against it.
 Timing startup(const std::string& dir, const std::string& layer) {
@@ -100,9 +120,11 @@ int main(int argc, char** argv) {
   char tmpl[] = "/tmp/pcnn-bench-startup-XXXXXX";
   if (!mkdtemp(tmpl)) return 1;
   const std::string tmp = tmpl;
+  const std::string sim = "'" + bin + "/pcnn-sim'";
 
   run_or_die("'" + bin + "/pcnn-zoo' vgg16-cifar -o " + tmp + "/vgg.onnx");
   run_or_die("'" + bin + "/pcnn-prune' " + tmp + "/vgg.onnx -o " + tmp + "/n4 --n 4");
+  run_or_die("'" + bin + "/pcnn-prune' " + tmp + "/vgg.onnx -o " + tmp + "/n2 --n 2");
   const std::string dir = tmp + "/n4";
 
   const std::vector<std::string> layers = {"", "conv1_1", "conv3_1", "conv5_3"};
@@ -114,9 +136,61 @@ int main(int argc, char** argv) {
       start_cpu[i].push_back(t.cpu);
     }
 
+  // Whole runs. The cache folder is the run's own (--dense-cache DIR).
+  const std::string cache = tmp + "/cache";
+  const std::string all = sim + " run " + dir;
+  // A sweep over the two image sets: every point runs dense twins of the
+  // same shapes and inputs, so the second point reuses the first's (-j 1:
+  // the points run one after the other).
+  const std::string spec = tmp + "/sweep.json";
+  {
+    FILE* f = std::fopen(spec.c_str(), "w");
+    if (!f) return 1;
+    std::fprintf(f,
+                 "{\"workloads\": [{\"name\": \"n4\", \"images\": \"n4\"},"
+                 " {\"name\": \"n2\", \"images\": \"n2\"}], \"act_modes\": [\"off\"]}\n");
+    std::fclose(f);
+  }
+  const std::string sweep = sim + " sweep " + spec + " -j 1 -o " + tmp + "/s.csv";
+  struct Row {
+    std::string name, command;
+    bool empty_cache_first;
+    std::vector<double> wall, cpu;
+  };
+  std::vector<Row> rows = {
+      {"pcnn-sim run --all --no-dense", all + " --no-dense", false, {}, {}},
+      {"pcnn-sim run --all, dense twins, no cache", all + " --dense-cache off", false, {}, {}},
+      {"pcnn-sim run --all, dense twins, empty cache",
+       all + " --dense-cache " + cache,
+       true,
+       {},
+       {}},
+      {"pcnn-sim run --all, dense twins from the cache",
+       all + " --dense-cache " + cache,
+       false,
+       {},
+       {}},
+      {"sweep: n=4 and n=2 points (-j 1), no cache",
+       "PCNN_DENSE_CACHE=off " + sweep,
+       false,
+       {},
+       {}},
+      {"sweep: n=4 and n=2 points (-j 1), empty cache",
+       "PCNN_DENSE_CACHE=" + cache + " " + sweep,
+       true,
+       {},
+       {}}};
+  for (int r = 0; r < runs; ++r)
+    for (Row& row : rows) {  // side by side: one run of each per round
+      fs::remove(tmp + "/s.csv");
+      if (row.empty_cache_first) fs::remove_all(cache);
+      const Timing t = timed(row.command);
+      row.wall.push_back(t.wall);
+      row.cpu.push_back(t.cpu);
+    }
   fs::remove_all(tmp);
 
-  std::printf("pcnn-sim start-up, VGG-16-CIFAR n = 4, median of %d runs\n", runs);
+  std::printf("pcnn-sim start-up and dense twins, VGG-16-CIFAR n = 4, median of %d runs\n", runs);
   std::printf("CPU: %s\n", cpu_model().c_str());
   std::printf("%-58s %10s %10s\n", "start-up: images read and checked, network.json read", "wall",
               "cpu");
@@ -126,5 +200,8 @@ int main(int argc, char** argv) {
                                    : "one layer rebuilt (--layer " + layers[i] + ")")
                     .c_str(),
                 1e3 * median(start_wall[i]), 1e3 * median(start_cpu[i]));
+  std::printf("\n%-58s %10s %10s\n", "whole runs (fresh processes)", "wall", "cpu");
+  for (const Row& row : rows)
+    std::printf("%-58s %8.3f s %8.3f s\n", row.name.c_str(), median(row.wall), median(row.cpu));
   return 0;
 }

@@ -9,6 +9,8 @@
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
+#include <map>
+#include <optional>
 #include <random>
 #include <string>
 
@@ -25,6 +27,7 @@
 #include "pcnn/image/model_images.hpp"
 #include "pcnn/network/int8_network.hpp"
 #include "pcnn/sim/arch_config.hpp"
+#include "pcnn/sim/dense_twin_cache.hpp"
 #include "pcnn/sim/result_csv.hpp"
 #include "pcnn/sim/simulate.hpp"
 #include "pcnn/sim/stats_schema.hpp"
@@ -49,7 +52,7 @@ const char* kUsage =
     "             [--input TENSOR_FILE | --seed S --act-density D] [--act-mode off|gate|skip]\n"
     "             [--timing cycle|lt]\n"
     "             [--vcd FILE [--vcd-window FROM:TO] [--vcd-pe P]] [--json result.json]\n"
-    "             [--csv layers.csv]";
+    "             [--csv layers.csv] [--no-dense | --dense-cache DIR|off]";
 
 // Version of the result JSON's layout (docs/results.md); raised on every change
 // that renames, moves or removes a key.
@@ -120,8 +123,7 @@ nlohmann::json geometry_json(const pcnn::ConvGeometry& g) {
 
 int run_command(int argc, char** argv) {
   std::string images_dir, layer_name, arch_path, input_path, act_mode_text = "off",
-              timing_text = "cycle", vcd_path,
-                                                              vcd_window, json_path, csv_path;
+              timing_text = "cycle", vcd_path, vcd_window, json_path, csv_path, dense_cache;
   std::uint64_t seed = 1, max_cycles = pcnn::kDefaultMaxCycles, vcd_max_mb = 1024;
   double density = 0.5;
   int vcd_pe = 0;
@@ -146,6 +148,9 @@ int run_command(int argc, char** argv) {
       ("json", po::value(&json_path), "write the results as JSON (docs/results.md)")
       ("csv", po::value(&csv_path), "write one CSV row per layer and a total row (docs/results.md)")
       ("no-dense", "skip the dense comparison runs (no speedup)")
+      ("dense-cache", po::value(&dense_cache),
+       "folder of the dense-twin cache, or 'off' (default: $PCNN_DENSE_CACHE, else "
+       "$XDG_CACHE_HOME/pcnn/dense-twins or ~/.cache/pcnn/dense-twins)")
       ("network", "run the whole network on one --input file instead (pcnn-sim run --network --help)")
       ("max-cycles", po::value(&max_cycles)->default_value(pcnn::kDefaultMaxCycles),
        "stop with an error when simulated time passes this many clock cycles");
@@ -249,14 +254,41 @@ int run_command(int argc, char** argv) {
     jobs.push_back(std::move(job));
   }
   const bool with_dense = !vm.count("no-dense");
+  if (!with_dense && vm.count("dense-cache"))
+    throw pcnn::UsageError("--dense-cache", "has no use with --no-dense");
   const std::size_t count = jobs.size();
-  if (with_dense)
+  // Dense twins: from the cache when an earlier run or layer had the same
+  // shape, architecture and input (not with --vcd, which traces them); the
+  // others are simulated after the layers.
+  if (!vm.count("dense-cache")) dense_cache = pcnn::default_dense_twin_cache_dir();
+  const bool use_cache = vcd_path.empty();
+  pcnn::DenseTwinCache cache(dense_cache == "off" ? "" : dense_cache);
+  std::vector<std::optional<pcnn::LayerStats>> dense(count);
+  std::vector<std::string> dense_key(count);
+  std::vector<std::size_t> dense_job(count, 0);  // the job that runs layer i's twin
+  std::vector<bool> shared_job(count, false);    // that job is an earlier layer's twin
+  if (with_dense) {
+    std::map<std::string, std::size_t> run_here;  // key -> its job in this run
     for (std::size_t i = 0; i < count; ++i) {
+      if (use_cache) {
+        dense_key[i] = pcnn::DenseTwinCache::key(jobs[i].layer, jobs[i].input, arch, options);
+        dense[i] = cache.find(dense_key[i], jobs[i].layer, jobs[i].input);
+        if (dense[i] && dense[i]->cycles > max_cycles) dense[i].reset();
+        if (dense[i]) continue;
+        if (const auto it = run_here.find(dense_key[i]); it != run_here.end()) {
+          dense_job[i] = it->second;
+          shared_job[i] = true;
+          continue;
+        }
+        run_here[dense_key[i]] = jobs.size();
+      }
+      dense_job[i] = jobs.size();
       pcnn::LayerJob d;
       d.layer = pcnn::dense_equivalent(jobs[i].layer);
       d.input = jobs[i].input;
       jobs.push_back(std::move(d));
     }
+  }
 
   if (!vcd_path.empty())
     check_vcd_size(options.trace, expected_cycles(jobs, arch, options.act_mode));
@@ -270,6 +302,21 @@ int run_command(int argc, char** argv) {
   const auto t0 = std::chrono::steady_clock::now();
   const std::vector<pcnn::LayerResult> results = pcnn::simulate(jobs, arch, options);
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  std::size_t twins_reused = 0;
+  if (with_dense)
+    for (std::size_t i = 0; i < count; ++i) {
+      if (dense[i]) {
+        ++twins_reused;
+        continue;
+      }
+      dense[i] = results[dense_job[i]].stats;
+      if (shared_job[i]) {  // an earlier layer's twin: effectual MACs of this layer's weights
+        dense[i]->macs_effectual = pcnn::dense_effectual_macs(jobs[i].layer, jobs[i].input);
+        ++twins_reused;
+      } else if (use_cache) {
+        cache.store(dense_key[i], *dense[i]);
+      }
+    }
 
   // Tables, JSON and CSV.
   const pcnn::ResolvedEnergy energy = pcnn::resolve_energy(arch);
@@ -299,7 +346,7 @@ int run_command(int argc, char** argv) {
     char speed[32] = "-";
     char dense_cycles[32] = "-";
     if (with_dense) {
-      const pcnn::LayerStats& d = results[count + i].stats;
+      const pcnn::LayerStats& d = *dense[i];
       total_dense += d.cycles;
       const double sp = static_cast<double>(d.cycles) / static_cast<double>(s.cycles);
       std::snprintf(speed, sizeof speed, "%.2fx", sp);
@@ -396,6 +443,9 @@ int run_command(int argc, char** argv) {
                   results[i].stats.lowering.c_str());
   std::printf("%zu layer runs simulated in %.2f s, activation mode %s\n", jobs.size(), wall,
               pcnn::to_string(options.act_mode));
+  if (twins_reused > 0)
+    std::printf("%zu dense twins reused (same shape, architecture and input)%s%s\n", twins_reused,
+                cache.dir().empty() ? "" : " from the cache in ", cache.dir().c_str());
 
   if (!json_path.empty()) {
     nlohmann::json t = {
