@@ -105,7 +105,10 @@ std::unordered_map<std::string, Shape> infer_shapes(const onnx::ModelProto& mode
   }
   check_window_attributes(model, ctx);
   try {
-    onnx::shape_inference::InferShapes(copy);
+    // Data propagation: a Reshape to a shape computed from other shapes
+    // (Shape -> Gather -> Concat) gets a known output shape.
+    onnx::shape_inference::InferShapes(copy, onnx::OpSchemaRegistry::Instance(),
+                                       onnx::ShapeInferenceOptions(false, 0, true));
   } catch (const std::exception& e) {
     std::string what = e.what();
     what = what.substr(0, what.find('\n'));

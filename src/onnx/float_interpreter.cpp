@@ -9,6 +9,7 @@
 #include "src/onnx/conv_kernel.hpp"
 #include "src/onnx/graph_index.hpp"
 #include "src/onnx/resize_nearest.hpp"
+#include "src/onnx/shape_values.hpp"
 
 namespace pcnn::onnx_detail {
 namespace {
@@ -432,11 +433,13 @@ FloatInterpreter::FloatInterpreter(
       opset_(default_opset(model)) {
   const auto& graph = model.graph();
   GraphIndex index(graph);
+  const ShapeValues shape_values(graph, index);
   for (int i = 0; i < graph.node_size(); ++i) {
     const auto& node = graph.node(i);
     const NodeContext nc{node, ctx};
     const bool default_domain = node.domain().empty() || node.domain() == "ai.onnx";
-    if (!default_domain || supported_ops().count(node.op_type()) == 0)
+    if (!shape_values.is_shape_node(i) &&
+        (!default_domain || supported_ops().count(node.op_type()) == 0))
       nc.fail("operator " + (node.domain().empty() ? std::string() : node.domain() + ".") +
               node.op_type() + " is not supported by the float interpreter");
     for (int o = 1; o < node.output_size(); ++o)
@@ -459,6 +462,7 @@ std::vector<float> FloatInterpreter::run(const std::vector<std::vector<float>>& 
                                          Calibration* calibration) const {
   const auto& graph = model_.graph();
   GraphIndex index(graph);
+  ShapeValues shape_values(graph, index);
   const Shape& in_shape = layout_.input_shape;
   if (in_shape.empty() || numel(in_shape) != static_cast<std::int64_t>(input.size()) ||
       std::any_of(in_shape.begin(), in_shape.end(), [](std::int64_t d) { return d < 0; }))
@@ -509,6 +513,20 @@ std::vector<float> FloatInterpreter::run(const std::vector<std::vector<float>>& 
     }
     if (node.op_type() == "Identity" && index.constant(node.output(0)))
       continue;  // readers see the source
+    const auto fail = [&](const std::string& what) { nc.fail(what); };
+    if (shape_values.is_shape_node(i)) {  // integers from shapes, for a Reshape
+      shape_values.evaluate(
+          node, ctx_,
+          [&](const std::string& name) -> Shape {
+            if (const auto it = env.find(name); it != env.end()) return it->second.shape;
+            if (const auto* t = index.constant(name)) return Shape(t->dims().begin(), t->dims().end());
+            nc.fail("input '" + name + "' is not available");
+          },
+          fail);
+      for (const auto& in : node.input())
+        if (!in.empty() && --remaining[in] == 0 && !index.is_graph_output(in)) env.erase(in);
+      continue;
+    }
     auto view = [&](int k) -> View {
       if (k >= node.input_size() || node.input(k).empty())
         nc.fail("missing input " + std::to_string(k));
@@ -603,10 +621,9 @@ std::vector<float> FloatInterpreter::run(const std::vector<std::vector<float>>& 
       y.shape = {outer, numel(x.shape) / std::max<std::int64_t>(outer, 1)};
     } else if (op == "Reshape") {
       const View x = view(0);
-      const onnx::TensorProto* shape_tensor =
-          has_input(1) ? index.constant(node.input(1)) : nullptr;
-      if (!shape_tensor) nc.fail("only a constant target shape is supported");
-      Shape target = decode_int_tensor(*shape_tensor, ctx_);
+      // A constant target shape, or one computed from shapes (shape_values.hpp).
+      if (!has_input(1)) nc.fail("missing input 1 (the target shape)");
+      Shape target = shape_values.value(node.input(1), ctx_, fail);
       const bool allow_zero = int_attribute(node, "allowzero", 0) != 0;
       std::int64_t known = 1, infer = -1;
       for (std::size_t d = 0; d < target.size(); ++d) {

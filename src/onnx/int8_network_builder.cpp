@@ -12,6 +12,7 @@
 #include "src/onnx/graph_index.hpp"
 #include "src/onnx/onnx_model_impl.hpp"
 #include "src/onnx/resize_nearest.hpp"
+#include "src/onnx/shape_values.hpp"
 
 namespace pcnn {
 namespace {
@@ -34,7 +35,11 @@ int clip_bound(float v, float scale) {
 class Builder {
  public:
   Builder(const OnnxModel::Impl& m, const std::vector<SpmLayer>& layers, const Calibration& cal)
-      : m_(m), layers_(layers), cal_(cal), index_(m.model.graph()) {}
+      : m_(m),
+        layers_(layers),
+        cal_(cal),
+        index_(m.model.graph()),
+        shape_values_(m.model.graph(), index_) {}
 
   Int8Network build() {
     const auto& graph = m_.model.graph();
@@ -54,7 +59,9 @@ class Builder {
     const std::string& out_name = graph.output(0).name();
     for (int i = 0; i < graph.node_size(); ++i) {
       const auto& node = graph.node(i);
-      if (absorbed.count(i) || is_onnx_op(node, "Constant")) continue;
+      // Integers computed from shapes feed a Reshape's target, not activations.
+      if (absorbed.count(i) || is_onnx_op(node, "Constant") || shape_values_.is_shape_node(i))
+        continue;
       node_ = &node;
       const std::string& op = node.op_type();
       const bool default_domain = node.domain().empty() || node.domain() == "ai.onnx";
@@ -366,6 +373,7 @@ class Builder {
   const std::vector<SpmLayer>& layers_;
   const Calibration& cal_;
   onnx_detail::GraphIndex index_;
+  onnx_detail::ShapeValues shape_values_;  // after index_, which it reads
   const onnx::NodeProto* node_ = nullptr;
   std::unordered_map<std::string, int> have_;
   Int8Network net_;

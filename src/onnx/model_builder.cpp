@@ -397,6 +397,25 @@ std::string ModelBuilder::flatten(const std::string& x, const std::string& name)
                          {in.at(0), product(in) / in.at(0)}, {int_attr("axis", 1)});
 }
 
+std::string ModelBuilder::flatten_computed(const std::string& x, const std::string& name) {
+  const std::string n = impl_->node_name(name, "view");
+  const Shape& in = impl_->shape_of(x);
+  auto ints = [&](const std::string& t, Shape dims, std::vector<std::int64_t> v) {
+    return impl_->tensor({n + "." + t, std::move(dims), TensorSpec::Kind::int64s, 0, 0, {}, v});
+  };
+  const std::string shape =
+      impl_->add_node("Shape", n + "_shape", {x}, {static_cast<std::int64_t>(in.size())});
+  const std::string batch =
+      impl_->add_node("Gather", n + "_gather", {shape, ints("index", {}, {0})}, {},
+                      {int_attr("axis", 0)});
+  const std::string batch_1d =
+      impl_->add_node("Unsqueeze", n + "_unsqueeze", {batch, ints("axes", {1}, {0})}, {1});
+  const std::string target =
+      impl_->add_node("Concat", n + "_concat", {batch_1d, ints("rest", {1}, {-1})}, {2},
+                      {int_attr("axis", 0)});
+  return impl_->add_node("Reshape", n, {x, target}, {in.at(0), product(in) / in.at(0)});
+}
+
 std::string ModelBuilder::reshape(const std::string& x, std::vector<std::int64_t> target,
                                   const std::string& name) {
   const std::string n = impl_->node_name(name, "reshape");

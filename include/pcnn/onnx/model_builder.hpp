@@ -74,6 +74,10 @@ class ModelBuilder {
   std::string flatten(const std::string& x, const std::string& name = "");
   std::string reshape(const std::string& x, std::vector<std::int64_t> target,
                       const std::string& name = "");
+  // Reshape to [N, -1] with the target shape computed from x's shape, as
+  // PyTorch exports x.view(x.size(0), -1): Shape -> Gather(0) -> Unsqueeze ->
+  // Concat with a constant [-1] -> Reshape.
+  std::string flatten_computed(const std::string& x, const std::string& name = "");
   // Gemm with transB = 1 and weights uniform in +-1/sqrt(in_features).
   std::string gemm(const std::string& x, int out_features, const std::string& name = "");
   std::string gemm(const std::string& x, int out_features, std::vector<float> weights,
