@@ -26,6 +26,8 @@
 #include "pcnn/golden/random_layer.hpp"
 #include "pcnn/image/model_images.hpp"
 #include "pcnn/network/int8_network.hpp"
+#include "pcnn/network/network_input_shape.hpp"
+#include "pcnn/onnx/onnx_model.hpp"
 #include "pcnn/sim/arch_config.hpp"
 #include "pcnn/sim/dense_twin_cache.hpp"
 #include "pcnn/sim/result_csv.hpp"
@@ -52,7 +54,7 @@ const char* kUsage =
     "             [--input TENSOR_FILE | --seed S --act-density D] [--act-mode off|gate|skip]\n"
     "             [--timing cycle|lt]\n"
     "             [--vcd FILE [--vcd-window FROM:TO] [--vcd-pe P]] [--json result.json]\n"
-    "             [--csv layers.csv] [--no-dense | --dense-cache DIR|off]";
+    "             [--csv layers.csv] [--no-dense | --dense-cache DIR|off] [--input-shape NxCxHxW]";
 
 // Version of the result JSON's layout (docs/results.md); raised on every change
 // that renames, moves or removes a key.
@@ -123,7 +125,8 @@ nlohmann::json geometry_json(const pcnn::ConvGeometry& g) {
 
 int run_command(int argc, char** argv) {
   std::string images_dir, layer_name, arch_path, input_path, act_mode_text = "off",
-              timing_text = "cycle", vcd_path, vcd_window, json_path, csv_path, dense_cache;
+              timing_text = "cycle", vcd_path, vcd_window, json_path, csv_path, dense_cache,
+              input_shape_text;
   std::uint64_t seed = 1, max_cycles = pcnn::kDefaultMaxCycles, vcd_max_mb = 1024;
   double density = 0.5;
   int vcd_pe = 0;
@@ -134,6 +137,9 @@ int run_command(int argc, char** argv) {
       ("all", "run every layer in order (the default)")
       ("arch", po::value(&arch_path), "architecture JSON (docs/architecture.md); defaults are the paper's")
       ("input", po::value(&input_path), "input tensor file (PCNT format) for --layer")
+      ("input-shape", po::value(&input_shape_text),
+       "run a fully convolutional network at another input size, NxCxHxW (e.g. 1x3x64x64); "
+       "the layers' sizes follow from network.json")
       ("seed", po::value(&seed)->default_value(1), "seed of the random input activations")
       ("act-density", po::value(&density)->default_value(0.5), "fraction of non-zero input activations, 0..1")
       ("act-mode", po::value(&act_mode_text)->default_value("off"), "activation sparsity: off, gate or skip")
@@ -208,9 +214,21 @@ int run_command(int argc, char** argv) {
     throw pcnn::UsageError("--vcd-pe", "must be in 0.." + std::to_string(arch.pe_count - 1));
 
   // A one-layer run rebuilds only that layer's weights (all are still checked).
-  const pcnn::ModelImages images = layer_name.empty()
-                                       ? pcnn::read_model_images(images_dir)
-                                       : pcnn::read_model_images(images_dir, layer_name);
+  pcnn::ModelImages images = layer_name.empty() ? pcnn::read_model_images(images_dir)
+                                                 : pcnn::read_model_images(images_dir, layer_name);
+  std::vector<std::int64_t> input_shape;
+  std::optional<pcnn::Int8Network> network;
+  if (std::filesystem::exists(images_dir + "/network.json"))
+    network = pcnn::read_int8_network(images_dir, images.layers);
+  if (!input_shape_text.empty()) {
+    // Every layer's size from the new input, operator by operator.
+    input_shape = pcnn::parse_input_shape(input_shape_text, "--input-shape");
+    if (!network)
+      throw pcnn::Error("--input-shape", images_dir +
+                                             " has no network.json (pcnn-prune writes it) to "
+                                             "carry the input shape through the layers");
+    pcnn::set_network_input_shape(*network, images.layers, input_shape, "--input-shape");
+  }
   std::vector<const pcnn::SpmLayer*> selected;
   for (const pcnn::SpmLayer& l : images.layers)
     if (layer_name.empty() || l.name == layer_name) selected.push_back(&l);
@@ -225,9 +243,7 @@ int run_command(int argc, char** argv) {
   std::vector<pcnn::LayerJob> jobs;
   std::mt19937_64 rng(seed);
   std::vector<int> input_signs;
-  if (std::filesystem::exists(images_dir + "/network.json"))
-    input_signs = pcnn::conv_input_signs(pcnn::read_int8_network(images_dir, images.layers),
-                                         images.layers.size());
+  if (network) input_signs = pcnn::conv_input_signs(*network, images.layers.size());
   for (std::size_t i = 0; i < selected.size(); ++i) {
     pcnn::LayerJob job;
     job.layer = *selected[i];
@@ -478,6 +494,7 @@ int run_command(int argc, char** argv) {
         {"act_mode", pcnn::to_string(options.act_mode)},
         {"input", input_path.empty() ? nlohmann::json{{"seed", seed}, {"act_density", density}}
                                      : nlohmann::json{{"file", input_path}}},
+        {"input_shape", input_shape.empty() ? nlohmann::json() : nlohmann::json(input_shape)},
         {"layers", layers},
         {"total", t}};
     write_json_atomically(json_path, out);

@@ -14,13 +14,15 @@
 #include "pcnn/core/output_file.hpp"
 #include "pcnn/golden/golden_network.hpp"
 #include "pcnn/network/input_file.hpp"
+#include "pcnn/network/network_input_shape.hpp"
+#include "pcnn/onnx/onnx_model.hpp"
 #include "pcnn/sim/tensor_file.hpp"
 #include "pcnn_sim_network_io.hpp"
 
 namespace po = boost::program_options;
 
 int golden_command(int argc, char** argv) {
-  std::string images_dir, input_path, output_path, dump_dir;
+  std::string images_dir, input_path, output_path, dump_dir, input_shape_text;
   int top = 5;
   po::options_description visible(
       "Usage:\n  pcnn-sim golden IMAGES_DIR --input FILE [--output FILE.npy] [--dump-layers "
@@ -34,7 +36,9 @@ int golden_command(int argc, char** argv) {
                                     "write the output int8 tensor as .npy (scale in FILE.json)")(
       "dump-layers", po::value(&dump_dir),
       "write every intermediate int8 tensor into this new folder (index.json lists them)")(
-      "top", po::value(&top)->default_value(5), "classes to print for a classifier");
+      "top", po::value(&top)->default_value(5), "classes to print for a classifier")(
+      "input-shape", po::value(&input_shape_text),
+      "run a fully convolutional network at another input size, NxCxHxW (e.g. 1x3x64x64)");
   const po::variables_map vm = pcnn::parse_command_line(argc, argv, visible, "images", images_dir);
   if (vm.count("help")) {
     std::cout << visible;
@@ -49,7 +53,16 @@ int golden_command(int argc, char** argv) {
     pcnn::check_output_path(output_path + ".json", "--output");
   }
   if (!dump_dir.empty()) check_dump_dir(dump_dir);
-  const pcnn::GoldenNetwork net = pcnn::GoldenNetwork::load(images_dir);
+  const pcnn::GoldenNetwork net = [&] {
+    pcnn::GoldenNetwork pruned = pcnn::GoldenNetwork::load(images_dir);
+    if (input_shape_text.empty()) return pruned;
+    pcnn::ModelImages images = pruned.images();
+    pcnn::Int8Network network = pruned.network();
+    pcnn::set_network_input_shape(network, images.layers,
+                                  pcnn::parse_input_shape(input_shape_text, "--input-shape"),
+                                  "--input-shape");
+    return pcnn::GoldenNetwork(std::move(images), std::move(network));
+  }();
   const std::vector<std::int8_t> x = read_quantised_input(input_path, net);
   std::unique_ptr<LayerDump> dump;
   pcnn::TensorObserver observer;
