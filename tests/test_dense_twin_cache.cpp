@@ -204,6 +204,9 @@ TEST_CASE("a change of any dense-twin key component misses", "[dense-cache]") {
   pcnn::SimOptions skip = opt;
   skip.act_mode = pcnn::ActMode::skip;
   CHECK(key_of(base.layer, base.input, arch, skip) != key);
+  pcnn::SimOptions lt = opt;
+  lt.timing = pcnn::Timing::lt;
+  CHECK(key_of(base.layer, base.input, arch, lt) != key);
   pcnn::SimOptions every_edge = opt;
   every_edge.skip_idle_edges = false;
   CHECK(key_of(base.layer, base.input, arch, every_edge) != key);

@@ -139,6 +139,7 @@ std::string DenseTwinCache::key(const SpmLayer& layer, const std::vector<std::in
                                 {"relu", layer.relu},
                                 {"arch", arch_to_json(arch)},
                                 {"act_mode", to_string(options.act_mode)},
+                                {"timing", to_string(options.timing)},
                                 {"skip_idle_edges", options.skip_idle_edges}};
   KeyHash h;
   h.add(shape.dump());
