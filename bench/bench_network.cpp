@@ -28,7 +28,12 @@
 #include "pcnn/sim/network_run.hpp"
 #include "pcnn/sim/simulate.hpp"
 
+#include "bench_support.hpp"
+
 namespace {
+
+using pcnn_bench::cpu_model;
+using pcnn_bench::median;
 
 const bool kQuiet = setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 0) == 0;
 
@@ -116,28 +121,6 @@ Sample run_child(const std::string& self, const std::string& args) {
   if (std::fscanf(p, "%lf %lf %lf", &s.cycles, &s.seconds, &s.cpu) != 3) s = Sample{};
   pclose(p);
   return s;
-}
-
-std::string cpu_model() {
-  FILE* f = std::fopen("/proc/cpuinfo", "r");
-  if (!f) return "unknown";
-  char line[512];
-  std::string model = "unknown";
-  while (std::fgets(line, sizeof line, f)) {
-    const std::string l = line;
-    if (l.rfind("model name", 0) == 0 && l.find(':') != std::string::npos) {
-      model = l.substr(l.find(':') + 2);
-      if (!model.empty() && model.back() == '\n') model.pop_back();
-      break;
-    }
-  }
-  std::fclose(f);
-  return model;
-}
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v.empty() ? 0.0 : v[v.size() / 2];
 }
 
 }  // namespace

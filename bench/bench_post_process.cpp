@@ -20,7 +20,11 @@
 #include "models/dram/dram.hpp"
 #include "models/post_process/post_process.hpp"
 
+#include "bench_support.hpp"
+
 namespace {
+
+using pcnn_bench::cpu_model;
 
 struct BenchOp {
   const char* what;
@@ -180,23 +184,6 @@ int simulate(bool table) {
   sc_core::sc_start();
   std::printf("cpu %.6f\n", cpu_seconds() - t0);
   return 0;
-}
-
-std::string cpu_model() {
-  FILE* f = std::fopen("/proc/cpuinfo", "r");
-  if (!f) return "unknown";
-  char line[512];
-  std::string model = "unknown";
-  while (std::fgets(line, sizeof line, f)) {
-    const std::string l = line;
-    if (l.rfind("model name", 0) == 0 && l.find(':') != std::string::npos) {
-      model = l.substr(l.find(':') + 2);
-      if (!model.empty() && model.back() == '\n') model.pop_back();
-      break;
-    }
-  }
-  std::fclose(f);
-  return model;
 }
 
 }  // namespace

@@ -22,7 +22,11 @@
 #include "pcnn/prune/pruner.hpp"
 #include "pcnn/prune/report.hpp"
 
+#include "bench_support.hpp"
+
 namespace {
+
+using pcnn_bench::median;
 
 using Clock = std::chrono::steady_clock;
 double since(Clock::time_point t) {
@@ -106,13 +110,6 @@ Sample in_child(Body body) {
     throw pcnn::Error("bench", "child run failed");
   s.peak_rss_mb = static_cast<double>(ru.ru_maxrss) / 1024.0;  // ru_maxrss is in KiB
   return s;
-}
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v.empty()
-             ? 0.0
-             : (v.size() % 2 ? v[v.size() / 2] : 0.5 * (v[v.size() / 2 - 1] + v[v.size() / 2]));
 }
 
 }  // namespace

@@ -28,7 +28,12 @@
 #include "pcnn/sim/simulate.hpp"
 #include "pcnn/sim/workloads.hpp"
 
+#include "bench_support.hpp"
+
 namespace {
+
+using pcnn_bench::cpu_model;
+using pcnn_bench::median;
 
 const bool kQuiet = setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 0) == 0;
 
@@ -142,29 +147,6 @@ Sample run_pcnn_sim(const std::string& program, const std::string& images, const
   s.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   s.cpu = u.ru_utime.tv_sec + u.ru_stime.tv_sec + 1e-6 * (u.ru_utime.tv_usec + u.ru_stime.tv_usec);
   return s;
-}
-
-// The CPU the figures were measured on (docs name it with every figure).
-std::string cpu_model() {
-  FILE* f = std::fopen("/proc/cpuinfo", "r");
-  if (!f) return "unknown";
-  char line[512];
-  std::string model = "unknown";
-  while (std::fgets(line, sizeof line, f)) {
-    const std::string l = line;
-    if (l.rfind("model name", 0) == 0 && l.find(':') != std::string::npos) {
-      model = l.substr(l.find(':') + 2);
-      if (!model.empty() && model.back() == '\n') model.pop_back();
-      break;
-    }
-  }
-  std::fclose(f);
-  return model;
-}
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v.empty() ? 0.0 : v[v.size() / 2];
 }
 
 }  // namespace

@@ -30,36 +30,18 @@
 #include "pcnn/image/model_images.hpp"
 #include "pcnn/network/int8_network.hpp"
 
+#include "bench_support.hpp"
+
 namespace {
+
+using pcnn_bench::cpu_model;
+using pcnn_bench::median;
 
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
 double since(Clock::time_point t) {
   return std::chrono::duration<double>(Clock::now() - t).count();
-}
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v.empty() ? 0.0 : v[v.size() / 2];
-}
-
-// The CPU the figures were measured on (docs name it with every figure).
-std::string cpu_model() {
-  FILE* f = std::fopen("/proc/cpuinfo", "r");
-  if (!f) return "unknown";
-  char line[512];
-  std::string model = "unknown";
-  while (std::fgets(line, sizeof line, f)) {
-    const std::string l = line;
-    if (l.rfind("model name", 0) == 0 && l.find(':') != std::string::npos) {
-      model = l.substr(l.find(':') + 2);
-      if (!model.empty() && model.back() == '\n') model.pop_back();
-      break;
-    }
-  }
-  std::fclose(f);
-  return model;
 }
 
 double cpu_seconds() {

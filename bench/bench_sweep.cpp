@@ -16,7 +16,11 @@
 
 #include "pcnn/sweep/csv_table.hpp"
 
+#include "bench_support.hpp"
+
 namespace {
+
+using pcnn_bench::median;
 
 namespace fs = std::filesystem;
 
@@ -35,12 +39,6 @@ double timed(const std::string& cmd) {
   const auto t0 = std::chrono::steady_clock::now();
   run_or_die(cmd);
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const std::size_t n = v.size();
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
 }  // namespace
