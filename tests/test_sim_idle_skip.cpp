@@ -10,25 +10,15 @@
 
 #include "pcnn/golden/random_layer.hpp"
 #include "pcnn/sim/simulate.hpp"
+#include "random_layer_jobs.hpp"
 
 namespace {
 
 std::vector<pcnn::LayerJob> random_jobs(std::mt19937_64& rng, int count) {
-  std::vector<pcnn::LayerJob> jobs;
   pcnn::RandomSpecLimits limits;
   limits.max_channels = 70;
   limits.max_hw = 12;
-  for (int i = 0; i < count; ++i) {
-    pcnn::RandomLayerSpec spec = pcnn::random_layer_spec(rng, limits);
-    spec.index = i;
-    pcnn::LayerJob job;
-    job.layer = pcnn::make_random_layer(spec, rng);
-    if (pcnn::uniform_below(rng, 4) == 0) job.layer = pcnn::dense_equivalent(job.layer);
-    job.input = pcnn::random_activations(job.layer.geom.input_elements(),
-                                         0.1 + 0.9 * pcnn::uniform_unit(rng), spec.relu, rng);
-    jobs.push_back(std::move(job));
-  }
-  return jobs;
+  return pcnn_test::random_layer_jobs(rng, count, limits, 0.1);
 }
 
 void require_same(const std::vector<pcnn::LayerResult>& a, const std::vector<pcnn::LayerResult>& b) {
