@@ -174,7 +174,7 @@ RefillTiming PeCore::start_refill(int q) {
   const RefillTiming t = kreg_.refill(L_, q, ports_);
   stats_.spm_decodes += kreg_.spm_decoder.decodes() - decodes;
   // Mode off ignores the activation mask: its pointers are fixed for the group.
-  ptr_.load_group(L_, q, kreg_, L_.mode == ActMode::off);
+  ptr_.load_group(L_, q, kreg_, L_.mode == ActMode::off, stream_detail_ || trace_on_);
   if (trace_on_) {
     tr_.wsram = true;
     tr_.waddr = t.weight_address;

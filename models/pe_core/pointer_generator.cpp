@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "models/pe_core/lane_dot.hpp"
+
 namespace pcnn {
 
 namespace {
@@ -51,30 +53,50 @@ void PointerGenerator::start_layer(const PeLayer& L) {
   masks_.assign(static_cast<std::size_t>(L.kpr), 0);
 }
 
-void PointerGenerator::load_group(const PeLayer& L, int q, const KernelRegister& kreg,
-                                  bool count) {
-  std::fill(masks_.begin(), masks_.end(), static_cast<std::uint16_t>((1u << L.K) - 1));
+void PointerGenerator::load_group(const PeLayer& L, int q, const KernelRegister& kreg, bool count,
+                                  bool pointers) {
   PointerStream& group = group_[q & 1];
-  make_stream(L, q, kreg, masks_.data(), group, count);
-  // Scattered weights for a contiguous dot product when the window holds at
-  // most three positions per weight (n >= 3 of 9; a dense layer).
-  const int span = L.group_channels(L.pass_group(q)) * L.K;
-  group.dense_span = L.K <= 3 * L.n ? span : 0;
-  if (group.dense_span > 0) {
-    const int pes = L.active_pes(L.pass_tile(q));
-    group.dense.assign(static_cast<std::size_t>(pes) * span, 0);
-    for (int pe = 0; pe < pes; ++pe) {
-      const std::size_t at = static_cast<std::size_t>(pe) * group.stride;
-      std::int8_t* d = &group.dense[static_cast<std::size_t>(pe) * span];
-      for (int i = 0; i < group.count[pe]; ++i) d[group.act[at + i]] = group.wval[at + i];
-    }
-  }
-  if (L.mode == ActMode::off) return;
   const int pes = L.active_pes(L.pass_tile(q));
   const int cg = L.group_channels(L.pass_group(q));
+  if (count) sparsity_io.count(static_cast<std::uint64_t>(pes) * cg);
+  // Every activation taken as non-zero: each PE's MACs are its weights in mask
+  // order (walk_pointers with an all-ones activation mask).
+  group.positions = cg * L.K;
+  group.span = lane_dot_span(group.positions);
+  group.pointers = pointers;
+  group.dense.assign(static_cast<std::size_t>(pes) * group.span, 0);
+  group.weights_at.assign(static_cast<std::size_t>(group.span), 0);
+  const int P = static_cast<int>(group.count.size());
+  for (int pe = 0; pe < P; ++pe) {
+    if (pe >= pes) {
+      group.count[pe] = 0;
+      continue;
+    }
+    const std::size_t at = static_cast<std::size_t>(pe) * group.stride;
+    std::int16_t* d = &group.dense[static_cast<std::size_t>(pe) * group.span];
+    const std::int8_t* reg = kreg.row(q, pe);
+    int slot = 0;
+    for (int c = 0; c < cg; ++c) {
+      int rank = 0;
+      for (std::uint32_t m = kreg.weight_mask(q, pe, c); m != 0; m &= m - 1, ++rank, ++slot) {
+        const int position = c * L.K + __builtin_ctz(m);
+        const std::int8_t w = reg[c * L.n + rank];
+        d[position] = w;
+        group.weights_at[position] += w != 0;
+        if (pointers) {
+          group.weight[at + slot] = static_cast<std::uint16_t>(c * L.n + rank);
+          group.act[at + slot] = static_cast<std::uint16_t>(position);
+          group.wval[at + slot] = w;
+        }
+      }
+    }
+    group.count[pe] = static_cast<std::uint16_t>(slot);
+  }
+  if (L.mode == ActMode::off) return;
   for (int pe = 0; pe < pes; ++pe) {
     for (int c = 0; c < cg; ++c) masks_[c] = kreg.weight_mask(q, pe, c);
-    pack_masks(masks_.data(), cg, L.K, &wbits_[q & 1][static_cast<std::size_t>(pe) * words_], words_);
+    pack_masks(masks_.data(), cg, L.K, &wbits_[q & 1][static_cast<std::size_t>(pe) * words_],
+               words_);
   }
 }
 

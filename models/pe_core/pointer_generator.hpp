@@ -28,11 +28,15 @@ struct PointerStream {
   std::vector<std::uint16_t> act;     // [pe][slot] pointer into the window
   std::vector<std::int8_t> wval;      // [pe][slot] the register word the weight pointer selects
   int stride = 0;                     // slots per PE (the register width)
-  // The same weights at their window positions ([pe][c*K + p], zero where no
-  // weight is), for the MAC lanes to sum as a contiguous dot product when that
-  // is cheaper than following the pointers (span = positions per PE, 0: not made).
-  std::vector<std::int8_t> dense;
-  int dense_span = 0;
+  bool pointers = true;               // weight, act and wval are filled (else only count)
+  // A group's stream also holds its weights at their window positions for the
+  // MAC lanes (lane_dot.hpp): [pe][span], position c*K + p, zero where the PE
+  // has no weight, span = the group's positions rounded up to kLaneDotAlign;
+  // and per position how many PEs hold a non-zero weight there.
+  std::vector<std::int16_t> dense;
+  std::vector<std::int16_t> weights_at;
+  int positions = 0;  // group channels * K
+  int span = 0;
 
   void resize(int pe_count, int slots);
   int longest() const;  // most MACs of any PE
@@ -42,9 +46,11 @@ class PointerGenerator {
  public:
   void start_layer(const PeLayer& L);
   // After a refill for pass q: the group's stream with all activations
-  // non-zero and every PE's weight masks packed. `count` books the Sparsity IO
-  // evaluations (mode off evaluates once per refill; gate and skip per step).
-  void load_group(const PeLayer& L, int q, const KernelRegister& kreg, bool count);
+  // non-zero, its weights at their window positions and every PE's weight masks
+  // packed. `count` books the Sparsity IO evaluations (mode off evaluates once
+  // per refill; gate and skip per step); `pointers`: also fill the stream's
+  // pointers and operands (only the trace reads them).
+  void load_group(const PeLayer& L, int q, const KernelRegister& kreg, bool count, bool pointers);
   const PointerStream& group_stream(int q) const { return group_[q & 1]; }
 
   // Modes gate and skip, one step: the MACs each PE issues for the window's
@@ -61,11 +67,11 @@ class PointerGenerator {
   void make_stream(const PeLayer& L, int q, const KernelRegister& kreg,
                    const std::uint16_t* act_masks, PointerStream& s, bool count);
 
-  PointerStream group_[2];  // per register set (pass q in set q % 2)
-  std::vector<std::uint16_t> masks_;  // [kernel] scratch
-  int words_ = 0;                      // 64-bit words of one PE's packed masks
+  PointerStream group_[2];               // per register set (pass q in set q % 2)
+  std::vector<std::uint16_t> masks_;     // [kernel] scratch
+  int words_ = 0;                        // 64-bit words of one PE's packed masks
   std::vector<std::uint64_t> wbits_[2];  // [set][pe][word]: bit c*K + p = mask bit p of kernel c
-  std::vector<std::uint64_t> abits_;   // [word]: the same packing of a window's activation masks
+  std::vector<std::uint64_t> abits_;     // [word]: the same packing of a window's activation masks
 };
 
 }  // namespace pcnn
