@@ -83,3 +83,93 @@ TEST_CASE("layer names with control characters are escaped in the prune and run 
   CHECK(terminal_safe(r.err));
   CHECK(r.err == "pcnn-sim: --layer: no layer named 'x\\x1b[2J' in " + tmp / "img" + "\n");
 }
+
+namespace {
+
+// ESC (a CSI), U+009B (the 8-bit CSI) as UTF-8, the raw byte 0x9b and a byte
+// that is never UTF-8, as they must appear escaped.
+const std::string kHostile =
+    "e\x1b[2J"
+    "\xc2\x9b"
+    "31m"
+    "\x9b"
+    "2J\xff";
+const std::string kHostileShown = "e\\x1b[2J\\u009b31m\\x9b2J\\xff";
+
+// A failure's stderr is one line that printable() leaves unchanged: no control
+// character, C1 control or invalid UTF-8 reaches the terminal.
+void check_one_escaped_line(const pcnn_test::RunResult& r) {
+  INFO(r.err);
+  CHECK(r.status == 1);
+  REQUIRE(!r.err.empty());
+  CHECK(r.err.find('\n') == r.err.size() - 1);
+  const std::string line = r.err.substr(0, r.err.size() - 1);
+  CHECK(pcnn::printable(line) == line);
+}
+
+}  // namespace
+
+TEST_CASE("pcnn-prune error lines escape C1 controls and invalid UTF-8 in file and node names",
+          "[prune][cli]") {
+  TempDir tmp;
+  // A model file whose name is hostile (and whose contents are not ONNX).
+  const std::string bad_model = tmp / (kHostile + ".onnx");
+  pcnn_test::write_text(bad_model, "not a model");
+  pcnn_test::RunResult r =
+      pcnn_test::run_program(tmp, "pcnn-prune", "'" + bad_model + "' -o '" + tmp / "o1" + "'");
+  check_one_escaped_line(r);
+  CHECK_THAT(r.err, Catch::StartsWith("pcnn-prune: " + tmp / kHostileShown + ".onnx: "));
+
+  // A conv node with a hostile name whose output is over a (lowered) tensor limit.
+  {
+    pcnn::ModelBuilder b("net", {1, 3, 8, 8}, 3);
+    b.relu(b.conv(b.input(), 16, pcnn::ConvOptions{}, kHostile));
+    b.write(tmp / "m.onnx");
+  }
+  r = pcnn_test::run_program(tmp, "pcnn-prune", "'" + tmp / "m.onnx" + "' -o '" + tmp / "o2" + "'");
+  INFO(r.err);
+  REQUIRE(r.status == 0);  // under the default limit it prunes
+  ::setenv("PCNN_MAX_TENSOR_VALUES", "1000", 1);
+  r = pcnn_test::run_program(tmp, "pcnn-prune", "'" + tmp / "m.onnx" + "' -o '" + tmp / "o3" + "'");
+  ::unsetenv("PCNN_MAX_TENSOR_VALUES");
+  check_one_escaped_line(r);
+  CHECK_THAT(r.err, Catch::Contains("node '" + kHostileShown + "'"));
+
+  // An option value: a calibration folder that does not exist.
+  r = pcnn_test::run_program(
+      tmp, "pcnn-prune",
+      "'" + tmp / "m.onnx" + "' -o '" + tmp / "o4" + "' --calib '" + tmp / kHostile + "'");
+  check_one_escaped_line(r);
+  CHECK_THAT(r.err, Catch::StartsWith("pcnn-prune: " + tmp / kHostileShown + ": "));
+}
+
+TEST_CASE("pcnn-sim error lines escape C1 controls and invalid UTF-8 in file names and options",
+          "[sim][cli]") {
+  TempDir tmp;
+  {
+    pcnn::ModelBuilder b("net", {1, 4, 8, 8}, 3);
+    b.relu(b.conv(b.input(), 8, pcnn::ConvOptions{}, "c1"));
+    b.write(tmp / "m.onnx");
+  }
+  pcnn_test::RunResult r = pcnn_test::run_program(
+      tmp, "pcnn-prune", "'" + tmp / "m.onnx" + "' -o '" + tmp / "img" + "' --calib-samples 1");
+  REQUIRE(r.status == 0);
+
+  // An image set folder that does not exist.
+  r = pcnn_test::run_program(tmp, "pcnn-sim", "run '" + tmp / kHostile + "'");
+  check_one_escaped_line(r);
+  CHECK_THAT(r.err, Catch::StartsWith("pcnn-sim: " + tmp / kHostileShown + "/"));
+
+  // An architecture file that does not exist.
+  r = pcnn_test::run_program(tmp, "pcnn-sim",
+                             "run '" + tmp / "img" + "' --arch '" + tmp / kHostile + ".json'");
+  check_one_escaped_line(r);
+  CHECK_THAT(r.err, Catch::Contains(tmp / kHostileShown + ".json"));
+
+  // A layer name that is not in the image set.
+  r = pcnn_test::run_program(tmp, "pcnn-sim",
+                             "run '" + tmp / "img" + "' --layer '" + kHostile + "'");
+  check_one_escaped_line(r);
+  CHECK(r.err ==
+        "pcnn-sim: --layer: no layer named '" + kHostileShown + "' in " + tmp / "img" + "\n");
+}

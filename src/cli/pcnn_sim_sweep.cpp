@@ -136,8 +136,8 @@ int run_points(const pcnn::SweepSpec& spec, pcnn::SweepRunOptions options, bool 
     std::fprintf(
         stderr,
         "pcnn-sim: %s: stopped by %s; %s kept%s; run the same command with --resume to finish\n",
-        spec.path.c_str(), strsignal(r.interrupted_by), kept.c_str(),
-        r.table.rows.empty() ? "" : (" in " + journal).c_str());
+        pcnn::printable(spec.path).c_str(), strsignal(r.interrupted_by), kept.c_str(),
+        r.table.rows.empty() ? "" : (" in " + pcnn::printable(journal)).c_str());
     return 128 + r.interrupted_by;
   }
   print_failures(spec, r);
@@ -145,8 +145,11 @@ int run_points(const pcnn::SweepSpec& spec, pcnn::SweepRunOptions options, bool 
     std::fprintf(
         stderr,
         "pcnn-sim: %s: stopped after the first failure (--fail-fast); %s not run; %s kept%s\n",
-        spec.path.c_str(), plural(r.not_started, "point was", "points were").c_str(), kept.c_str(),
-        r.table.rows.empty() ? "" : (" in " + journal + " (--resume continues)").c_str());
+        pcnn::printable(spec.path).c_str(),
+        plural(r.not_started, "point was", "points were").c_str(), kept.c_str(),
+        r.table.rows.empty()
+            ? ""
+            : (" in " + pcnn::printable(journal) + " (--resume continues)").c_str());
     return 1;
   }
 
@@ -169,12 +172,13 @@ int run_points(const pcnn::SweepSpec& spec, pcnn::SweepRunOptions options, bool 
     return 0;
   }
   std::fprintf(
-      stderr, "pcnn-sim: %s: %zu of %zu points failed; %s written to %s%s\n", spec.path.c_str(),
-      r.failures.size(), r.points, plural(r.table.rows.size(), "good row", "good rows").c_str(),
-      output.c_str(),
+      stderr, "pcnn-sim: %s: %zu of %zu points failed; %s written to %s%s\n",
+      pcnn::printable(spec.path).c_str(), r.failures.size(), r.points,
+      plural(r.table.rows.size(), "good row", "good rows").c_str(), pcnn::printable(output).c_str(),
       r.table.rows.empty()
           ? ""
-          : (" and kept in " + journal + " (--resume runs only the failed points)").c_str());
+          : (" and kept in " + pcnn::printable(journal) + " (--resume runs only the failed points)")
+                .c_str());
   return 1;
 }
 

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "pcnn/core/error.hpp"
+#include "pcnn/core/input_file.hpp"
 #include "pcnn/core/tensor_limit.hpp"
 #include "pcnn/image/staging_dir.hpp"
 
@@ -354,7 +355,7 @@ void write_int8_network_files(const Int8Network& net, const std::string& dir) {
                  {"gemm_layers", gemms},
                  {"network.bin", {{"size", bin.size()}, {"crc32", hex32(crc)}}}};
   write_file_synced(dir + "/network.bin", bin);
-  write_file_synced(dir + "/network.json", doc.dump(1) + "\n");
+  write_file_synced(dir + "/network.json", json_text(doc, 1) + "\n");
 }
 
 Int8Network read_int8_network(const std::string& dir, const std::vector<SpmLayer>& conv_layers) {
