@@ -232,7 +232,7 @@ TEST_CASE("pcnn-prune calibrates on real data from a directory or a .npy batch",
   REQUIRE(status == 0);
   CHECK(out.find("calibration: 3 input(s), data from") != std::string::npos);
   CHECK(read_json(tmp / "o/report.json")["calibration"]["status"] == "data");
-  // Bad calibration data fails up front, naming the file.
+  // Bad calibration data fails the run, naming the file, and writes nothing.
   write_float_npy(tmp / "wrong.npy", std::vector<float>(10), {10});
   out = run_prune(tmp / "m.onnx -o " + tmp / "o3 --calib " + tmp / "wrong.npy", &status);
   CHECK(status != 0);

@@ -23,9 +23,12 @@
 #include "pcnn/onnx/onnx_model.hpp"
 #include "pcnn/sim/tensor_file.hpp"
 #include "prune_test_support.hpp"
+#include "small_address_space.hpp"
 
 namespace {
 
+using pcnn_test::built_with_address_sanitizer;
+using pcnn_test::run_in_small_address_space;
 using pcnn_test::run_program;
 using pcnn_test::RunResult;
 using pcnn_test::TempDir;
@@ -99,34 +102,6 @@ std::string write_fcn(const TempDir& tmp) {
   b.free_input_size();
   b.write(tmp / "fcn.onnx");
   return tmp / "fcn.onnx";
-}
-
-bool built_with_address_sanitizer() {
-#if defined(__SANITIZE_ADDRESS__)
-  return true;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-  return true;
-#endif
-#endif
-  return false;
-}
-
-// Runs a program with its address space limited to 512 MiB, so a refusal that
-// came only after a large allocation would fail as "out of memory" instead.
-// AddressSanitizer reserves terabytes of address space, so its build runs the
-// program without the limit (the messages are checked all the same).
-RunResult run_in_small_address_space(const TempDir& tmp, const std::string& program,
-                                     const std::string& args, const std::string& env = "",
-                                     const std::string& ulimit = "ulimit -v 524288; ") {
-  const std::string limit = built_with_address_sanitizer() ? "" : ulimit;
-  const std::string out = tmp / "out.txt", err = tmp / "err.txt";
-  const std::string cmd = "(" + limit + "exec env " + env + " timeout 120 " +
-                          pcnn_test::binary(program) + " " + args + ") > '" + out + "' 2> '" + err +
-                          "'";
-  const int rc = std::system(cmd.c_str());
-  RunResult r{WIFEXITED(rc) ? WEXITSTATUS(rc) : -1, pcnn_test::slurp(out), pcnn_test::slurp(err)};
-  return r;
 }
 
 }  // namespace

@@ -304,54 +304,59 @@ std::vector<float> read_network_input(const std::string& path,
   return out;
 }
 
-std::vector<std::vector<float>> read_calibration_inputs(const std::string& path,
-                                                        const std::vector<std::int64_t>& nchw) {
+CalibrationInputs::CalibrationInputs(const std::string& path, const std::vector<std::int64_t>& nchw)
+    : path_(path), nchw_(nchw) {
   namespace fs = std::filesystem;
   std::error_code ec;
   const auto status = fs::status(path, ec);
   if (ec || !fs::exists(status))
     throw Error(path, "cannot open: " + (ec ? ec.message() : std::string(std::strerror(ENOENT))));
-  std::vector<std::vector<float>> inputs;
   if (fs::is_directory(status)) {
-    std::vector<std::string> files;
     for (fs::directory_iterator it(path, ec), end; !ec && it != end; it.increment(ec))
       if (it->is_regular_file() && is_network_input_file(it->path().string()))
-        files.push_back(it->path().string());
+        files_.push_back(it->path().string());
     if (ec) throw Error(path, "cannot list: " + ec.message());
-    if (files.empty()) throw Error(path, "holds no .npy, .pgm, .ppm or .png file");
-    std::sort(files.begin(), files.end());
-    for (const auto& f : files) inputs.push_back(read_network_input(f, nchw));
-    return inputs;
+    if (files_.empty()) throw Error(path, "holds no .npy, .pgm, .ppm or .png file");
+    std::sort(files_.begin(), files_.end());
+    return;
   }
-  if (suffix(path) == ".npy" && nchw.size() == 4) {
-    NpyArray a = read_npy(path);
-    if (a.shape.size() == 4 && a.shape[0] > 1 && !a.is_int8) {
-      const std::int64_t C = nchw[1], H = nchw[2], W = nchw[3];
-      const std::vector<std::int64_t> item(a.shape.begin() + 1, a.shape.end());
-      const bool chw = item == std::vector<std::int64_t>{C, H, W};
-      if (!chw && item != std::vector<std::int64_t>{H, W, C})
-        throw Error(path, "batch of shape (" + shape_text(a.shape, ", ") +
-                              ") does not fit the model input " + shape_text(nchw));
-      const std::size_t n = static_cast<std::size_t>(C * H * W);
-      for (std::int64_t i = 0; i < a.shape[0]; ++i) {
-        std::vector<float> x(n);
-        for (std::int64_t c = 0; c < C; ++c)
-          for (std::int64_t y = 0; y < H; ++y)
-            for (std::int64_t xx = 0; xx < W; ++xx) {
-              const std::size_t from = chw ? static_cast<std::size_t>((c * H + y) * W + xx)
-                                           : static_cast<std::size_t>((y * W + xx) * C + c);
-              float v = a.values[i * n + from];
-              if (a.is_uint8) v /= 255.0f;
-              if (!std::isfinite(v)) throw Error(path, "holds a value that is not finite");
-              x[static_cast<std::size_t>((c * H + y) * W + xx)] = v;
-            }
-        inputs.push_back(std::move(x));
+  files_.push_back(path);
+  if (suffix(path) != ".npy" || nchw.size() != 4) return;
+  NpyArray a = read_npy(path);
+  if (a.shape.size() != 4 || a.shape[0] <= 1 || a.is_int8) return;  // one input, read later
+  const std::int64_t C = nchw[1], H = nchw[2], W = nchw[3];
+  const std::vector<std::int64_t> item(a.shape.begin() + 1, a.shape.end());
+  batch_chw_ = item == std::vector<std::int64_t>{C, H, W};
+  if (!batch_chw_ && item != std::vector<std::int64_t>{H, W, C})
+    throw Error(path, "batch of shape (" + shape_text(a.shape, ", ") +
+                          ") does not fit the model input " + shape_text(nchw));
+  batch_ = std::move(a);
+}
+
+std::size_t CalibrationInputs::size() const {
+  return batch_.shape.empty() ? files_.size() : static_cast<std::size_t>(batch_.shape[0]);
+}
+
+const std::string& CalibrationInputs::file(std::size_t i) const {
+  return batch_.shape.empty() ? files_.at(i) : path_;
+}
+
+std::vector<float> CalibrationInputs::read(std::size_t i) const {
+  if (batch_.shape.empty()) return read_network_input(files_.at(i), nchw_);
+  const std::int64_t C = nchw_[1], H = nchw_[2], W = nchw_[3];
+  const std::size_t n = static_cast<std::size_t>(C * H * W);
+  std::vector<float> x(n);
+  for (std::int64_t c = 0; c < C; ++c)
+    for (std::int64_t y = 0; y < H; ++y)
+      for (std::int64_t xx = 0; xx < W; ++xx) {
+        const std::size_t from = batch_chw_ ? static_cast<std::size_t>((c * H + y) * W + xx)
+                                            : static_cast<std::size_t>((y * W + xx) * C + c);
+        float v = batch_.values[i * n + from];
+        if (batch_.is_uint8) v /= 255.0f;
+        if (!std::isfinite(v)) throw Error(path_, "holds a value that is not finite");
+        x[static_cast<std::size_t>((c * H + y) * W + xx)] = v;
       }
-      return inputs;
-    }
-  }
-  inputs.push_back(read_network_input(path, nchw));
-  return inputs;
+  return x;
 }
 
 std::string npy_bytes(const std::vector<std::int8_t>& values,

@@ -1,4 +1,7 @@
 #include <chrono>
+#include <climits>
+#include <exception>
+#include <optional>
 
 #include "pcnn/core/error.hpp"
 #include "pcnn/core/failure_context.hpp"
@@ -34,11 +37,15 @@ PrunedModel prune_model(const OnnxModel& model, const PruneOptions& options,
     throw Error(model.path(), what);
   }
   if (options.calib_samples < 0) throw Error("--calib-samples", "must not be negative");
-  std::vector<std::vector<float>> calib_inputs;
+  // Listed (or, for a .npy batch, read) up front; a folder's files are read
+  // one at a time during the calibration pass.
+  std::optional<CalibrationInputs> calib_inputs;
   if (!options.calib_path.empty())
     calib_inputs = on_behalf_of(options.calib_path, "reading the calibration data", [&] {
-      return read_calibration_inputs(options.calib_path, model.input_shape());
+      return CalibrationInputs(options.calib_path, model.input_shape());
     });
+  if (calib_inputs && calib_inputs->size() > static_cast<std::size_t>(INT_MAX))
+    throw Error(options.calib_path, "more than " + std::to_string(INT_MAX) + " inputs");
   PrunedModel pm;
   if (!options.reuse_patterns_file.empty()) {
     const ReusedPatterns reused = read_reused_patterns(options.reuse_patterns_file, convs);
@@ -57,13 +64,26 @@ PrunedModel prune_model(const OnnxModel& model, const PruneOptions& options,
   const auto t1 = std::chrono::steady_clock::now();
   CalibrationOutcome& outcome = pm.calibration;
   std::vector<ConvActivationRange> ranges = unit_activation_ranges(convs.size());
-  if (!calib_inputs.empty() || options.calib_samples > 0) {
+  // A calibration that fails in the model leaves it uncalibrated (outcome
+  // "failed"); a calibration file that cannot be read fails the run, as it
+  // would have when read up front.
+  std::exception_ptr input_failure;
+  if (calib_inputs || options.calib_samples > 0) {
     try {
-      if (!calib_inputs.empty()) {
+      if (calib_inputs) {
         outcome.source = options.calib_path;
         outcome.ranges = model.calibrate_with(
-            pm.pruned_weights, static_cast<int>(calib_inputs.size()),
-            [&](int i, std::vector<float>& x) { x = calib_inputs[static_cast<std::size_t>(i)]; });
+            pm.pruned_weights, static_cast<int>(calib_inputs->size()),
+            [&](int i, std::vector<float>& x) {
+              const auto item = static_cast<std::size_t>(i);
+              try {
+                x = on_behalf_of(calib_inputs->file(item), "reading the calibration data",
+                                 [&] { return calib_inputs->read(item); });
+              } catch (...) {
+                input_failure = std::current_exception();
+                throw;
+              }
+            });
         outcome.status = "data";
       } else {
         outcome.source = "N(0,1) seed " + std::to_string(options.seed);
@@ -74,6 +94,7 @@ PrunedModel prune_model(const OnnxModel& model, const PruneOptions& options,
       outcome.samples = outcome.ranges.samples;
       ranges = outcome.ranges.convs;
     } catch (const Error& e) {
+      if (input_failure) std::rethrow_exception(input_failure);
       outcome.status = "failed";
       outcome.reason = e.what();
       outcome.ranges = Calibration{};

@@ -36,8 +36,29 @@ std::vector<float> read_network_input(const std::string& path,
 // Calibration data (pcnn-prune --calib): a directory (every .npy, .pgm, .ppm
 // and .png file in it, in name order, each one input), a .npy batch
 // [N,C,H,W] or [N,H,W,C], or a single input file. At least one input.
-std::vector<std::vector<float>> read_calibration_inputs(const std::string& path,
-                                                        const std::vector<std::int64_t>& nchw);
+// The inputs are read one at a time, when calibration asks for them, so a
+// directory of any number of files costs the memory of one; each file is
+// bounded on its own (the tensor limit, pcnn/core/tensor_limit.hpp).
+class CalibrationInputs {
+ public:
+  // Lists the directory, or reads the .npy batch, for a model input `nchw`.
+  // Throws pcnn::Error(path, ...) when there is nothing to read.
+  CalibrationInputs(const std::string& path, const std::vector<std::int64_t>& nchw);
+
+  std::size_t size() const;
+  // The file input i comes from (the batch file for every item of a batch).
+  const std::string& file(std::size_t i) const;
+  // Input i (0 <= i < size()) as NCHW floats, read now. Throws
+  // pcnn::Error(file(i), ...) for a bad file.
+  std::vector<float> read(std::size_t i) const;
+
+ private:
+  std::string path_;
+  std::vector<std::int64_t> nchw_;
+  std::vector<std::string> files_;  // a directory's input files, in name order
+  NpyArray batch_;                  // a .npy batch [N, ...] (shape empty otherwise)
+  bool batch_chw_ = true;           // its items are [C,H,W], not [H,W,C]
+};
 
 // True for the suffixes read_network_input() reads (.npy .pgm .ppm .png).
 bool is_network_input_file(const std::string& path);

@@ -23,7 +23,7 @@ struct PruneOptions {
   int calib_samples = 2;            // 0: no calibration pass (unit activation range)
   std::uint64_t seed = 1;           // calibration inputs
   std::string reuse_patterns_file;  // report.json whose pattern tables are reused; empty: distil
-  std::string calib_path;  // real calibration data (read_calibration_inputs); empty: random
+  std::string calib_path;           // real calibration data (CalibrationInputs); empty: random
 };
 
 // How the activation scales were found.
