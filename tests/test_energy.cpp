@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include <cstdio>
+#include <fstream>
 #include <random>
 
 #include "pcnn/core/error.hpp"
@@ -307,6 +308,8 @@ TEST_CASE("the energy section: scaling with size, bad keys named", "[energy]") {
   CHECK(message({{"energy", {{"weight_sram", {{"reference_size_bytes", 0}}}}}}) ==
         "a.json: energy.weight_sram.reference_size_bytes: must be positive");
   CHECK(message({{"energy", 3}}) == "a.json: energy: expected a JSON object");
+  CHECK(message({{"energy", {{"post_process", {{"element_op_pj", -0.1}}}}}}) ==
+        "a.json: energy.post_process.element_op_pj: must be a finite number >= 0");
   CHECK(message({{"energy", {{"data_sram", {{"reference_banks", 0}}}}}}) ==
         "a.json: energy.data_sram.reference_banks: must be positive");
   CHECK(message({{"energy", {{"pattern_sram", {{"reference_word_bytes", -4}}}}}}) ==
@@ -334,6 +337,10 @@ TEST_CASE("the energy section: scaling with size, bad keys named", "[energy]") {
   CHECK(file.energy.sram_scaling.access_fixed_bytes == 8.0);
   CHECK(file.energy.sram_scaling.bank_periphery_share == 0.1);
   CHECK(file.energy.sram_scaling.width_periphery_share == 0.2);
+  // ... every key of them, the post-processing unit's included.
+  std::ifstream default_file(std::string(PCNN_SOURCE_DIR) + "/workloads/arch-default.json");
+  CHECK(nlohmann::json::parse(default_file).at("energy") ==
+        pcnn::energy_config_to_json(pcnn::default_energy_config()));
   // The written architecture reads back to the same values.
   const pcnn::ArchConfig back = pcnn::arch_from_json(pcnn::arch_to_json(big), "back");
   CHECK(back.energy.action_pj == big.energy.action_pj);

@@ -425,17 +425,21 @@ int run_command(int argc, char** argv) {
   }
   std::printf("%s.\n", legend.c_str());
 
-  // Third table: energy by component (uJ), on-chip power and efficiency.
+  // Third table: energy by component (uJ), on-chip power and efficiency. A
+  // per-layer run has no post-processing unit, so it has no column.
+  auto in_table = [](const pcnn::ComponentInfo& c) {
+    return c.id != pcnn::Component::post_process;
+  };
   std::printf("\n%-24s", "layer");
   for (const pcnn::ComponentInfo& c : pcnn::kComponents)
-    std::printf(" %9s", (std::string(c.short_name) + "_uJ").c_str());
+    if (in_table(c)) std::printf(" %9s", (std::string(c.short_name) + "_uJ").c_str());
   std::printf(" %9s %8s %7s %7s %7s\n", "chip_uJ", "chip_mW", "TOPS/W", "TOPS/Wd", "idx_ovh");
   for (std::size_t i = 0; i <= count; ++i) {
     const pcnn::EnergyReport& e = i < count ? results[i].stats.energy : total.energy;
     const double ovh = i < count ? index[i].ratio() : total_index.ratio();
     std::printf("%-24s", i < count ? pcnn::printable(jobs[i].layer.name).c_str() : "total");
     for (const pcnn::ComponentInfo& c : pcnn::kComponents)
-      std::printf(" %9.3f", e.component_pj(c.id) / 1e6);
+      if (in_table(c)) std::printf(" %9.3f", e.component_pj(c.id) / 1e6);
     std::printf(" %9.3f %8.2f %7.3f %7.3f %6.2f%%\n", e.on_chip_pj() / 1e6, e.on_chip_power_mw(),
                 e.tops_per_w_effective(), e.tops_per_w_dense_equivalent(), 100.0 * ovh);
   }

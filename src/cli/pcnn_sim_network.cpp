@@ -95,7 +95,9 @@ void print_tables(const pcnn::Int8Network& net, const pcnn::NetworkRunResult& r)
       std::printf(" %9.3f", e.component_pj(c.id) / 1e6);
     std::printf(" %9.3f %9.3f\n", e.on_chip_pj() / 1e6, e.total_pj() / 1e6);
   }
-  std::printf("*_uJ: energy by component (docs/energy.md); chip_uJ on chip, total_uJ with DRAM.\n");
+  std::printf(
+      "*_uJ: energy by component (docs/energy.md; rf register file, pe PE group, ppu\n"
+      "post-processing unit, which leaks on every row); chip_uJ on chip, total_uJ with DRAM.\n");
   for (const pcnn::NetworkStepResult& s : r.steps)  // layers the host rewrote for the datapath
     if (!s.stats.lowering.empty())
       std::printf("(%s lowered: %s)\n", net.nodes[s.node].name.c_str(), s.stats.lowering.c_str());
@@ -228,8 +230,11 @@ int network_command(int argc, char** argv) {
     std::printf("dense network: %llu cycles, speedup %.2fx\n",
                 static_cast<unsigned long long>(r.dense_cycles),
                 static_cast<double>(r.dense_cycles) / static_cast<double>(r.total.cycles));
-  std::printf("energy per inference: %.3f uJ on chip, %.3f uJ with DRAM\n",
-              r.total.energy.on_chip_pj() / 1e6, r.total.energy.total_pj() / 1e6);
+  // A whole network has the post-processing unit on chip beside Table IX's five.
+  const pcnn::ResolvedEnergy energy = pcnn::resolve_energy(arch, /*with_post_process_unit=*/true);
+  std::printf("energy per inference: %.3f uJ on chip, %.3f uJ with DRAM; on-chip area %.2f mm^2\n",
+              r.total.energy.on_chip_pj() / 1e6, r.total.energy.total_pj() / 1e6,
+              energy.on_chip_area_mm2());
   std::printf("simulated in %.2f s, activation mode %s\n", wall,
               pcnn::to_string(options.sim.act_mode));
 
@@ -251,6 +256,7 @@ int network_command(int argc, char** argv) {
     out["git_commit"] = pcnn::git_commit();
     out["images"] = {{"dir", images_dir}, {"identity", loaded.images().identity}};
     out["architecture"] = pcnn::arch_to_json(arch);
+    out["area_mm2"] = pcnn::area_json(energy);
     out["act_mode"] = pcnn::to_string(options.sim.act_mode);
     out["input"] = {{"file", input_path}};
     out["wall_s"] = wall;

@@ -1,6 +1,7 @@
 #include "pcnn/energy/energy_model.hpp"
 
 #include <cmath>
+#include <cstring>
 
 namespace pcnn {
 
@@ -47,7 +48,7 @@ SramScale sram_scale(const SramConfig& sram, const EnergyConfig& cfg, Component 
   return s;
 }
 
-ResolvedEnergy resolve_energy(const ArchConfig& arch) {
+ResolvedEnergy resolve_energy(const ArchConfig& arch, bool with_post_process_unit) {
   const EnergyConfig& cfg = arch.energy;
   const ArchConfig reference;  // the sizes the register-file and PE-group values belong to
   ResolvedEnergy r;
@@ -67,6 +68,19 @@ ResolvedEnergy resolve_energy(const ArchConfig& arch) {
                    static_cast<double>(register_file_bytes(reference));
     } else if (c.id == Component::pe_group) {
       size_scale = static_cast<double>(mac_lanes(arch)) / static_cast<double>(mac_lanes(reference));
+    } else if (c.id == Component::post_process) {
+      const double buffer = static_cast<double>(arch.post_process.line_buffer_bytes) /
+                            static_cast<double>(reference.post_process.line_buffer_bytes);
+      const double lanes = static_cast<double>(arch.post_process.lanes) /
+                           static_cast<double>(reference.post_process.lanes);
+      energy_scale[k] = std::sqrt(buffer);  // its line-buffer bytes only, not the lane ops
+      // The default unit's leakage and area are its line buffer's and its lanes'
+      // in these shares (docs/energy.md); each part follows its own size.
+      const double unit = with_post_process_unit ? 1.0 : 0.0;
+      r.leakage_mw[k] *= unit * (kPostProcessBufferLeakageShare * buffer +
+                                 (1.0 - kPostProcessBufferLeakageShare) * lanes);
+      r.area_mm2[k] *= unit * (kPostProcessBufferAreaShare * buffer +
+                               (1.0 - kPostProcessBufferAreaShare) * lanes);
     }
     r.leakage_mw[k] *= size_scale;
     r.area_mm2[k] *= size_scale;
@@ -74,9 +88,10 @@ ResolvedEnergy resolve_energy(const ArchConfig& arch) {
   for (std::size_t i = 0; i < kActions.size(); ++i) {
     const ActionField& a = kActions[i];
     if (!a.energy_key) continue;
+    const bool lane_op = a.component == Component::post_process && std::strcmp(a.unit, "byte") != 0;
     r.action_pj[i] = a.component == Component::dram
                          ? arch.dram.energy_pj_per_byte
-                         : cfg.action_pj[i] * energy_scale[index_of(a.component)];
+                         : cfg.action_pj[i] * (lane_op ? 1.0 : energy_scale[index_of(a.component)]);
   }
   r.leakage_mw[index_of(Component::dram)] = 0.0;
   r.area_mm2[index_of(Component::dram)] = 0.0;

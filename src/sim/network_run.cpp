@@ -343,6 +343,11 @@ NetworkRunResult simulate_network(const ModelImages& model_images, const Int8Net
                              pp.dram_read_stall_cycles - pp0.dram_read_stall_cycles +
                                  pp.dram_write_stall_cycles - pp0.dram_write_stall_cycles);
     s.stalls.fill_drain = s.cycles - s.mac_cycles - s.stalls.dram;
+    s.actions.post_process_line_buffer_read_bytes =
+        pp.line_buffer_bytes_read - pp0.line_buffer_bytes_read;
+    s.actions.post_process_line_buffer_write_bytes =
+        pp.line_buffer_bytes_written - pp0.line_buffer_bytes_written;
+    s.actions.post_process_element_ops = pp.element_ops - pp0.element_ops;
     if (plan.unit[i] == NetUnit::host) s.stalls = StallCycles{}, s.stalls.dram = s.cycles;
     r.module_stats = stats_difference(collect_stats(acc), walk0);
   };
@@ -447,7 +452,7 @@ NetworkRunResult simulate_network(const ModelImages& model_images, const Int8Net
   if (!host.finished())
     throw Error("simulation", "ran out of events before the host controller finished");
 
-  const ResolvedEnergy energy = resolve_energy(arch);
+  const ResolvedEnergy energy = resolve_energy(arch, /*with_post_process_unit=*/true);
   for (std::size_t i = 0; i < net.nodes.size(); ++i) {
     const NetNode& n = net.nodes[i];
     NetworkStepResult& r = result.steps[i];

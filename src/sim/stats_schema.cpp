@@ -103,9 +103,19 @@ const std::array<ActionField, kActionCount> kActions = {{
      "byte", "bytes written to DRAM"},
     {"refills", Component::register_file, nullptr, layer<&LayerStats::refills>, "refill",
      "kernel-register refills (their bytes are charged above)"},
+    {"post_process_line_buffer_read_bytes", Component::post_process, "line_buffer_read_pj_per_byte",
+     datapath<&DatapathActions::post_process_line_buffer_read_bytes>, "byte",
+     "bytes the post-processing lanes read from the unit's line buffer"},
+    {"post_process_line_buffer_write_bytes", Component::post_process,
+     "line_buffer_write_pj_per_byte",
+     datapath<&DatapathActions::post_process_line_buffer_write_bytes>, "byte",
+     "bytes written into the post-processing unit's line buffer (its DRAM reads)"},
+    {"post_process_element_ops", Component::post_process, "element_op_pj",
+     datapath<&DatapathActions::post_process_element_ops>, "element",
+     "input elements or window taps the post-processing lanes consume"},
 }};
 
-const std::array<DatapathActionField, 9> kDatapathActions = {{
+const std::array<DatapathActionField, 12> kDatapathActions = {{
     {"kernel_register_write_bytes", &DatapathActions::kernel_register_write_bytes},
     {"kernel_register_reads", &DatapathActions::kernel_register_reads},
     {"window_write_bytes", &DatapathActions::window_write_bytes},
@@ -115,11 +125,16 @@ const std::array<DatapathActionField, 9> kDatapathActions = {{
     {"psum_writes", &DatapathActions::psum_writes},
     {"pointer_generations", &DatapathActions::pointer_generations},
     {"requantisations", &DatapathActions::requantisations},
+    {"post_process_line_buffer_read_bytes", &DatapathActions::post_process_line_buffer_read_bytes},
+    {"post_process_line_buffer_write_bytes",
+     &DatapathActions::post_process_line_buffer_write_bytes},
+    {"post_process_element_ops", &DatapathActions::post_process_element_ops},
 }};
 
 const std::array<EnergyTotalField, 6> kEnergyTotals = {{
     {"energy_on_chip_pj", [](const EnergyReport& e) { return e.on_chip_pj(); },
-     "the five on-chip components, dynamic plus leakage"},
+     "the on-chip components (with the post-processing unit in whole-network runs), dynamic plus "
+     "leakage"},
     {"energy_on_chip_leakage_pj", [](const EnergyReport& e) { return e.on_chip_leakage_pj(); },
      "the on-chip components' leakage"},
     {"energy_total_pj", [](const EnergyReport& e) { return e.total_pj(); }, "on chip plus DRAM"},

@@ -1,13 +1,22 @@
 #pragma once
 // The components the energy model books energy, power and area to: the five
-// rows of the paper's Table IX plus off-chip DRAM.
+// rows of the paper's Table IX, the post-processing unit (whole-network runs
+// only; not in Table IX) and off-chip DRAM.
 #include <array>
 #include <cstddef>
 
 namespace pcnn {
 
-enum class Component : int { data_sram, weight_sram, pattern_sram, register_file, pe_group, dram };
-constexpr std::size_t kComponentCount = 6;
+enum class Component : int {
+  data_sram,
+  weight_sram,
+  pattern_sram,
+  register_file,
+  pe_group,
+  post_process,
+  dram
+};
+constexpr std::size_t kComponentCount = 7;
 
 struct ComponentInfo {
   Component id;
@@ -23,6 +32,7 @@ inline constexpr std::array<ComponentInfo, kComponentCount> kComponents = {{
     {Component::pattern_sram, "pattern_sram", "Pattern SRAM", "psram", true},
     {Component::register_file, "register_file", "Register file", "rf", true},
     {Component::pe_group, "pe_group", "PE group", "pe", true},
+    {Component::post_process, "post_process", "Post-processing unit", "ppu", true},
     {Component::dram, "dram", "DRAM", "dram", false},
 }};
 

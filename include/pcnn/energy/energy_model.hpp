@@ -33,14 +33,22 @@ SramScale sram_scale(const SramConfig& sram, const EnergyConfig& cfg, Component 
 //   SRAM: by sram_scale();
 //   register file: leakage and area x register bytes / the default's;
 //   PE group: leakage and area x MAC lanes / the default's (256);
+//   post-processing unit (line buffer L, default 16 KiB; N lanes, default 32):
+//     line-buffer energy per byte x sqrt(L / 16 KiB); of leakage and area the
+//     line buffer's share (below) x L / 16 KiB, the lanes' rest x N / 32;
+//     without the unit (a per-layer run has none) no leakage and no area;
 //   DRAM: dram.energy_pj_per_byte, no leakage or area on chip.
+// The line buffer's share of the default post-processing unit's leakage
+// (1.334 of 1.395 mW) and area (0.325 of 0.3875 mm^2); the rest is its lanes'.
+constexpr double kPostProcessBufferLeakageShare = 1.334 / 1.395;
+constexpr double kPostProcessBufferAreaShare = 0.325 / 0.3875;
 struct ResolvedEnergy {
   std::array<double, kActionCount> action_pj{};
   std::array<double, kComponentCount> leakage_mw{};
   std::array<double, kComponentCount> area_mm2{};
   double on_chip_area_mm2() const;
 };
-ResolvedEnergy resolve_energy(const ArchConfig& arch);
+ResolvedEnergy resolve_energy(const ArchConfig& arch, bool with_post_process_unit = false);
 
 // Register bytes the register file holds: per PE the kernel register and its
 // partial sums (4 bytes each), plus the shared window register (9 positions of

@@ -21,7 +21,7 @@ struct EnergyReport {
   double component_pj(Component c) const {
     return dynamic_pj[index_of(c)] + leakage_pj[index_of(c)];
   }
-  double on_chip_pj() const;  // the five Table IX components
+  double on_chip_pj() const;  // Table IX's five and the post-processing unit
   double dram_pj() const { return component_pj(Component::dram); }
   double total_pj() const { return on_chip_pj() + dram_pj(); }
   double on_chip_leakage_pj() const;

@@ -51,6 +51,10 @@ struct DatapathActions {
   std::uint64_t psum_writes = 0;                  // 32-bit partial-sum entries written
   std::uint64_t pointer_generations = 0;          // kernels through Sparsity IO
   std::uint64_t requantisations = 0;              // outputs requantised and written back
+  // The post-processing unit's (whole-network runs; zero for a PE-group layer).
+  std::uint64_t post_process_line_buffer_read_bytes = 0;   // one byte per element op
+  std::uint64_t post_process_line_buffer_write_bytes = 0;  // bytes it read from DRAM
+  std::uint64_t post_process_element_ops = 0;  // input elements or window taps on the lanes
 };
 
 struct LayerStats {

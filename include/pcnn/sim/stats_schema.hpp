@@ -41,7 +41,7 @@ struct ActionField {
   const char* unit;  // what one count is
   const char* description;
 };
-constexpr std::size_t kActionCount = 21;
+constexpr std::size_t kActionCount = 24;
 extern const std::array<ActionField, kActionCount> kActions;
 
 // The members of DatapathActions with their kActions keys, for sums and reading back.
@@ -49,7 +49,7 @@ struct DatapathActionField {
   const char* key;
   std::uint64_t DatapathActions::*count;
 };
-extern const std::array<DatapathActionField, 9> kDatapathActions;
+extern const std::array<DatapathActionField, 12> kDatapathActions;
 
 // A total of an EnergyReport that the CSV files carry (after energy_<component>_pj).
 struct EnergyTotalField {
