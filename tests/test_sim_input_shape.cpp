@@ -5,6 +5,7 @@
 // cannot take the new size is refused with its node.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -155,4 +156,69 @@ TEST_CASE("a new input size (--input-shape) is refused when a Gemm would change 
   CHECK_THROWS_WITH(
       pcnn::set_network_input_shape(net, images.layers, {1, 3, 16, 16}, "--input-shape"),
       Catch::Contains("node 'fc' (gemm) takes 256 values and would get 1024"));
+}
+
+TEST_CASE("pcnn-sim run --network takes --input-shape, bit-exact against golden at two sizes",
+          "[network][shape][network_run]") {
+  TempDir tmp;
+  const std::string dir = prune_fully_convolutional(tmp);
+  auto sim = [](const std::string& args) {
+    return pcnn_test::run_command(pcnn_test::binary("pcnn-sim") + " " + args);
+  };
+  for (const auto& [h, w] : {std::pair<int, int>{20, 12}, std::pair<int, int>{24, 32}}) {
+    const std::string shape = "1x3x" + std::to_string(h) + "x" + std::to_string(w);
+    INFO("input shape " << shape);
+    const std::string in = tmp / (shape + ".ppm"), at = tmp / shape;
+    std::string pixels(static_cast<std::size_t>(h * w * 3), '\0');
+    for (std::size_t i = 0; i < pixels.size(); ++i) pixels[i] = static_cast<char>((i * 37) % 251);
+    std::ofstream(in, std::ios::binary) << "P6\n" << w << " " << h << "\n255\n" << pixels;
+    std::filesystem::create_directory(at);
+    const pcnn_test::Run g = sim("golden " + dir + " --input " + in + " --input-shape " + shape +
+                                 " --output " + at + "/g.npy --dump-layers " + at + "/glayers");
+    INFO(g.out);
+    REQUIRE(g.status == 0);
+    const pcnn_test::Run r = sim("run " + dir + " --network --input " + in + " --input-shape " +
+                                 shape + " --act-mode skip --output " + at +
+                                 "/y.npy --dump-layers " + at + "/layers --json " + at + "/r.json");
+    INFO(r.out);
+    REQUIRE(r.status == 0);
+    CHECK(r.out.find("output 1x5x" + std::to_string(h) + "x" + std::to_string(w)) !=
+          std::string::npos);
+    CHECK(pcnn_test::slurp(at + "/y.npy") == pcnn_test::slurp(at + "/g.npy"));
+    CHECK(pcnn_test::slurp(at + "/y.npy.json") == pcnn_test::slurp(at + "/g.npy.json"));
+    const std::vector<std::string> files = pcnn_test::listing(at + "/layers");
+    REQUIRE(files == pcnn_test::listing(at + "/glayers"));
+    for (const std::string& f : files)
+      CHECK(pcnn_test::slurp(at + "/layers/" + f) == pcnn_test::slurp(at + "/glayers/" + f));
+    const nlohmann::json j = nlohmann::json::parse(pcnn_test::slurp(at + "/r.json"));
+    CHECK(j.at("input_shape") == nlohmann::json::array({1, 3, h, w}));
+    // The convs ran at the new size: c1 at HxW, c2 behind the pool at H/2 x W/2.
+    std::int64_t macs = 0;
+    for (const nlohmann::json& s : j.at("steps"))
+      if (s.at("op") == "conv") macs += s.at("stats").at("dense_macs").get<std::int64_t>();
+    CHECK(macs == 9LL * (3 * 4 * h * w + 4 * 6 * (h / 2) * (w / 2) + 6 * 5 * h * w));
+  }
+
+  // Bad shapes and an input of another size: one line naming the option or the
+  // file, non-zero exit, nothing written.
+  std::ofstream(tmp / "x.ppm", std::ios::binary) << "P6\n12 20\n255\n"
+                                                 << std::string(12 * 20 * 3, '\x50');
+  const std::string out = tmp / "z.npy";
+  for (const std::string& bad : {std::string("1x3x20"), std::string("2x3x8x8"),
+                                 std::string("1x4x20x12"), std::string("1x3x1x1")}) {
+    const pcnn_test::Run b = sim("run " + dir + " --network --input " + tmp / "x.ppm" +
+                                 " --input-shape " + bad + " --output " + out);
+    INFO(bad << ": " << b.out);
+    CHECK(b.status != 0);
+    CHECK(b.out.find("pcnn-sim: --input-shape: ") == 0);
+    CHECK(std::count(b.out.begin(), b.out.end(), '\n') == 1);
+    CHECK_FALSE(std::filesystem::exists(out));
+  }
+  const pcnn_test::Run size = sim("run " + dir + " --network --input " + tmp / "x.ppm" +
+                                  " --input-shape 1x3x24x32 --output " + out);
+  INFO(size.out);
+  CHECK(size.status != 0);
+  CHECK(size.out.find("x.ppm") != std::string::npos);
+  CHECK(std::count(size.out.begin(), size.out.end(), '\n') == 1);
+  CHECK_FALSE(std::filesystem::exists(out));
 }

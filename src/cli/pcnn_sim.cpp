@@ -529,6 +529,7 @@ int sc_main(int argc, char** argv) {
       std::cout << "Usage:\n  " << kUsage
                 << "\n  pcnn-sim sweep SWEEP.json [-j N] [-o results.csv] [--shard K/N]"
                 << "\n  pcnn-sim run IMAGES_DIR --network --input FILE [--output FILE.npy] [--dump-layers DIR]"
+                << "\n             [--input-shape NxCxHxW]"
                 << "\n  pcnn-sim golden IMAGES_DIR --input FILE [--output FILE.npy] [--dump-layers DIR]"
                 << "\n  pcnn-sim eval IMAGES_DIR --dataset fashion-mnist [--limit N] [-j N] [--json FILE]"
                 << "\n  pcnn-sim --version"

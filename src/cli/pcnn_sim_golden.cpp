@@ -14,8 +14,6 @@
 #include "pcnn/core/output_file.hpp"
 #include "pcnn/golden/golden_network.hpp"
 #include "pcnn/network/input_file.hpp"
-#include "pcnn/network/network_input_shape.hpp"
-#include "pcnn/onnx/onnx_model.hpp"
 #include "pcnn/sim/tensor_file.hpp"
 #include "pcnn_sim_network_io.hpp"
 
@@ -53,16 +51,7 @@ int golden_command(int argc, char** argv) {
     pcnn::check_output_path(output_path + ".json", "--output");
   }
   if (!dump_dir.empty()) check_dump_dir(dump_dir);
-  const pcnn::GoldenNetwork net = [&] {
-    pcnn::GoldenNetwork pruned = pcnn::GoldenNetwork::load(images_dir);
-    if (input_shape_text.empty()) return pruned;
-    pcnn::ModelImages images = pruned.images();
-    pcnn::Int8Network network = pruned.network();
-    pcnn::set_network_input_shape(network, images.layers,
-                                  pcnn::parse_input_shape(input_shape_text, "--input-shape"),
-                                  "--input-shape");
-    return pcnn::GoldenNetwork(std::move(images), std::move(network));
-  }();
+  const pcnn::GoldenNetwork net = load_network(images_dir, input_shape_text);
   const std::vector<std::int8_t> x = read_quantised_input(input_path, net);
   std::unique_ptr<LayerDump> dump;
   pcnn::TensorObserver observer;

@@ -141,13 +141,13 @@ nlohmann::json result_json(const pcnn::Int8Network& net, const pcnn::NetworkRunR
 
 int network_command(int argc, char** argv) {
   std::string images_dir, arch_path, input_path, act_mode_text = "off", output_path, dump_dir,
-                                                 json_path;
+                                                 json_path, input_shape_text;
   std::uint64_t max_cycles = pcnn::kDefaultMaxCycles;
   int top = 5;
   po::options_description visible(
       "Usage:\n  pcnn-sim run IMAGES_DIR --network --input FILE [--arch arch.json]\n"
       "             [--act-mode off|gate|skip] [--output FILE.npy] [--dump-layers DIR]\n"
-      "             [--json result.json] [--no-dense]\n\n"
+      "             [--json result.json] [--no-dense] [--input-shape NxCxHxW]\n\n"
       "Runs the whole network of IMAGES_DIR (network.json from pcnn-prune) on one input in\n"
       "one simulation of the accelerator: convs and Gemm on the PE group, the operators\n"
       "between them on the post-processing unit, activations kept in the simulated DRAM.\n\n"
@@ -166,6 +166,8 @@ int network_command(int argc, char** argv) {
       "json", po::value(&json_path), "write the per-operator results as JSON")(
       "top", po::value(&top)->default_value(5), "classes to print for a classifier")(
       "no-dense", "skip the dense runs of the convs (no speedup)")(
+      "input-shape", po::value(&input_shape_text),
+      "run a fully convolutional network at another input size, NxCxHxW (e.g. 1x3x64x64)")(
       "max-cycles", po::value(&max_cycles)->default_value(pcnn::kDefaultMaxCycles),
       "stop with an error when simulated time passes this many clock cycles");
   const po::variables_map vm = pcnn::parse_command_line(argc, argv, visible, "images", images_dir);
@@ -205,7 +207,7 @@ int network_command(int argc, char** argv) {
   }
   pcnn::check_max_cycles(max_cycles, arch);
 
-  const pcnn::GoldenNetwork loaded = pcnn::GoldenNetwork::load(images_dir);
+  const pcnn::GoldenNetwork loaded = load_network(images_dir, input_shape_text);
   const pcnn::Int8Network& net = loaded.network();
   const std::vector<std::int8_t> x = read_quantised_input(input_path, loaded);
   if (isatty(STDERR_FILENO)) {  // progress on a terminal only
@@ -259,6 +261,7 @@ int network_command(int argc, char** argv) {
     out["area_mm2"] = pcnn::area_json(energy);
     out["act_mode"] = pcnn::to_string(options.sim.act_mode);
     out["input"] = {{"file", input_path}};
+    out["input_shape"] = net.tensors[net.input].shape;
     out["wall_s"] = wall;
     out["output"] = {{"tensor", out_t.name}, {"shape", out_t.shape}, {"scale", out_t.scale}};
     pcnn::write_output_file(json_path, pcnn::json_text(out) + "\n", "--json");

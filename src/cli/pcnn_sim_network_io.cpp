@@ -7,12 +7,26 @@
 #include "pcnn/core/error.hpp"
 #include "pcnn/core/output_file.hpp"
 #include "pcnn/network/input_file.hpp"
+#include "pcnn/network/network_input_shape.hpp"
+#include "pcnn/onnx/onnx_model.hpp"
 #include "pcnn/sim/tensor_file.hpp"
 
 std::string shape_text(const std::vector<std::int64_t>& s) {
   std::string t;
   for (std::size_t i = 0; i < s.size(); ++i) t += (i ? "x" : "") + std::to_string(s[i]);
   return t;
+}
+
+pcnn::GoldenNetwork load_network(const std::string& images_dir,
+                                 const std::string& input_shape_text) {
+  pcnn::GoldenNetwork pruned = pcnn::GoldenNetwork::load(images_dir);
+  if (input_shape_text.empty()) return pruned;
+  pcnn::ModelImages images = pruned.images();
+  pcnn::Int8Network network = pruned.network();
+  pcnn::set_network_input_shape(network, images.layers,
+                                pcnn::parse_input_shape(input_shape_text, "--input-shape"),
+                                "--input-shape");
+  return pcnn::GoldenNetwork(std::move(images), std::move(network));
 }
 
 std::vector<std::int8_t> read_quantised_input(const std::string& path,

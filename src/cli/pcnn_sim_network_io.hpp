@@ -12,6 +12,12 @@
 #include "pcnn/golden/golden_network.hpp"
 #include "pcnn/image/staging_dir.hpp"
 
+// The image set's network (images and network.json), or with a non-empty
+// --input-shape text (NxCxHxW) the same network carried to that input size,
+// every tensor's and conv layer's shape with it (set_network_input_shape).
+pcnn::GoldenNetwork load_network(const std::string& images_dir,
+                                 const std::string& input_shape_text);
+
 // The network's int8 input from FILE: .npy / PGM / PPM / PNG quantised at the
 // input scale, or a PCNT tensor already at it; a wrong shape names the file.
 std::vector<std::int8_t> read_quantised_input(const std::string& path,
