@@ -359,6 +359,44 @@ double weight_read_pj_per_byte(const pcnn::ArchConfig& a) {
 
 }  // namespace
 
+TEST_CASE("the second kernel-register set: area and leakage only with double buffering",
+          "[energy]") {
+  // Register bytes: per PE 60 kernel bytes per set and 256 partial sums of 4
+  // bytes, plus the 9 x 60 window: two sets 64 x (120 + 1024) + 540 = 73,756,
+  // one set 64 x (60 + 1024) + 540 = 69,916.
+  const pcnn::ArchConfig two;
+  pcnn::ArchConfig one;
+  one.kernel_register_double_buffering = false;
+  CHECK(pcnn::register_file_bytes(two) == 73756);
+  CHECK(pcnn::register_file_bytes(one) == 69916);
+  pcnn::ArchConfig tiny = one;  // 2 PEs, 6-word kernel registers, 4 partial sums
+  tiny.pe_count = 2;
+  tiny.kernel_register_words = 6;
+  tiny.psum_entries_per_pe = 4;
+  CHECK(pcnn::register_file_bytes(tiny) == 2 * (6 + 16) + 54);
+  tiny.kernel_register_double_buffering = true;
+  CHECK(pcnn::register_file_bytes(tiny) == 2 * (12 + 16) + 54);
+
+  // Table IX's register file (1.36 mW leakage, 1.58 mm^2) has both sets; one
+  // set leaves 69,916 / 73,756 of it: the second set is 3,840 bytes, 5.21%.
+  const std::size_t rf = pcnn::index_of(Component::register_file);
+  const pcnn::ResolvedEnergy e2 = pcnn::resolve_energy(two);
+  const pcnn::ResolvedEnergy e1 = pcnn::resolve_energy(one);
+  CHECK(e2.leakage_mw[rf] == Approx(1.36));
+  CHECK(e2.area_mm2[rf] == Approx(1.58));
+  CHECK(e1.leakage_mw[rf] == Approx(1.36 * 69916.0 / 73756.0));  // 1.2892 mW
+  CHECK(e1.area_mm2[rf] == Approx(1.58 * 69916.0 / 73756.0));    // 1.4977 mm^2
+  CHECK(e2.leakage_mw[rf] - e1.leakage_mw[rf] == Approx(0.07081).epsilon(1e-3));
+  CHECK(e2.on_chip_area_mm2() - e1.on_chip_area_mm2() == Approx(0.08226).epsilon(1e-3));
+  // A read or write touches one set, so no action costs more or less.
+  CHECK(e1.action_pj == e2.action_pj);
+  for (const pcnn::ComponentInfo& c : pcnn::kComponents)
+    if (c.id != Component::register_file) {
+      CHECK(e1.leakage_mw[pcnn::index_of(c.id)] == e2.leakage_mw[pcnn::index_of(c.id)]);
+      CHECK(e1.area_mm2[pcnn::index_of(c.id)] == e2.area_mm2[pcnn::index_of(c.id)]);
+    }
+}
+
 TEST_CASE("SRAM energy and area follow word width and bank count", "[energy]") {
   const pcnn::ArchConfig base;  // Weight SRAM: 128 KB, 64-byte words, 4 banks
   const std::size_t w = pcnn::index_of(Component::weight_sram);

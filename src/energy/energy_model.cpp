@@ -25,7 +25,9 @@ std::int64_t mac_lanes(const ArchConfig& arch) {
 }  // namespace
 
 std::int64_t register_file_bytes(const ArchConfig& arch) {
-  const std::int64_t per_pe = arch.kernel_register_words + 4LL * arch.psum_entries_per_pe;
+  const std::int64_t kernel_sets = arch.kernel_register_double_buffering ? 2 : 1;
+  const std::int64_t per_pe =
+      kernel_sets * arch.kernel_register_words + 4LL * arch.psum_entries_per_pe;
   return arch.pe_count * per_pe + 9LL * arch.kernel_register_words;
 }
 

@@ -50,9 +50,10 @@ struct ResolvedEnergy {
 };
 ResolvedEnergy resolve_energy(const ArchConfig& arch, bool with_post_process_unit = false);
 
-// Register bytes the register file holds: per PE the kernel register and its
-// partial sums (4 bytes each), plus the shared window register (9 positions of
-// up to kernel_register_words channels).
+// Register bytes the register file holds: per PE the kernel register (two sets
+// with kernel_register_double_buffering, the default and Table IX's chip) and
+// its partial sums (4 bytes each), plus the shared window register (9 positions
+// of up to kernel_register_words channels).
 std::int64_t register_file_bytes(const ArchConfig& arch);
 
 // Energy of a layer from its counters (actions, dense_macs, time_ns).
