@@ -1,5 +1,6 @@
 #include "src/onnx/shape_values.hpp"
 
+#include <algorithm>
 #include <unordered_set>
 
 namespace pcnn::onnx_detail {
@@ -13,9 +14,25 @@ bool is_int_constant(const GraphIndex& index, const std::string& name) {
 
 }  // namespace
 
+std::vector<std::int64_t> slice_values(const std::vector<std::int64_t>& data, std::int64_t start,
+                                       std::int64_t end, std::int64_t step) {
+  const auto n = static_cast<std::int64_t>(data.size());
+  // ONNX Slice: negative positions count from the back, then clamp to
+  // [0, n] going forward or [-1, n - 1] going backward.
+  const std::int64_t lo = step > 0 ? 0 : -1, hi = step > 0 ? n : n - 1;
+  auto clamp = [&](std::int64_t a) {
+    if (a < 0) a += n;
+    return std::min(std::max(a, lo), hi);
+  };
+  std::vector<std::int64_t> out;
+  for (std::int64_t i = clamp(start), e = clamp(end); step > 0 ? i < e : i > e; i += step)
+    out.push_back(data[static_cast<std::size_t>(i)]);
+  return out;
+}
+
 ShapeValues::ShapeValues(const onnx::GraphProto& graph, const GraphIndex& index) : index_(index) {
-  static const std::unordered_set<std::string> passing = {"Gather", "Unsqueeze", "Squeeze",
-                                                          "Concat", "Cast"};
+  static const std::unordered_set<std::string> passing = {"Gather",  "Slice",  "Unsqueeze",
+                                                          "Squeeze", "Concat", "Cast"};
   for (int i = 0; i < graph.node_size(); ++i) {
     const onnx::NodeProto& node = graph.node(i);
     if (node.output_size() < 1) continue;
@@ -76,6 +93,19 @@ void ShapeValues::evaluate(
              " dimensions");
       out.push_back(data[static_cast<std::size_t>(i < 0 ? i + n : i)]);
     }
+  } else if (op == "Slice") {
+    // Opset 10+: data, starts, ends, optional axes and steps, on a 1-D list.
+    const std::vector<std::int64_t> data = value(input(0), ctx, fail);
+    auto one = [&](int k, std::int64_t absent) {
+      if (k >= node.input_size() || node.input(k).empty()) return absent;
+      const std::vector<std::int64_t> v = value(node.input(k), ctx, fail);
+      if (v.size() != 1) fail("a Slice on shape values takes one start, end, axis and step");
+      return v[0];
+    };
+    const std::int64_t axis = one(3, 0), step = one(4, 1);
+    if (axis != 0 && axis != -1) fail("a Slice on shape values must use axis 0");
+    if (step == 0) fail("has a Slice step of 0");
+    out = slice_values(data, one(1, 0), one(2, 0), step);
   } else if (op == "Concat") {
     for (int k = 0; k < node.input_size(); ++k) {
       const std::vector<std::int64_t> part = value(input(k), ctx, fail);

@@ -6,10 +6,11 @@
 // computed, and the int8 network leaves them out (its Reshape takes the
 // calibrated output shape).
 //
-// A node is a shape node when it is a Shape, or a Gather, Unsqueeze, Squeeze,
-// Concat or Cast whose inputs are all shape values or integer constants, one
-// of them at least a shape value. Values are kept as flat int64 lists (what
-// a Reshape reads); a Gather takes a 1-D list along axis 0.
+// A node is a shape node when it is a Shape, or a Gather, Slice, Unsqueeze,
+// Squeeze, Concat or Cast whose inputs are all shape values or integer
+// constants, one of them at least a shape value. Values are kept as flat int64
+// lists (what a Reshape reads); a Gather and a Slice (as TensorFlow exporters
+// write x[:1]) take a 1-D list along axis 0.
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -22,6 +23,11 @@
 #include "src/onnx/tensor_data.hpp"
 
 namespace pcnn::onnx_detail {
+
+// Elements start, start + step, ... before end of a 1-D list, with ONNX
+// Slice's rules for negative and out-of-range positions (step != 0).
+std::vector<std::int64_t> slice_values(const std::vector<std::int64_t>& data, std::int64_t start,
+                                       std::int64_t end, std::int64_t step);
 
 class ShapeValues {
  public:
