@@ -190,7 +190,10 @@ TEST_CASE("image reader rejects a flipped byte in any image", "[image]") {
     flip_byte(path, pcnn_test::file_bytes(path).size() / 2);
     const std::string msg = error_of(dir);
     INFO(msg);
-    CHECK(msg.rfind(path + ": checksum mismatch", 0) == 0);
+    // Inside a layer's region the message names the layer; the middle of
+    // pattern_config.bin is a record too.
+    CHECK(msg.rfind(path + ": layer '", 0) == 0);
+    CHECK(msg.find("': checksum mismatch in bytes ") != std::string::npos);
     CHECK(msg.find('\n') == std::string::npos);
   }
   // A changed digit inside the manifest (a scale) breaks the identity.
@@ -221,12 +224,19 @@ TEST_CASE("image reader rejects a manifest of an unknown version", "[image]") {
     std::ifstream in(tmp / "v/manifest.json");
     text.assign(std::istreambuf_iterator<char>(in), {});
   }
-  const auto at = text.find("\"version\": 1");
+  const auto at = text.find("\"version\": 2");
   REQUIRE(at != std::string::npos);
   text.replace(at, 12, "\"version\": 7");
   std::ofstream(tmp / "v/manifest.json") << text;
   CHECK(error_of(tmp / "v") ==
-        tmp / "v/manifest.json: unknown format version 7 (this reader knows version 1)");
+        tmp / "v/manifest.json: unknown format version 7 (this reader knows version 2)");
+  // Version 1 (one checksum per file) is refused with what to do about it.
+  text.replace(at, 12, "\"version\": 1");
+  std::ofstream(tmp / "v/manifest.json", std::ios::trunc) << text;
+  CHECK(error_of(tmp / "v") ==
+        tmp /
+            "v/manifest.json: image format version 1 has no per-layer checksums (this reader "
+            "knows version 2): run pcnn-prune on the model again to rewrite the images");
   CHECK(error_of(tmp / "missing").rfind(tmp / "missing/manifest.json: cannot open", 0) == 0);
 }
 
@@ -287,16 +297,17 @@ TEST_CASE("a program reading corrupted images fails with one line naming the fil
     std::ifstream in(tmp / "ver/manifest.json");
     text.assign(std::istreambuf_iterator<char>(in), {});
   }
-  text.replace(text.find("\"version\": 1"), 12, "\"version\": 2");
+  text.replace(text.find("\"version\": 2"), 12, "\"version\": 3");
   std::ofstream(tmp / "ver/manifest.json") << text;
   const std::vector<std::string> before = pcnn_test::listing(tmp.path());
   struct Case {
     std::string dir, expected;
   };
   for (const Case& c :
-       {Case{tmp / "flip", tmp / "flip/patterns.bin: checksum mismatch"},
+       {Case{tmp / "flip", tmp / ("flip/patterns.bin: layer '" + pm.images.layers[0].name +
+                                  "': checksum mismatch in bytes ")},
         Case{tmp / "ver",
-             tmp / "ver/manifest.json: unknown format version 2 (this reader knows version 1)"}}) {
+             tmp / "ver/manifest.json: unknown format version 3 (this reader knows version 2)"}}) {
     const pcnn_test::Run r =
         pcnn_test::run_command(pcnn_test::binary("pcnn-sim") + " run " + c.dir + " --all");
     INFO(r.out);

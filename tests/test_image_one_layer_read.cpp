@@ -1,10 +1,13 @@
 // Reading an image set for one layer (pcnn-sim run --layer): that layer is
 // rebuilt exactly as a full read rebuilds it, the others keep their checked
-// parameters only, and every bad input gives the full read's message.
+// parameters only, every bad manifest gives the full read's message, and of
+// the image files only the layer's regions are read and checked: a corrupted
+// byte in another layer's region does not stop it, one in its own does.
 #include <catch2/catch.hpp>
 
 #include <zlib.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <functional>
@@ -68,12 +71,7 @@ void edit_manifest(const std::string& dir, const std::function<void(nlohmann::js
   nlohmann::json m = nlohmann::json::parse(text.begin(), text.end());
   edit(m);
   m.erase("identity");
-  std::uint32_t crc = 0;
-  for (const char* f : {"weights.bin", "patterns.bin", "pattern_config.bin"}) {
-    const std::vector<std::uint8_t> b = pcnn_test::file_bytes(dir + "/" + f);
-    crc = crc_of(std::string(b.begin(), b.end()), crc);
-  }
-  crc = crc_of(pcnn::json_text(m), crc);
+  const std::uint32_t crc = crc_of(pcnn::json_text(m), 0);  // the identity is the body's CRC
   char hex[9];
   std::snprintf(hex, sizeof hex, "%08x", crc);
   m["identity"] = std::string("crc32:") + hex;
@@ -93,7 +91,11 @@ TEST_CASE("a one-layer read rebuilds that layer as a full read does", "[image]")
     INFO("layer " << name);
     const pcnn::ModelImages one = pcnn::read_model_images(tmp / "img", name);
     CHECK(one.identity == full.identity);
-    CHECK(one.files->weights == full.files->weights);
+    // The files keep their sizes (the DRAM layout depends on them), but only
+    // this layer's regions were read: the other layers' bytes are zero.
+    REQUIRE(one.files->weights.size() == full.files->weights.size());
+    REQUIRE(one.files->patterns.size() == full.files->patterns.size());
+    REQUIRE(one.files->pattern_config.size() == full.files->pattern_config.size());
     REQUIRE(one.layers.size() == full.layers.size());
     for (std::size_t i = 0; i < one.layers.size(); ++i) {
       const pcnn::SpmLayer& a = one.layers[i];
@@ -104,6 +106,14 @@ TEST_CASE("a one-layer read rebuilds that layer as a full read does", "[image]")
       CHECK(a.patterns == b.patterns);
       CHECK(a.requant.size() == b.requant.size());
       CHECK(a.weight_offset == b.weight_offset);
+      const std::uint64_t wsize =
+          (a.geom.kernel_count() + a.kernels_per_row() - 1) / a.kernels_per_row() * a.row_bytes();
+      const auto wfrom = one.files->weights.begin() + static_cast<std::ptrdiff_t>(a.weight_offset);
+      const std::vector<std::uint8_t> wpart(wfrom, wfrom + static_cast<std::ptrdiff_t>(wsize));
+      const auto ffrom = full.files->weights.begin() + static_cast<std::ptrdiff_t>(a.weight_offset);
+      CHECK((wpart == std::vector<std::uint8_t>(
+                          ffrom, ffrom + static_cast<std::ptrdiff_t>(wsize))) == (i == want));
+      CHECK((wpart == std::vector<std::uint8_t>(wsize, 0)) == (i != want));
       if (i == want) {
         CHECK(a.nonzeros == b.nonzeros);
         CHECK(a.kernel_index == b.kernel_index);
@@ -120,24 +130,25 @@ TEST_CASE("a one-layer read rebuilds that layer as a full read does", "[image]")
   for (std::size_t i = 0; i < none.layers.size(); ++i) CHECK_FALSE(none.is_decoded(i));
 }
 
-TEST_CASE("a one-layer read refuses every bad image set with the full read's message", "[image]") {
+TEST_CASE("a one-layer read refuses every bad manifest with the full read's message", "[image]") {
   TempDir tmp;
   pcnn::ModelImages images = sample_images();
   using Edit = std::function<void(const std::string& dir)>;
-  auto flip = [](const char* file) -> Edit {
-    return [file](const std::string& dir) {
-      std::fstream f(dir + "/" + file, std::ios::in | std::ios::out | std::ios::binary);
-      f.seekp(3);
-      f.put('\x5a');
-    };
-  };
   auto manifest = [](std::function<void(nlohmann::json&)> e) -> Edit {
     return [e](const std::string& dir) { edit_manifest(dir, e); };
   };
   const std::vector<std::pair<std::string, Edit>> cases = {
-      {"weights.bin flipped", flip("weights.bin")},
-      {"patterns.bin flipped", flip("patterns.bin")},
-      {"pattern_config.bin flipped", flip("pattern_config.bin")},
+      {"magic of pattern_config.bin",
+       [](const std::string& dir) {
+         std::fstream f(dir + "/pattern_config.bin",
+                        std::ios::in | std::ios::out | std::ios::binary);
+         f.seekp(3);
+         f.put('\x5a');
+       }},
+      {"weights.bin one byte longer",
+       [](const std::string& dir) {
+         std::ofstream(dir + "/weights.bin", std::ios::app | std::ios::binary) << 'x';
+       }},
       {"manifest altered",
        [](const std::string& dir) {
          std::string t;
@@ -156,6 +167,10 @@ TEST_CASE("a one-layer read refuses every bad image set with the full read's mes
        manifest([](nlohmann::json& m) { m["layers"][2]["requant_shift"][0] = 40; })},
       {"region of layer a beyond the file",
        manifest([](nlohmann::json& m) { m["layers"][0]["weights"]["offset"] = 1 << 20; })},
+      {"region of layer b over layer a's",
+       manifest([](nlohmann::json& m) { m["layers"][1]["weights"]["offset"] = 0; })},
+      {"region checksum not hex",
+       manifest([](nlohmann::json& m) { m["layers"][1]["patterns"]["crc32"] = "0000000g"; })},
       {"repeated name", manifest([](nlohmann::json& m) { m["layers"][2]["name"] = "a"; })},
   };
   for (std::size_t c = 0; c < cases.size(); ++c) {
@@ -164,9 +179,105 @@ TEST_CASE("a one-layer read refuses every bad image set with the full read's mes
     pcnn::write_model_images(images, dir);
     cases[c].second(dir);
     const std::string expected = error_of(dir, nullptr);
+    INFO(expected);
     CHECK_FALSE(expected.empty());
-    if (c >= 4) CHECK(expected.find("identity") == std::string::npos);  // the field's own check
+    if (c >= 3) CHECK(expected.find("identity") == std::string::npos);  // the field's own check
     for (const std::string layer : {"a", "b", "c"}) CHECK(error_of(dir, &layer) == expected);
+  }
+  CHECK(error_of(tmp / "set-7", nullptr) ==
+        tmp / "set-7/manifest.json: layers[1].weights.offset: overlaps the region of layer 'a'");
+}
+
+TEST_CASE("a corrupted byte stops the runs that need its layer, and only those", "[image]") {
+  TempDir tmp;
+  pcnn::ModelImages images = sample_images();
+  pcnn::write_model_images(images, tmp / "clean");
+  struct Flip {
+    const char* file;
+    std::size_t layer;  // whose region the byte lies in
+  };
+  // Layer b has no index bits (V = 1) and c is dense, so only a has bytes in
+  // patterns.bin.
+  for (const Flip& flip : {Flip{"weights.bin", 0}, Flip{"weights.bin", 1}, Flip{"weights.bin", 2},
+                           Flip{"patterns.bin", 0}, Flip{"pattern_config.bin", 0},
+                           Flip{"pattern_config.bin", 1}, Flip{"pattern_config.bin", 2}}) {
+    const std::string name = images.layers[flip.layer].name;
+    INFO(flip.file << " in layer " << name);
+    const std::string dir = tmp / (std::string(flip.file) + "-" + name);
+    pcnn::write_model_images(images, dir);
+    const pcnn::SpmLayer& l = images.layers[flip.layer];
+    const std::uint64_t offset = std::string(flip.file) == "weights.bin" ? l.weight_offset
+                                 : std::string(flip.file) == "patterns.bin"
+                                     ? l.pattern_offset
+                                     : l.pattern_config_offset;
+    {
+      std::fstream f(dir + "/" + flip.file, std::ios::in | std::ios::out | std::ios::binary);
+      f.seekg(static_cast<std::streamoff>(offset + 1));
+      const char old = static_cast<char>(f.get());
+      f.seekp(static_cast<std::streamoff>(offset + 1));
+      f.put(static_cast<char>(old ^ 0x10));
+    }
+    const std::string needed = error_of(dir, &name);
+    CHECK(needed.rfind(dir + "/" + flip.file + ": layer '" + name +
+                           "': checksum mismatch in bytes " + std::to_string(offset) + "..",
+                       0) == 0);
+    CHECK(needed.find(": the file is corrupted") != std::string::npos);
+    CHECK(error_of(dir, nullptr) == needed);  // the whole network needs every layer
+    for (std::size_t other = 0; other < images.layers.size(); ++other) {
+      if (other == flip.layer) continue;
+      const pcnn::ModelImages one = pcnn::read_model_images(dir, images.layers[other].name);
+      CHECK(one.layers[other].nonzeros == images.layers[other].nonzeros);
+      CHECK(one.layers[other].kernel_index == images.layers[other].kernel_index);
+    }
+  }
+  // A byte outside every region is caught by the whole file's checksum: the
+  // zeros that row-align a dense 9x9 layer (rows of 81 bytes) after layer c.
+  pcnn::ModelImages padded = sample_images();
+  std::mt19937_64 rng(5);
+  pcnn::ConvGeometry g;
+  g.in_channels = 2;
+  g.out_channels = 3;
+  g.in_h = g.in_w = 9;
+  g.kernel_h = g.kernel_w = 9;
+  padded.layers.push_back(pcnn::make_dense_layer_with_geometry(g, false, rng, "d"));
+  padded.layers[3].index = 3;
+  pcnn::write_model_images(padded, tmp / "padded");
+  const pcnn::SpmLayer& c = padded.layers[2];
+  const std::uint64_t gap = c.weight_offset + (c.geom.kernel_count() + c.kernels_per_row() - 1) /
+                                                  c.kernels_per_row() * c.row_bytes();
+  REQUIRE(gap < padded.layers[3].weight_offset);
+  {
+    std::fstream f(tmp / "padded/weights.bin", std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(static_cast<std::streamoff>(gap));
+    f.put('\x01');
+  }
+  CHECK(error_of(tmp / "padded", nullptr)
+            .rfind(tmp / "padded/weights.bin: checksum mismatch outside the layers' regions", 0) ==
+        0);
+  for (const std::string layer : {"a", "b", "c", "d"})
+    CHECK(error_of(tmp / "padded", &layer).empty());
+}
+
+TEST_CASE("pcnn-sim run --layer runs past a corrupted byte in another layer", "[image][cli]") {
+  TempDir tmp;
+  pcnn::ModelImages images = sample_images();
+  pcnn::write_model_images(images, tmp / "img");
+  {
+    std::fstream f(tmp / "img/weights.bin", std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(static_cast<std::streamoff>(images.layers[0].weight_offset + 2));
+    f.put('\x7f');
+  }
+  const std::string sim = pcnn_test::binary("pcnn-sim") + " run " + tmp / "img" + " --no-dense";
+  const pcnn_test::Run other = pcnn_test::run_command(sim + " --layer b");
+  INFO(other.out);
+  CHECK(other.status == 0);
+  for (const std::string which : {" --layer a", " --all"}) {
+    const pcnn_test::Run r = pcnn_test::run_command(sim + which);
+    INFO(r.out);
+    CHECK(r.status > 0);
+    CHECK(r.out.rfind("pcnn-sim: " + tmp / "img/weights.bin: layer 'a': checksum mismatch", 0) ==
+          0);
+    CHECK(std::count(r.out.begin(), r.out.end(), '\n') == 1);
   }
 }
 

@@ -9,9 +9,11 @@
 #include <cstdio>
 #include <cstring>
 #include <limits>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "image_file_reader.hpp"
 #include "pcnn/core/error.hpp"
 #include "pcnn/core/input_file.hpp"
 #include "pcnn/core/tensor_limit.hpp"
@@ -115,6 +117,12 @@ json geometry_json(const ConvGeometry& g) {
               {"group", g.group}};
 }
 
+// A region of one image file: where a layer's part lies and its CRC-32.
+json region_json(const std::vector<std::uint8_t>& file, std::uint64_t offset, std::uint64_t size) {
+  const std::uint32_t crc = static_cast<std::uint32_t>(::crc32_z(0, file.data() + offset, size));
+  return json{{"offset", offset}, {"size", size}, {"crc32", hex32(crc)}};
+}
+
 json manifest_body(const ModelImages& images, const std::vector<std::uint8_t>& weights,
                    const std::vector<std::uint8_t>& patterns,
                    const std::vector<std::uint8_t>& config) {
@@ -138,9 +146,9 @@ json manifest_body(const ModelImages& images, const std::vector<std::uint8_t>& w
              {"kernel_register_words", l.kernel_register_words},
              {"kernels_per_row", l.kernels_per_row()},
              {"row_bytes", l.row_bytes()},
-             {"weights", {{"offset", l.weight_offset}, {"size", weight_image_size(l)}}},
-             {"patterns", {{"offset", l.pattern_offset}, {"size", pattern_image_size(l)}}},
-             {"pattern_config", {{"offset", config_offset}, {"size", config_record_size(l)}}},
+             {"weights", region_json(weights, l.weight_offset, weight_image_size(l))},
+             {"patterns", region_json(patterns, l.pattern_offset, pattern_image_size(l))},
+             {"pattern_config", region_json(config, config_offset, config_record_size(l))},
              {"masks", l.patterns},
              {"weight_scale", l.weight_scale},
              {"input_scale", l.input_scale},
@@ -164,14 +172,12 @@ json manifest_body(const ModelImages& images, const std::vector<std::uint8_t>& w
               {"layers", layers}};
 }
 
-std::string identity_of(const std::vector<std::uint8_t>& weights,
-                        const std::vector<std::uint8_t>& patterns,
-                        const std::vector<std::uint8_t>& config, const std::string& body) {
-  std::uint32_t c = crc32_of(weights);
-  c = crc32_of(patterns, c);
-  c = crc32_of(config, c);
-  c = crc32_of(std::vector<std::uint8_t>(body.begin(), body.end()), c);
-  return "crc32:" + hex32(c);
+// The identity is the CRC-32 of the manifest's body (docs/image-format.md):
+// the body holds every file's and every region's CRC-32, so it stands for the
+// whole image set, and a run checks it without reading the images.
+std::string identity_of(const std::string& body) {
+  return "crc32:" + hex32(static_cast<std::uint32_t>(
+                        ::crc32_z(0, reinterpret_cast<const Bytef*>(body.data()), body.size())));
 }
 
 // ---- reading --------------------------------------------------------------
@@ -346,7 +352,7 @@ void write_model_image_files(ModelImages& images, const std::string& dir) {
   const std::vector<std::uint8_t>& patterns = files->patterns;
   const std::vector<std::uint8_t>& config = files->pattern_config;
   json manifest = manifest_body(images, weights, patterns, config);
-  images.identity = identity_of(weights, patterns, config, json_text(manifest));
+  images.identity = identity_of(json_text(manifest));
   manifest["identity"] = images.identity;
 
   write_file_synced(dir + "/" + kWeightsFile, weights.data(), weights.size());
@@ -429,6 +435,90 @@ void decode_kernel_index(SpmLayer& l, const std::uint8_t* pbase, std::size_t siz
   }
 }
 
+// One layer's part of an image file, as the manifest gives it.
+struct Region {
+  std::uint64_t offset = 0, size = 0;
+  std::uint32_t crc = 0;
+};
+
+std::uint32_t read_crc(const Reader& r, const json& obj, const std::string& where) {
+  const std::string text = r.text(obj, "crc32", where);
+  if (text.size() != 8 || text.find_first_not_of("0123456789abcdef") != std::string::npos)
+    r.fail(where + "crc32", "expected 8 lower-case hex digits");
+  return static_cast<std::uint32_t>(std::stoul(text, nullptr, 16));
+}
+
+std::uint32_t crc_of_range(const std::vector<std::uint8_t>& bytes, std::uint64_t offset,
+                           std::uint64_t size) {
+  return static_cast<std::uint32_t>(::crc32_z(0, bytes.data() + offset, size));
+}
+
+// One of the three image files: opened, its size and CRC-32 from the manifest,
+// the regions of every layer in it, and its bytes (all of them, or with a
+// one-layer read only the regions read; the rest stays zero).
+struct ImageFile {
+  const char* name = nullptr;
+  std::unique_ptr<ImageFileReader> reader;
+  std::uint32_t crc = 0;
+  std::vector<Region> regions;  // per layer
+  std::vector<std::uint8_t> bytes;
+
+  const std::string& path() const { return reader->path(); }
+  // Reads a region and checks its CRC-32; the error names the file and the layer.
+  void read_region(const Region& g, const std::string& layer) {
+    reader->read(g.offset, g.size, bytes.data() + g.offset);
+    check_region(g, layer);
+  }
+  void check_region(const Region& g, const std::string& layer) const {
+    const std::uint32_t got = crc_of_range(bytes, g.offset, g.size);
+    if (got != g.crc)
+      throw Error(path(), "layer '" + layer + "': checksum mismatch in bytes " +
+                              std::to_string(g.offset) + ".." +
+                              std::to_string(g.offset + g.size - 1) + " (file " + hex32(got) +
+                              ", manifest " + hex32(g.crc) + "): the file is corrupted");
+  }
+  // The whole file's CRC-32 from its regions' (already checked) and the bytes
+  // between them; the regions do not overlap (checked).
+  std::uint32_t whole_crc() const {
+    std::vector<const Region*> sorted;
+    for (const Region& g : regions) sorted.push_back(&g);
+    std::sort(sorted.begin(), sorted.end(),
+              [](const Region* x, const Region* y) { return x->offset < y->offset; });
+    uLong crc = 0;
+    std::uint64_t at = 0;
+    for (const Region* g : sorted) {
+      crc = ::crc32_z(crc, bytes.data() + at, g->offset - at);
+      crc = ::crc32_combine(crc, g->crc, static_cast<z_off_t>(g->size));
+      at = g->offset + g->size;
+    }
+    crc = ::crc32_z(crc, bytes.data() + at, bytes.size() - at);
+    return static_cast<std::uint32_t>(crc);
+  }
+};
+
+// No two layers' regions of one file overlap, and none overlaps the part
+// before `first` (the Pattern Config header). The message names both layers.
+void check_no_overlap(const Reader& r, const ImageFile& f, const std::vector<SpmLayer>& layers,
+                      const char* key, std::uint64_t first) {
+  std::vector<std::size_t> order;
+  for (std::size_t i = 0; i < f.regions.size(); ++i)
+    if (f.regions[i].size > 0) order.push_back(i);
+  std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+    return f.regions[a].offset < f.regions[b].offset;
+  });
+  std::uint64_t end = first;
+  std::size_t previous = order.size();
+  for (std::size_t i : order) {
+    const std::string where = "layers[" + std::to_string(i) + "]." + key + ".offset";
+    if (f.regions[i].offset < end)
+      r.fail(where, previous == order.size()
+                        ? "overlaps the file's header"
+                        : "overlaps the region of layer '" + layers[previous].name + "'");
+    end = f.regions[i].offset + f.regions[i].size;
+    previous = i;
+  }
+}
+
 ModelImages read_images(const std::string& dir, const std::string* only_layer) {
   const std::string manifest_path = dir + "/" + kManifestFile;
   const Reader r(manifest_path);
@@ -443,6 +533,11 @@ ModelImages read_images(const std::string& dir, const std::string* only_layer) {
   // The version decides how everything else is read, so it is checked first.
   if (!m.contains("version") || !m["version"].is_number_integer())
     throw Error(manifest_path, "missing or non-integer 'version'");
+  if (m["version"] == 1)
+    throw Error(manifest_path,
+                "image format version 1 has no per-layer checksums (this reader knows version " +
+                    std::to_string(kImageFormatVersion) +
+                    "): run pcnn-prune on the model again to rewrite the images");
   if (m["version"] != kImageFormatVersion)
     throw Error(manifest_path, "unknown format version " + m["version"].dump() +
                                    " (this reader knows version " +
@@ -451,62 +546,24 @@ ModelImages read_images(const std::string& dir, const std::string* only_layer) {
   if (r.text(m, "format", "") != kFormatName)
     throw Error(manifest_path, "format is not '" + std::string(kFormatName) + "'");
 
-  // Images: sizes and checksums before anything is decoded.
-  const json& imgs = r.field(m, "images", "");
-  r.only_keys(imgs, {kWeightsFile, kPatternsFile, kConfigFile}, "images.");
-  std::vector<std::uint32_t> crcs;  // of the three files, in identity order
-  auto load = [&](const char* name) {
-    const std::string path = dir + "/" + name;
-    const std::string w = std::string("images.") + name + ".";
-    const json& e = r.field(imgs, name, "images.");
-    r.only_keys(e, {"size", "crc32"}, w);
-    const auto size = r.integer(e, "size", w, 0, std::numeric_limits<std::int64_t>::max());
-    const std::string crc = r.text(e, "crc32", w);
-    std::vector<std::uint8_t> bytes = read_file_bytes(path);
-    if (static_cast<std::int64_t>(bytes.size()) != size)
-      throw Error(path, "size " + std::to_string(bytes.size()) + " bytes, manifest says " +
-                            std::to_string(size));
-    const std::uint32_t file_crc = crc32_of(bytes);
-    if (hex32(file_crc) != crc)
-      throw Error(path, "checksum mismatch (file " + hex32(file_crc) + ", manifest " + crc +
-                            "): the file is corrupted");
-    crcs.push_back(file_crc);
-    return bytes;
-  };
-  std::vector<std::uint8_t> weights = load(kWeightsFile);
-  std::vector<std::uint8_t> patterns = load(kPatternsFile);
-  std::vector<std::uint8_t> config = load(kConfigFile);
-
+  // The identity is the body's CRC-32, and the body holds every checksum: once
+  // it matches, the manifest can be trusted and the files checked against it.
   ModelImages out;
   out.identity = r.text(m, "identity", "");
-  // The identity runs over the three files and the manifest's text without
-  // its identity: combined from the files' CRCs just checked, and from the
-  // manifest's own bytes when it is as the writer wrote it (else its text is
-  // made again, which costs more).
-  std::uint32_t files_crc = crcs[0];
-  files_crc = static_cast<std::uint32_t>(::crc32_combine(files_crc, crcs[1], patterns.size()));
-  files_crc = static_cast<std::uint32_t>(::crc32_combine(files_crc, crcs[2], config.size()));
-  auto with_body = [&](const std::uint8_t* text, std::size_t size) {
-    return static_cast<std::uint32_t>(::crc32_combine(
-        files_crc, ::crc32(0, text, static_cast<uInt>(size)), static_cast<z_off_t>(size)));
-  };
   const std::string line = "\n  \"identity\": \"" + out.identity + "\",\n";
   const auto at =
       std::search(manifest_bytes.begin(), manifest_bytes.end(), line.begin(), line.end());
   bool same = false;
   if (at != manifest_bytes.end() && manifest_bytes.back() == '\n') {
-    // The writer's text: the body's text with this one line and a final newline added.
-    std::vector<std::uint8_t> body(manifest_bytes.begin(), at + 1);
-    body.insert(body.end(), at + static_cast<std::ptrdiff_t>(line.size()),
-                manifest_bytes.end() - 1);
-    same = "crc32:" + hex32(with_body(body.data(), body.size())) == out.identity;
+    // The writer's text: the body's text with this one line and a final newline
+    // added; its own bytes stand for the body, which saves serialising it again.
+    std::string body(manifest_bytes.begin(), at + 1);
+    body.append(at + static_cast<std::ptrdiff_t>(line.size()), manifest_bytes.end() - 1);
+    same = identity_of(body) == out.identity;
   }
   if (!same) {
     m.erase("identity");
-    const std::string text = json_text(m);
-    if ("crc32:" +
-            hex32(with_body(reinterpret_cast<const std::uint8_t*>(text.data()), text.size())) !=
-        out.identity)
+    if (identity_of(json_text(m)) != out.identity)
       throw Error(manifest_path, "identity checksum mismatch: the manifest was altered");
   }
 
@@ -515,17 +572,43 @@ ModelImages read_images(const std::string& dir, const std::string* only_layer) {
   out.model_name = r.text(model, "name", "model.");
   out.source_file = r.text(model, "source_file", "model.");
 
-  if (config.size() < kConfigHeaderBytes ||
-      !std::equal(kConfigMagic, kConfigMagic + 8, config.begin()))
-    throw Error(dir + "/" + kConfigFile, "bad magic");
-  if (get_u32(config, 8) != static_cast<std::uint32_t>(kImageFormatVersion))
-    throw Error(dir + "/" + kConfigFile,
-                "unknown format version " + std::to_string(get_u32(config, 8)));
+  // The files: opened, their sizes as the manifest says. Nothing is read yet.
+  const json& imgs = r.field(m, "images", "");
+  r.only_keys(imgs, {kWeightsFile, kPatternsFile, kConfigFile}, "images.");
+  ImageFile files[3];
+  ImageFile& weights = files[0];
+  ImageFile& patterns = files[1];
+  ImageFile& config = files[2];
+  const char* names[3] = {kWeightsFile, kPatternsFile, kConfigFile};
+  for (int i = 0; i < 3; ++i) {
+    ImageFile& f = files[i];
+    f.name = names[i];
+    const std::string w = std::string("images.") + f.name + ".";
+    const json& e = r.field(imgs, f.name, "images.");
+    r.only_keys(e, {"size", "crc32"}, w);
+    const auto size = static_cast<std::uint64_t>(
+        r.integer(e, "size", w, 0, static_cast<std::int64_t>(kMaxInputFileBytes)));
+    f.crc = read_crc(r, e, w);
+    f.reader = std::make_unique<ImageFileReader>(dir + "/" + f.name);
+    if (f.reader->size() != size)
+      throw Error(f.path(), "size " + std::to_string(f.reader->size()) + " bytes, manifest says " +
+                                std::to_string(size));
+    f.bytes.resize(static_cast<std::size_t>(size));
+  }
+
+  // The Pattern Config header: magic, version and layer count, checked by value.
+  if (config.bytes.size() < kConfigHeaderBytes) throw Error(config.path(), "bad magic");
+  config.reader->read(0, kConfigHeaderBytes, config.bytes.data());
+  if (!std::equal(kConfigMagic, kConfigMagic + 8, config.bytes.begin()))
+    throw Error(config.path(), "bad magic");
+  if (get_u32(config.bytes, 8) != static_cast<std::uint32_t>(kImageFormatVersion))
+    throw Error(config.path(),
+                "unknown format version " + std::to_string(get_u32(config.bytes, 8)));
 
   const json& layers = r.field(m, "layers", "");
   if (!layers.is_array()) r.fail("layers", "expected an array");
-  if (get_u32(config, 12) != layers.size())
-    throw Error(dir + "/" + kConfigFile, "layer count differs from the manifest");
+  if (get_u32(config.bytes, 12) != layers.size())
+    throw Error(config.path(), "layer count differs from the manifest");
   std::set<std::string> layer_names;
   for (std::size_t i = 0; i < layers.size(); ++i) {
     const std::string w = "layers[" + std::to_string(i) + "].";
@@ -609,65 +692,100 @@ ModelImages read_images(const std::string& dir, const std::string* only_layer) {
     l.output_scale = r.real(r.field(j, "output_scale", w), w + "output_scale");
     l.relu = r.boolean(j, "relu", w);
 
-    // Regions of the three images.
+    // Regions of the three images, each with its CRC-32.
     auto region = [&](const char* key) {
       const json& e = r.field(j, key, w);
       const std::string rw = w + key + ".";
-      r.only_keys(e, {"offset", "size"}, rw);
-      return std::make_pair(static_cast<std::uint64_t>(r.integer(
-                                e, "offset", rw, 0, std::numeric_limits<std::int64_t>::max())),
-                            static_cast<std::uint64_t>(r.integer(
-                                e, "size", rw, 0, std::numeric_limits<std::int64_t>::max())));
+      r.only_keys(e, {"offset", "size", "crc32"}, rw);
+      Region g;
+      g.offset = static_cast<std::uint64_t>(
+          r.integer(e, "offset", rw, 0, std::numeric_limits<std::int64_t>::max()));
+      g.size = static_cast<std::uint64_t>(
+          r.integer(e, "size", rw, 0, std::numeric_limits<std::int64_t>::max()));
+      g.crc = read_crc(r, e, rw);
+      return g;
     };
-    const auto wr = region("weights");
-    const auto pr = region("patterns");
-    const auto cr = region("pattern_config");
-    check_region(r, wr.first, wr.second, weight_image_size(l), weights.size(), w + "weights.",
+    const Region wr = region("weights");
+    const Region pr = region("patterns");
+    const Region cr = region("pattern_config");
+    check_region(r, wr.offset, wr.size, weight_image_size(l), weights.bytes.size(), w + "weights.",
                  kWeightsFile);
-    check_region(r, pr.first, pr.second, pattern_image_size(l), patterns.size(), w + "patterns.",
-                 kPatternsFile);
-    check_region(r, cr.first, cr.second, config_record_size(l), config.size(),
+    check_region(r, pr.offset, pr.size, pattern_image_size(l), patterns.bytes.size(),
+                 w + "patterns.", kPatternsFile);
+    check_region(r, cr.offset, cr.size, config_record_size(l), config.bytes.size(),
                  w + "pattern_config.", kConfigFile);
-    if (wr.first % static_cast<std::uint64_t>(l.row_bytes()) != 0)
+    if (wr.offset % static_cast<std::uint64_t>(l.row_bytes()) != 0)
       r.fail(w + "weights.offset", "not aligned to a row");
-    l.weight_offset = wr.first;
-    l.pattern_offset = pr.first;
-    l.pattern_config_offset = cr.first;
-
-    // The Pattern Config record must agree with the manifest.
-    const std::size_t c0 = static_cast<std::size_t>(cr.first);
-    bool same = get_u16(config, c0) == static_cast<std::uint32_t>(l.n) &&
-                get_u16(config, c0 + 2) == l.patterns.size() &&
-                get_u16(config, c0 + 4) == static_cast<std::uint32_t>(K) &&
-                config[c0 + 6] == (l.pattern_pruned ? 1 : 0) && config[c0 + 7] == l.index_bits();
-    for (std::size_t p = 0; same && p < l.patterns.size(); ++p)
-      same = get_u16(config, c0 + kConfigRecordHeaderBytes + 2 * p) == l.patterns[p];
-    if (!same)
-      throw Error(dir + "/" + kConfigFile,
-                  "record of layer '" + l.name + "' differs from the manifest");
-
-    // Rebuild the non-zeros and the SPM indices of the layers asked for;
-    // the others are checked without them.
-    const bool decode = only_layer == nullptr || *only_layer == l.name;
-    if (decode) {
-      decode_nonzeros(l, weights.data() + l.weight_offset);
-      if (!l.patterns.empty())
-        decode_kernel_index(l, patterns.data() + l.pattern_offset,
-                            static_cast<std::size_t>(pr.second));
-    }
+    l.weight_offset = wr.offset;
+    l.pattern_offset = pr.offset;
+    l.pattern_config_offset = cr.offset;
+    weights.regions.push_back(wr);
+    patterns.regions.push_back(pr);
+    config.regions.push_back(cr);
     try {
-      if (decode)
-        l.validate();
-      else
-        l.validate_parameters();
+      l.validate_parameters();  // all that the manifest alone can tell
     } catch (const Error& e) {
       throw Error(manifest_path, e.what());
     }
-    if (only_layer != nullptr) out.decoded.push_back(decode);
     out.layers.push_back(std::move(l));
   }
+  check_no_overlap(r, weights, out.layers, "weights", 0);
+  check_no_overlap(r, patterns, out.layers, "patterns", 0);
+  check_no_overlap(r, config, out.layers, "pattern_config", kConfigHeaderBytes);
+
+  // The bytes: a whole read takes every file and checks every region and the
+  // bytes between them; a one-layer read takes and checks its layer's regions
+  // only, so a run of one layer costs the same in a large model as in a small one.
+  for (std::size_t i = 0; i < out.layers.size(); ++i) {
+    const bool decode = only_layer == nullptr || *only_layer == out.layers[i].name;
+    if (only_layer != nullptr) out.decoded.push_back(decode);
+  }
+  if (only_layer == nullptr) {
+    for (ImageFile& f : files) {
+      f.reader->read(0, f.bytes.size(), f.bytes.data());
+      for (std::size_t i = 0; i < out.layers.size(); ++i)
+        f.check_region(f.regions[i], out.layers[i].name);
+      const std::uint32_t whole = f.whole_crc();
+      if (whole != f.crc)
+        throw Error(f.path(), "checksum mismatch outside the layers' regions (file " +
+                                  hex32(whole) + ", manifest " + hex32(f.crc) +
+                                  "): the file is corrupted");
+    }
+  } else {
+    for (std::size_t i = 0; i < out.layers.size(); ++i)
+      if (out.decoded[i])
+        for (ImageFile& f : files) f.read_region(f.regions[i], out.layers[i].name);
+  }
+
+  for (std::size_t i = 0; i < out.layers.size(); ++i) {
+    SpmLayer& l = out.layers[i];
+    if (out.is_decoded(i)) {
+      // The Pattern Config record must agree with the manifest.
+      const std::vector<std::uint8_t>& c = config.bytes;
+      const std::size_t c0 = static_cast<std::size_t>(l.pattern_config_offset);
+      bool same_record = get_u16(c, c0) == static_cast<std::uint32_t>(l.n) &&
+                         get_u16(c, c0 + 2) == l.patterns.size() &&
+                         get_u16(c, c0 + 4) == static_cast<std::uint32_t>(l.geom.kernel_size()) &&
+                         c[c0 + 6] == (l.pattern_pruned ? 1 : 0) && c[c0 + 7] == l.index_bits();
+      for (std::size_t p = 0; same_record && p < l.patterns.size(); ++p)
+        same_record = get_u16(c, c0 + kConfigRecordHeaderBytes + 2 * p) == l.patterns[p];
+      if (!same_record)
+        throw Error(config.path(), "record of layer '" + l.name + "' differs from the manifest");
+      // Rebuild the non-zeros and the SPM indices of the layers asked for;
+      // the others are checked without them.
+      decode_nonzeros(l, weights.bytes.data() + l.weight_offset);
+      if (!l.patterns.empty())
+        decode_kernel_index(l, patterns.bytes.data() + l.pattern_offset,
+                            static_cast<std::size_t>(patterns.regions[i].size));
+      try {
+        l.validate();
+      } catch (const Error& e) {
+        throw Error(manifest_path, e.what());
+      }
+    }
+  }
   out.files = std::make_shared<const ImageFiles>(
-      ImageFiles{std::move(weights), std::move(patterns), std::move(config)});
+      ImageFiles{std::move(weights.bytes), std::move(patterns.bytes), std::move(config.bytes)});
   return out;
 }
 

@@ -24,9 +24,9 @@ std::uint32_t crc32_of(const std::string& bytes, std::uint32_t start) {
                                             static_cast<uInt>(bytes.size())));
 }
 
-// Makes sizes, per-file CRCs and the identity agree with the binaries, the way
-// write_model_image_files computes them; anything that is not shaped like a
-// manifest is left alone.
+// Makes sizes, per-file and per-region CRCs and the identity agree with the
+// binaries, the way write_model_image_files computes them; anything that is
+// not shaped like a manifest is left alone.
 std::string fix_manifest(const std::string& text, const std::vector<std::string>& files) {
   nlohmann::json m = nlohmann::json::parse(text, nullptr, false);
   if (m.is_discarded() || !m.is_object()) return text;
@@ -39,13 +39,28 @@ std::string fix_manifest(const std::string& text, const std::vector<std::string>
       (*e)["crc32"] = crc32_hex(files[i]);
     }
   }
-  m.erase("identity");
-  std::uint32_t c = crc32_of(files[1], 0);
-  c = crc32_of(files[2], c);
-  c = crc32_of(files[3], c);
-  c = crc32_of(m.dump(2), c);
+  // Each layer's regions: weights.bin, patterns.bin, pattern_config.bin.
+  auto layers = m.find("layers");
+  if (layers != m.end() && layers->is_array())
+    for (nlohmann::json& l : *layers) {
+      if (!l.is_object()) continue;
+      const char* keys[3] = {"weights", "patterns", "pattern_config"};
+      for (std::size_t i = 0; i < 3; ++i) {
+        auto r = l.find(keys[i]);
+        if (r == l.end() || !r->is_object()) continue;
+        const auto off = r->find("offset");
+        const auto size = r->find("size");
+        if (off == r->end() || size == r->end() || !off->is_number_unsigned() ||
+            !size->is_number_unsigned())
+          continue;
+        const std::string& file = files[i + 1];
+        const std::uint64_t o = off->get<std::uint64_t>(), n = size->get<std::uint64_t>();
+        if (o <= file.size() && n <= file.size() - o) (*r)["crc32"] = crc32_hex(file.substr(o, n));
+      }
+    }
+  m.erase("identity");  // the identity is the CRC-32 of the body
   char buf[16];
-  std::snprintf(buf, sizeof buf, "%08x", c);
+  std::snprintf(buf, sizeof buf, "%08x", crc32_of(m.dump(2), 0));
   m["identity"] = std::string("crc32:") + buf;
   return m.dump(2) + "\n";
 }

@@ -10,18 +10,20 @@
 
 namespace pcnn {
 
-constexpr int kImageFormatVersion = 1;
+constexpr int kImageFormatVersion = 2;
 
 // The bytes of an image set's three image files, exactly as written or read.
+// After a one-layer read only the Pattern Config header and that layer's
+// regions hold the files' bytes; the rest is zero (the sizes are the files').
 struct ImageFiles {
   std::vector<std::uint8_t> weights, patterns, pattern_config;
 };
 
 struct ModelImages {
-  std::string model_name;       // graph name of the source model
-  std::string source_file;      // file name of the source model (no directory)
-  std::vector<SpmLayer> layers; // in execution order
-  std::string identity;         // checksum over all images; set by read/write
+  std::string model_name;                   // graph name of the source model
+  std::string source_file;                  // file name of the source model (no directory)
+  std::vector<SpmLayer> layers;             // in execution order
+  std::string identity;                     // checksum of the manifest body; set by read/write
   std::shared_ptr<const ImageFiles> files;  // the files' bytes; set by read/write
   // Per layer: its non-zeros and SPM indices were rebuilt from the images.
   // Empty when every layer was (write, or a read of all layers).
@@ -39,16 +41,18 @@ ImageFiles encode_image_files(ModelImages& images);
 // sets each layer's offsets and the identity. Throws pcnn::Error naming the path.
 void write_model_images(ModelImages& images, const std::string& dir);
 
-// Reads a directory written by write_model_images, checks the version, sizes
-// and checksums, and rebuilds every layer. Throws pcnn::Error naming the file.
+// Reads a directory written by write_model_images, checks the version, the
+// manifest, every layer's region checksums and the files' checksums, and
+// rebuilds every layer. Throws pcnn::Error naming the file (and the layer).
 ModelImages read_model_images(const std::string& dir);
 
-// The same checks (the whole manifest, every layer's parameters and regions,
-// the files' sizes and checksums), but only the layer named `layer` gets its
+// The same checks of the manifest (identity, every layer's parameters and
+// regions, the files' sizes), but of the image files only the regions of the
+// layer named `layer` are read and checked, and only that layer gets its
 // non-zeros and SPM indices rebuilt: the others keep empty `nonzeros` and
-// `kernel_index` (ModelImages::is_decoded). Rebuilding is most of the cost of
-// reading, so a one-layer run reads its images in milliseconds. A name no
-// layer has decodes none (the caller reports the unknown layer).
+// `kernel_index` (ModelImages::is_decoded). So a one-layer run reads its images
+// in milliseconds, and a corrupted byte in another layer does not stop it. A
+// name no layer has reads and decodes none (the caller reports the unknown layer).
 ModelImages read_model_images(const std::string& dir, const std::string& layer);
 
 // Lays the layers out in the model-wide images: each layer's weights start at a
