@@ -37,12 +37,24 @@ std::vector<std::string> point_run_options(const SweepSpec& spec) {
   return {"--timing", to_string(spec.timing)};
 }
 
-// The cost model of docs/sweeps.md in MAC equivalents, fitted to the CPU time
-// of VGG-16 CIFAR points: a process with its images read ~0.13 s (70e6 MACs of
-// an `off` run), gate and skip about 6.5 times the time per MAC of off.
-constexpr double kPointFixedCost = 70e6;
-constexpr double kLayerFixedCost = 1e6;
-constexpr double kActModeFactor = 6.5;
+// The cost model of docs/sweeps.md ("Balance"): a point's expected CPU
+// seconds. The constants are medians of `build/bench_sweep_cost 5` (whole
+// `pcnn-sim run` processes on VGG-16-CIFAR n = 4, 32 PEs, AMD EPYC, main at
+// 3aeda51). Gate and skip cost 1.1-1.2x off per MAC, and lt about what cycle
+// costs: start-up, elaboration and the step arithmetic dominate both.
+// A process that runs one small layer (conv1_1): start, images, elaboration.
+constexpr double kProcessSeconds = 0.025;
+// Seconds per stored MAC, by timing mode (cycle, lt) and act mode (off, gate,
+// skip): (a whole-network run - the conv1_1 run) / the MACs between them.
+constexpr double kSecondsPerMac[2][3] = {{0.850e-9, 0.967e-9, 0.940e-9},
+                                         {0.797e-9, 0.939e-9, 0.948e-9}};
+// Seconds per dense MAC of the dense baseline (its twins simulated, no cache):
+// (a whole-network run with twins - without) / the network's dense MACs.
+constexpr double kSecondsPerDenseMac[2][3] = {{0.554e-9, 0.622e-9, 0.619e-9},
+                                              {0.539e-9, 0.607e-9, 0.588e-9}};
+static_assert(static_cast<int>(ActMode::off) == 0 && static_cast<int>(ActMode::gate) == 1 &&
+                  static_cast<int>(ActMode::skip) == 2,
+              "the cost tables' columns follow ActMode");
 
 // The scratch directory of one sweep run, removed however the run ends (a
 // SIGKILL leaves it; it lives under $TMPDIR, which the system cleans).
@@ -101,11 +113,13 @@ bool point_of_row(const SweepSpec& spec, const std::vector<std::string>& row, st
 
 double cost_of(const SweepSpec& spec, std::size_t workload, ActMode mode) {
   const SweepWorkload& w = spec.workloads[workload];
-  const double factor = mode == ActMode::off ? 1.0 : kActModeFactor;
-  double cost =
-      kPointFixedCost + w.layers_run * kLayerFixedCost + factor * static_cast<double>(w.macs_run);
+  const std::size_t t = spec.timing == Timing::cycle ? 0 : 1;
+  const std::size_t m = static_cast<std::size_t>(mode);
+  double cost = kProcessSeconds + kSecondsPerMac[t][m] * static_cast<double>(w.macs_run);
+  // The twins as if simulated: a cache filled by earlier points or runs
+  // (docs/architecture.md) makes them cheaper, which no estimate can know.
   if (spec.dense_baseline)
-    cost += w.layers_run * kLayerFixedCost + static_cast<double>(w.dense_macs_run);
+    cost += kSecondsPerDenseMac[t][m] * static_cast<double>(w.dense_macs_run);
   return cost;
 }
 

@@ -21,9 +21,10 @@ struct Shard {
 // "K/N" with 0 <= K < N; throws pcnn::Error naming `option`.
 Shard parse_shard(const std::string& text, const std::string& option);
 
-// The expected cost of a point in MAC equivalents (docs/sweeps.md): a fixed
-// cost per process and per layer, the stored MACs (times 6.5 with gate or skip,
-// whose simulation is slower) and, with the dense baseline, the dense MACs.
+// The expected CPU seconds of a point (docs/sweeps.md, "Balance"): a fixed cost
+// per process, the stored MACs times a cost per MAC of the sweep's timing mode
+// and the point's act mode, and with the dense baseline the dense MACs times
+// theirs (constants measured by bench/bench_sweep_cost.cpp).
 double point_cost(const SweepSpec& spec, const SweepPoint& point);
 // The points of a shard, ascending. Points are dealt by expected cost, most
 // expensive first, each to the shard with the least cost so far (longest
