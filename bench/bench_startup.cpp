@@ -14,7 +14,6 @@
 // same build folder, in a temporary folder that is removed at the end.
 //
 //   build/bench_startup [RUNS]
-#include <sys/resource.h>
 #include <unistd.h>
 
 #include <time.h>
@@ -34,6 +33,7 @@
 
 namespace {
 
+using pcnn_bench::children_cpu_seconds;
 using pcnn_bench::cpu_model;
 using pcnn_bench::median;
 
@@ -54,20 +54,7 @@ struct Timing {
   double wall = 0, cpu = 0;
 };
 
-// Runs a shell command with its output discarded; exits the bench when it fails.
-void run_or_die(const std::string& cmd) {
-  if (std::system((cmd + " >/dev/null").c_str()) != 0) {
-    std::fprintf(stderr, "bench_startup: command failed: %s\n", cmd.c_str());
-    std::exit(1);
-  }
-}
-
-double children_cpu_seconds() {
-  rusage u{};
-  getrusage(RUSAGE_CHILDREN, &u);
-  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
-         1e-6 * static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec);
-}
+void run_or_die(const std::string& cmd) { pcnn_bench::run_quietly_or_exit("bench_startup", cmd); }
 
 // Wall and CPU seconds of one command (CPU: of the processes it ran).
 Timing timed(const std::string& cmd) {

@@ -2,8 +2,11 @@
 // were measured on (docs name it with every figure) and the median of repeated runs.
 #pragma once
 
+#include <sys/resource.h>
+
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -33,6 +36,23 @@ inline double median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
   const std::size_t n = v.size();
   return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+// Runs a shell command with its output discarded; ends the benchmark `bench`
+// with a message naming the command when it fails.
+inline void run_quietly_or_exit(const char* bench, const std::string& cmd) {
+  if (std::system((cmd + " >/dev/null").c_str()) != 0) {
+    std::fprintf(stderr, "%s: command failed: %s\n", bench, cmd.c_str());
+    std::exit(1);
+  }
+}
+
+// CPU seconds (user + system) of the child processes that have ended so far.
+inline double children_cpu_seconds() {
+  rusage u{};
+  getrusage(RUSAGE_CHILDREN, &u);
+  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+         1e-6 * static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec);
 }
 
 }  // namespace pcnn_bench

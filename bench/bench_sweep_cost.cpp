@@ -10,7 +10,6 @@
 //             the same run without them) / the network's dense MACs
 //
 //   build/bench_sweep_cost [RUNS]
-#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -27,23 +26,14 @@
 
 namespace {
 
+using pcnn_bench::children_cpu_seconds;
 using pcnn_bench::cpu_model;
 using pcnn_bench::median;
 
 namespace fs = std::filesystem;
 
 void run_or_die(const std::string& cmd) {
-  if (std::system((cmd + " >/dev/null").c_str()) != 0) {
-    std::fprintf(stderr, "bench_sweep_cost: command failed: %s\n", cmd.c_str());
-    std::exit(1);
-  }
-}
-
-double children_cpu_seconds() {
-  rusage u{};
-  getrusage(RUSAGE_CHILDREN, &u);
-  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
-         1e-6 * static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec);
+  pcnn_bench::run_quietly_or_exit("bench_sweep_cost", cmd);
 }
 
 // CPU seconds (user + system) of the processes one command ran.
