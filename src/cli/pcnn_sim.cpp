@@ -1,7 +1,6 @@
 // pcnn-sim: runs SPM memory images on the SystemC model of the pattern-aware
 // accelerator and reports cycles, utilisation, stalls, memory traffic and the
 // speedup against the same array running each layer dense.
-#include <unistd.h>
 #include <algorithm>
 #include <boost/program_options.hpp>
 #include <chrono>
@@ -39,6 +38,7 @@
 #include "pcnn_sim_eval.hpp"
 #include "pcnn_sim_golden.hpp"
 #include "pcnn_sim_network.hpp"
+#include "pcnn_sim_options.hpp"
 #include "pcnn_sim_sweep.hpp"
 
 namespace po = boost::program_options;
@@ -141,8 +141,9 @@ int run_command(int argc, char** argv) {
        "run a fully convolutional network at another input size, NxCxHxW (e.g. 1x3x64x64); "
        "the layers' sizes follow from network.json")
       ("seed", po::value(&seed)->default_value(1), "seed of the random input activations")
-      ("act-density", po::value(&density)->default_value(0.5), "fraction of non-zero input activations, 0..1")
-      ("act-mode", po::value(&act_mode_text)->default_value("off"), "activation sparsity: off, gate or skip")
+      ("act-density", po::value(&density)->default_value(0.5), "fraction of non-zero input activations, 0..1");
+  add_act_mode_option(visible, act_mode_text);
+  visible.add_options()
       ("timing", po::value(&timing_text)->default_value("cycle"),
        "cycle: every clock edge in simulated time; lt: fast mode, the PE group runs whole passes ahead "
        "and meets the host at DMA boundaries (same results; no --vcd)")
@@ -157,16 +158,15 @@ int run_command(int argc, char** argv) {
       ("dense-cache", po::value(&dense_cache),
        "folder of the dense-twin cache, or 'off' (default: $PCNN_DENSE_CACHE, else "
        "$XDG_CACHE_HOME/pcnn/dense-twins or ~/.cache/pcnn/dense-twins)")
-      ("network", "run the whole network on one --input file instead (pcnn-sim run --network --help)")
-      ("max-cycles", po::value(&max_cycles)->default_value(pcnn::kDefaultMaxCycles),
-       "stop with an error when simulated time passes this many clock cycles");
+      ("network", "run the whole network on one --input file instead (pcnn-sim run --network --help)");
+  add_max_cycles_option(visible, max_cycles);
   const po::variables_map vm = pcnn::parse_command_line(argc, argv, visible, "images", images_dir);
   if (vm.count("help")) {
     std::cout << visible;
     return 0;
   }
   if (vm.count("version")) return pcnn::print_version("pcnn-sim");
-  if (images_dir.empty()) throw pcnn::UsageError("command line", "no IMAGES_DIR given (see --help)");
+  require_images_dir(images_dir);
   if (vm.count("layer") && vm.count("all"))
     throw pcnn::UsageError("command line", "--layer and --all exclude each other");
   if (vm.count("input") && !vm.count("layer"))
@@ -175,12 +175,8 @@ int run_command(int argc, char** argv) {
   if (vm.count("vcd-window") && !vm.count("vcd"))
     throw pcnn::UsageError("--vcd-window", "needs --vcd FILE");
   pcnn::SimOptions options;
-  try {
-    options.act_mode = pcnn::parse_act_mode(act_mode_text);
-    options.timing = pcnn::parse_timing(timing_text);
-  } catch (const pcnn::Error& e) {
-    throw pcnn::UsageError(e.what());
-  }
+  options.act_mode = act_mode_option(act_mode_text);
+  options.timing = timing_option(timing_text);
   if (!vcd_path.empty()) {
     if (options.timing == pcnn::Timing::lt)
       throw pcnn::UsageError("--vcd", "needs --timing cycle (the fast mode runs ahead of time)");
@@ -203,11 +199,7 @@ int run_command(int argc, char** argv) {
   for (const pcnn::RunPath& o : outputs) pcnn::check_output_path(o.path, o.what);
   pcnn::check_outputs_apart(
       {{images_dir, "IMAGES_DIR"}, {arch_path, "--arch"}, {input_path, "--input"}}, outputs);
-  pcnn::ArchConfig arch;
-  if (!arch_path.empty()) {
-    arch = pcnn::read_arch_file(arch_path);
-    options.arch_where = arch_path;
-  }
+  const pcnn::ArchConfig arch = read_arch_option(arch_path, options);
   options.max_cycles = max_cycles;
   pcnn::check_max_cycles(max_cycles, arch);
   if (vcd_pe < 0 || vcd_pe >= arch.pe_count)
@@ -309,12 +301,7 @@ int run_command(int argc, char** argv) {
   if (!vcd_path.empty())
     check_vcd_size(options.trace, expected_cycles(jobs, arch, options.act_mode));
 
-  if (isatty(STDERR_FILENO)) {  // progress on a terminal only
-    options.on_layer_done = [](std::size_t done, std::size_t total) {
-      std::fprintf(stderr, "\r%zu/%zu layer runs", done, total);
-      if (done == total) std::fprintf(stderr, "\r%*s\r", 30, "");
-    };
-  }
+  show_progress_on_terminal(options);
   const auto t0 = std::chrono::steady_clock::now();
   const std::vector<pcnn::LayerResult> results = pcnn::simulate(jobs, arch, options);
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

@@ -25,6 +25,7 @@
 #include "pcnn/sim/arch_config.hpp"
 #include "pcnn/sim/network_run.hpp"
 #include "pcnn/sim/simulate.hpp"
+#include "pcnn_sim_options.hpp"
 
 namespace po = boost::program_options;
 
@@ -188,8 +189,7 @@ int eval_command(int argc, char** argv) {
     return 0;
   }
   if (vm.count("version")) return pcnn::print_version("pcnn-sim");
-  if (images_dir.empty())
-    throw pcnn::UsageError("command line", "no IMAGES_DIR given (see --help)");
+  require_images_dir(images_dir);
   const bool explicit_files = vm.count("idx-images") || vm.count("idx-labels");
   if (explicit_files && (idx_images.empty() || idx_labels.empty()))
     throw pcnn::UsageError("--idx-images", "needs --idx-labels and the other way round");
@@ -211,17 +211,9 @@ int eval_command(int argc, char** argv) {
     throw pcnn::UsageError(vm.count("arch") ? "--arch" : "--act-mode", "needs --simulate N");
   pcnn::NetworkRunOptions sim_options;
   sim_options.with_dense = false;
-  try {
-    sim_options.sim.act_mode = pcnn::parse_act_mode(act_mode_text);
-  } catch (const pcnn::Error& e) {
-    throw pcnn::UsageError(e.what());
-  }
+  sim_options.sim.act_mode = act_mode_option(act_mode_text);
   if (!json_path.empty()) pcnn::check_output_path(json_path, "--json");
-  pcnn::ArchConfig arch;
-  if (!arch_path.empty()) {
-    arch = pcnn::read_arch_file(arch_path);
-    sim_options.sim.arch_where = arch_path;
-  }
+  const pcnn::ArchConfig arch = read_arch_option(arch_path, sim_options.sim);
 
   std::string dataset_label = "idx files";
   if (!explicit_files) {

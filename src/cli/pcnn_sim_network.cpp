@@ -1,6 +1,5 @@
 #include "pcnn_sim_network.hpp"
 
-#include <unistd.h>
 #include <boost/program_options.hpp>
 #include <chrono>
 #include <cstdio>
@@ -21,6 +20,7 @@
 #include "pcnn/sim/simulate.hpp"
 #include "pcnn/sim/stats_schema.hpp"
 #include "pcnn_sim_network_io.hpp"
+#include "pcnn_sim_options.hpp"
 
 namespace po = boost::program_options;
 
@@ -140,10 +140,9 @@ nlohmann::json result_json(const pcnn::Int8Network& net, const pcnn::NetworkRunR
 }  // namespace
 
 int network_command(int argc, char** argv) {
-  std::string images_dir, arch_path, input_path, act_mode_text = "off", output_path, dump_dir,
-                                                 json_path, input_shape_text;
+  NetworkCommandLine args;
+  std::string arch_path, act_mode_text = "off", json_path;
   std::uint64_t max_cycles = pcnn::kDefaultMaxCycles;
-  int top = 5;
   po::options_description visible(
       "Usage:\n  pcnn-sim run IMAGES_DIR --network --input FILE [--arch arch.json]\n"
       "             [--act-mode off|gate|skip] [--output FILE.npy] [--dump-layers DIR]\n"
@@ -152,70 +151,40 @@ int network_command(int argc, char** argv) {
       "one simulation of the accelerator: convs and Gemm on the PE group, the operators\n"
       "between them on the post-processing unit, activations kept in the simulated DRAM.\n\n"
       "Options");
-  visible.add_options()("help,h", "show this help")("network", "run the whole network (this mode)")(
-      "input", po::value(&input_path),
-      "the input: .npy (float32/uint8, NCHW or HWC), .pgm/.ppm/.png, or an int8 PCNT tensor "
-      "already at the input scale")("arch", po::value(&arch_path),
-                                    "architecture JSON (docs/architecture.md)")(
-      "act-mode", po::value(&act_mode_text)->default_value("off"),
-      "activation sparsity: off, gate or skip")(
-      "output", po::value(&output_path),
-      "write the output int8 tensor as .npy (scale in FILE.json)")(
-      "dump-layers", po::value(&dump_dir),
-      "write every intermediate int8 tensor into this new folder (index.json lists them)")(
-      "json", po::value(&json_path), "write the per-operator results as JSON")(
-      "top", po::value(&top)->default_value(5), "classes to print for a classifier")(
-      "no-dense", "skip the dense runs of the convs (no speedup)")(
-      "input-shape", po::value(&input_shape_text),
-      "run a fully convolutional network at another input size, NxCxHxW (e.g. 1x3x64x64)")(
-      "max-cycles", po::value(&max_cycles)->default_value(pcnn::kDefaultMaxCycles),
-      "stop with an error when simulated time passes this many clock cycles");
-  const po::variables_map vm = pcnn::parse_command_line(argc, argv, visible, "images", images_dir);
+  visible.add_options()("help,h", "show this help")("network", "run the whole network (this mode)");
+  args.add_input(visible);
+  visible.add_options()("arch", po::value(&arch_path), "architecture JSON (docs/architecture.md)");
+  add_act_mode_option(visible, act_mode_text);
+  args.add_output_and_dump_layers(visible);
+  visible.add_options()("json", po::value(&json_path), "write the per-operator results as JSON");
+  args.add_top(visible);
+  visible.add_options()("no-dense", "skip the dense runs of the convs (no speedup)");
+  args.add_input_shape(visible);
+  add_max_cycles_option(visible, max_cycles);
+  const po::variables_map vm =
+      pcnn::parse_command_line(argc, argv, visible, "images", args.images_dir);
   if (vm.count("help")) {
     std::cout << visible;
     return 0;
   }
-  if (images_dir.empty())
-    throw pcnn::UsageError("command line", "no IMAGES_DIR given (see --help)");
-  if (input_path.empty()) throw pcnn::UsageError("--input", "is required with --network");
-  if (top < 1) throw pcnn::UsageError("--top", "must be at least 1");
+  args.check_given("is required with --network");
   pcnn::NetworkRunOptions options;
-  try {
-    options.sim.act_mode = pcnn::parse_act_mode(act_mode_text);
-  } catch (const pcnn::Error& e) {
-    throw pcnn::UsageError(e.what());
-  }
+  options.sim.act_mode = act_mode_option(act_mode_text);
   options.with_dense = !vm.count("no-dense");
   options.sim.max_cycles = max_cycles;
-  std::vector<pcnn::RunPath> outputs;
-  if (!output_path.empty()) {
-    outputs.push_back({output_path, "--output"});
-    outputs.push_back({output_path + ".json", "--output"});
-  }
-  if (!json_path.empty()) outputs.push_back({json_path, "--json"});
-  for (const pcnn::RunPath& o : outputs) pcnn::check_output_path(o.path, o.what);
-  if (!dump_dir.empty()) {
-    check_dump_dir(dump_dir);
-    outputs.push_back({dump_dir, "--dump-layers"});
-  }
+  std::vector<pcnn::RunPath> json_output;
+  if (!json_path.empty()) json_output.push_back({json_path, "--json"});
+  const std::vector<pcnn::RunPath> outputs = args.check_outputs(json_output);
   pcnn::check_outputs_apart(
-      {{images_dir, "IMAGES_DIR"}, {arch_path, "--arch"}, {input_path, "--input"}}, outputs);
-  pcnn::ArchConfig arch;
-  if (!arch_path.empty()) {
-    arch = pcnn::read_arch_file(arch_path);
-    options.sim.arch_where = arch_path;
-  }
+      {{args.images_dir, "IMAGES_DIR"}, {arch_path, "--arch"}, {args.input_path, "--input"}},
+      outputs);
+  const pcnn::ArchConfig arch = read_arch_option(arch_path, options.sim);
   pcnn::check_max_cycles(max_cycles, arch);
 
-  const pcnn::GoldenNetwork loaded = load_network(images_dir, input_shape_text);
+  const pcnn::GoldenNetwork loaded = load_network(args.images_dir, args.input_shape_text);
   const pcnn::Int8Network& net = loaded.network();
-  const std::vector<std::int8_t> x = read_quantised_input(input_path, loaded);
-  if (isatty(STDERR_FILENO)) {  // progress on a terminal only
-    options.sim.on_layer_done = [](std::size_t done, std::size_t total) {
-      std::fprintf(stderr, "\r%zu/%zu layer runs", done, total);
-      if (done == total) std::fprintf(stderr, "\r%*s\r", 30, "");
-    };
-  }
+  const std::vector<std::int8_t> x = read_quantised_input(args.input_path, loaded);
+  show_progress_on_terminal(options.sim);
   const auto t0 = std::chrono::steady_clock::now();
   const pcnn::NetworkRunResult r = pcnn::simulate_network(loaded.images(), net, x, arch, options);
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -242,31 +211,31 @@ int network_command(int argc, char** argv) {
 
   const pcnn::NetTensor& out_t = net.tensors[net.output];
   const std::vector<std::int8_t>& y = r.tensors[net.output];
-  if (!dump_dir.empty()) {
-    LayerDump dump(dump_dir);
+  if (!args.dump_dir.empty()) {
+    LayerDump dump(args.dump_dir);
     for (const pcnn::NetNode& n : net.nodes)
       dump.add(n, net.tensors[n.output], r.tensors[n.output]);
     dump.finish();
   }
-  if (!output_path.empty())
-    write_int8_tensor(output_path, out_t.name, y, out_t.shape, out_t.scale, "--output");
+  if (!args.output_path.empty())
+    write_int8_tensor(args.output_path, out_t.name, y, out_t.shape, out_t.scale, "--output");
   if (!json_path.empty()) {
     nlohmann::json out = result_json(net, r);
     out["format_version"] = kNetworkResultFormatVersion;
     out["tool"] = "pcnn-sim";
     out["tool_version"] = pcnn::tool_version();
     out["git_commit"] = pcnn::git_commit();
-    out["images"] = {{"dir", images_dir}, {"identity", loaded.images().identity}};
+    out["images"] = {{"dir", args.images_dir}, {"identity", loaded.images().identity}};
     out["architecture"] = pcnn::arch_to_json(arch);
     out["area_mm2"] = pcnn::area_json(energy);
     out["act_mode"] = pcnn::to_string(options.sim.act_mode);
-    out["input"] = {{"file", input_path}};
+    out["input"] = {{"file", args.input_path}};
     out["input_shape"] = net.tensors[net.input].shape;
     out["wall_s"] = wall;
     out["output"] = {{"tensor", out_t.name}, {"shape", out_t.shape}, {"scale", out_t.scale}};
     pcnn::write_output_file(json_path, pcnn::json_text(out) + "\n", "--json");
   }
   std::printf("\n");
-  print_network_output(y, out_t.shape, out_t.scale, net.nodes.size(), top);
+  print_network_output(y, out_t.shape, out_t.scale, net.nodes.size(), args.top);
   return 0;
 }
