@@ -40,6 +40,7 @@
 #include "pcnn_sim_network.hpp"
 #include "pcnn_sim_options.hpp"
 #include "pcnn_sim_sweep.hpp"
+#include "pcnn_sim_tables.hpp"
 
 namespace po = boost::program_options;
 
@@ -379,25 +380,11 @@ int run_command(int argc, char** argv) {
               dense_cycles, speed);
 
   // Second table: where the cycles went and what moved (README "The run tables").
-  std::printf("\n%-24s %11s %11s", "layer", "MACs", "effectual");
-  for (const pcnn::StallReasonField& f : pcnn::kStallReasons) std::printf(" %8s", f.short_name);
-  for (const pcnn::MemoryField& m : pcnn::kMemories)
-    std::printf(" %9s", (std::string(m.short_name) + "_KiB").c_str());
-  std::printf("\n");
-  for (std::size_t i = 0; i <= count; ++i) {
-    const pcnn::LayerStats& s = i < count ? results[i].stats : total;
-    std::printf("%-24s %11llu %11llu",
-                i < count ? pcnn::printable(jobs[i].layer.name).c_str() : "total",
-                static_cast<unsigned long long>(s.macs_issued),
-                static_cast<unsigned long long>(s.macs_effectual));
-    for (const pcnn::StallReasonField& f : pcnn::kStallReasons)
-      std::printf(" %8llu", static_cast<unsigned long long>(s.stalls.*f.cycles));
-    for (const pcnn::MemoryField& m : pcnn::kMemories) {
-      const pcnn::TrafficStats& t = s.*m.traffic;
-      std::printf(" %9.1f", static_cast<double>(t.bytes_read + t.bytes_written) / 1024.0);
-    }
-    std::printf("\n");
-  }
+  std::vector<StatsTableRow> rows;
+  for (std::size_t i = 0; i < count; ++i)
+    rows.push_back({pcnn::printable(jobs[i].layer.name), &results[i].stats});
+  rows.push_back({"total", &total});
+  print_work_and_traffic_table("layer", rows);
   std::printf(
       "time_us: layer time at the clock; util: MAC lane utilisation; dense_cyc: cycles of the\n"
       "same layer run dense; *_KiB: bytes read + written / 1024; st_*: stall cycles by reason:\n");

@@ -21,6 +21,7 @@
 #include "pcnn/sim/stats_schema.hpp"
 #include "pcnn_sim_network_io.hpp"
 #include "pcnn_sim_options.hpp"
+#include "pcnn_sim_tables.hpp"
 
 namespace po = boost::program_options;
 
@@ -62,24 +63,11 @@ void print_tables(const pcnn::Int8Network& net, const pcnn::NetworkRunResult& r)
       "same DRAM bytes); in_dens: non-zero fraction of its input; dense_cyc: the conv run\n"
       "dense on the same input.\n");
 
-  std::printf("\n%-24s %11s %11s", "node", "MACs", "effectual");
-  for (const pcnn::StallReasonField& f : pcnn::kStallReasons) std::printf(" %8s", f.short_name);
-  for (const pcnn::MemoryField& m : pcnn::kMemories)
-    std::printf(" %9s", (std::string(m.short_name) + "_KiB").c_str());
-  std::printf("\n");
-  for (std::size_t i = 0; i <= r.steps.size(); ++i) {
-    const pcnn::LayerStats& s = i < r.steps.size() ? r.steps[i].stats : r.total;
-    std::printf("%-24s %11llu %11llu", i < r.steps.size() ? net.nodes[i].name.c_str() : "total",
-                static_cast<unsigned long long>(s.macs_issued),
-                static_cast<unsigned long long>(s.macs_effectual));
-    for (const pcnn::StallReasonField& f : pcnn::kStallReasons)
-      std::printf(" %8llu", static_cast<unsigned long long>(s.stalls.*f.cycles));
-    for (const pcnn::MemoryField& m : pcnn::kMemories) {
-      const pcnn::TrafficStats& t = s.*m.traffic;
-      std::printf(" %9.1f", static_cast<double>(t.bytes_read + t.bytes_written) / 1024.0);
-    }
-    std::printf("\n");
-  }
+  std::vector<StatsTableRow> rows;
+  for (std::size_t i = 0; i < r.steps.size(); ++i)
+    rows.push_back({net.nodes[i].name, &r.steps[i].stats});
+  rows.push_back({"total", &r.total});
+  print_work_and_traffic_table("node", rows);
   std::printf(
       "st_*: PE-group stall cycles by reason (see pcnn-sim run); *_KiB: bytes read + written\n"
       "/ 1024.\n");
