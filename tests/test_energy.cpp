@@ -357,6 +357,34 @@ double weight_read_pj_per_byte(const pcnn::ArchConfig& a) {
   return 0.0;
 }
 
+// Every VGG-16-CIFAR conv layer with n weights per kernel and `patterns`
+// patterns (with `dense`, its dense equivalent), on random activations of
+// density 0.5 (seed 1), simulated on the default architecture: the layers'
+// summed counts, and their energy with every lane busy every cycle.
+struct Vgg16CifarRun {
+  pcnn::LayerStats total;
+  pcnn::EnergyReport at_full_utilisation;
+};
+
+Vgg16CifarRun run_vgg16_cifar(int n, int patterns, bool dense) {
+  std::mt19937_64 rng(1);
+  std::vector<pcnn::LayerJob> jobs;
+  for (const pcnn::ConvGeometry& g : pcnn::vgg16_cifar_conv_shapes()) {
+    pcnn::LayerJob job;
+    job.layer = pcnn::make_layer_with_geometry(g, n, patterns, true, rng, "c");
+    if (dense) job.layer = pcnn::dense_equivalent(job.layer);
+    job.input = pcnn::random_activations(g.input_elements(), 0.5, true, rng);
+    jobs.push_back(std::move(job));
+  }
+  const pcnn::ArchConfig arch;
+  Vgg16CifarRun run;
+  for (const pcnn::LayerResult& r : pcnn::simulate_in_child(jobs, arch, {}))
+    pcnn::add_counts(run.total, r.stats);
+  run.at_full_utilisation =
+      pcnn::energy_at_full_utilisation(run.total, pcnn::resolve_energy(arch), arch);
+  return run;
+}
+
 }  // namespace
 
 TEST_CASE("the second kernel-register set: area and leakage only with double buffering",
@@ -458,20 +486,8 @@ TEST_CASE("SRAM energy and area follow word width and bank count", "[energy]") {
 TEST_CASE("Table IX: VGG-16-CIFAR dense on the default architecture", "[energy][calibration]") {
   // The calibration's workload: every VGG-16-CIFAR conv layer dense, random
   // activations of density 0.5 (mode off: the counts do not depend on them).
-  std::mt19937_64 rng(1);
-  std::vector<pcnn::LayerJob> jobs;
-  for (const pcnn::ConvGeometry& g : pcnn::vgg16_cifar_conv_shapes()) {
-    pcnn::LayerJob job;
-    job.layer = pcnn::dense_equivalent(pcnn::make_layer_with_geometry(g, 4, 16, true, rng, "c"));
-    job.input = pcnn::random_activations(g.input_elements(), 0.5, true, rng);
-    jobs.push_back(std::move(job));
-  }
+  const auto [total, full] = run_vgg16_cifar(4, 16, /*dense=*/true);
   const pcnn::ArchConfig arch;
-  const auto results = pcnn::simulate_in_child(jobs, arch, {});
-  pcnn::LayerStats total;
-  for (const pcnn::LayerResult& r : results) pcnn::add_counts(total, r.stats);
-  const pcnn::EnergyReport full =
-      pcnn::energy_at_full_utilisation(total, pcnn::resolve_energy(arch), arch);
   // Table IX: power (mW) and share per component at the chip's peak rate.
   const std::pair<Component, double> table[] = {{Component::data_sram, 13.7},
                                                 {Component::weight_sram, 15.6},
@@ -508,20 +524,8 @@ TEST_CASE("the paper's TOPS/W at n = 1: 9x the work per cycle, more power than d
   // 28.39 TOPS/W = 3.154 x 9.0: nine times the dense-equivalent work per busy
   // cycle at the dense chip's 48.7 mW. The model keeps the 9.0 (the same work at
   // full utilisation takes a ninth of the cycles) but not the power.
-  std::mt19937_64 rng(1);
-  std::vector<pcnn::LayerJob> jobs;
-  for (const pcnn::ConvGeometry& g : pcnn::vgg16_cifar_conv_shapes()) {
-    pcnn::LayerJob job;
-    job.layer = pcnn::make_layer_with_geometry(g, 1, 8, true, rng, "c");
-    job.input = pcnn::random_activations(g.input_elements(), 0.5, true, rng);
-    jobs.push_back(std::move(job));
-  }
+  const auto [total, full] = run_vgg16_cifar(1, 8, /*dense=*/false);
   const pcnn::ArchConfig arch;
-  const auto results = pcnn::simulate_in_child(jobs, arch, {});
-  pcnn::LayerStats total;
-  for (const pcnn::LayerResult& r : results) pcnn::add_counts(total, r.stats);
-  const pcnn::EnergyReport full =
-      pcnn::energy_at_full_utilisation(total, pcnn::resolve_energy(arch), arch);
   const double dense_cycles_at_full = static_cast<double>(total.dense_macs) / 256.0;
   const double cycles_at_full = full.time_ns * arch.clock_mhz / 1000.0;
   CHECK(dense_cycles_at_full / cycles_at_full == Approx(9.0).epsilon(0.01));
