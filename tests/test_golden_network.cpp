@@ -43,6 +43,16 @@ NetTensor nt(std::vector<std::int64_t> shape, float scale = 1.0f) {
   return NetTensor{"t", std::move(shape), scale, false};
 }
 
+// A node of `op` reading the tensors `inputs` and writing tensor `output`,
+// every other field at its default.
+NetNode node(Int8Op op, std::vector<int> inputs, int output) {
+  NetNode n;
+  n.op = op;
+  n.inputs = std::move(inputs);
+  n.output = output;
+  return n;
+}
+
 // Cosine similarity of the dequantised int8 output and the float output.
 double cosine(const pcnn::GoldenOutput& y, const std::vector<float>& f) {
   double dot = 0, a = 0, b = 0;
@@ -72,10 +82,7 @@ TEST_CASE("rescale multipliers follow the documented fixed-point rule", "[golden
 TEST_CASE("int8 operators compute their documented results", "[golden][network]") {
   SECTION("average pool rounds half up, counts padding only when asked") {
     std::vector<NetTensor> t{nt({1, 1, 2, 2}), nt({1, 1, 1, 1})};
-    NetNode n;
-    n.op = Int8Op::average_pool;
-    n.inputs = {0};
-    n.output = 1;
+    NetNode n = node(Int8Op::average_pool, {0}, 1);
     n.kernel_h = n.kernel_w = 2;
     n.stride_h = n.stride_w = 2;
     CHECK(apply(n, t, {{1, 2, 2, 1}}) == std::vector<std::int8_t>{2});       // 1.5 -> 2
@@ -92,20 +99,14 @@ TEST_CASE("int8 operators compute their documented results", "[golden][network]"
   }
   SECTION("max pool ignores padding") {
     std::vector<NetTensor> t{nt({1, 1, 2, 2}), nt({1, 1, 2, 2})};
-    NetNode n;
-    n.op = Int8Op::max_pool;
-    n.inputs = {0};
-    n.output = 1;
+    NetNode n = node(Int8Op::max_pool, {0}, 1);
     n.kernel_h = n.kernel_w = 2;
     n.pad_bottom = n.pad_right = 1;
     CHECK(apply(n, t, {{-5, -7, -3, -9}}) == std::vector<std::int8_t>{-3, -7, -3, -9});
   }
   SECTION("global pools") {
     std::vector<NetTensor> t{nt({1, 2, 1, 3}), nt({1, 2, 1, 1})};
-    NetNode n;
-    n.op = Int8Op::global_average_pool;
-    n.inputs = {0};
-    n.output = 1;
+    NetNode n = node(Int8Op::global_average_pool, {0}, 1);
     CHECK(apply(n, t, {{1, 2, 2, -7, 1, 1}}) == std::vector<std::int8_t>{2, -2});  // 5/3, -5/3
     n.op = Int8Op::global_max_pool;
     CHECK(apply(n, t, {{1, 2, 2, -7, 1, 1}}) == std::vector<std::int8_t>{2, 1});
@@ -113,10 +114,7 @@ TEST_CASE("int8 operators compute their documented results", "[golden][network]"
   SECTION("add rescales both inputs to the output scale and saturates") {
     // a at scale 0.5, b at scale 0.25, y at scale 1: y = round_half_up(a/2 + b/4).
     std::vector<NetTensor> t{nt({1, 4}, 0.5f), nt({1, 4}, 0.25f), nt({1, 4}, 1.0f)};
-    NetNode n;
-    n.op = Int8Op::add;
-    n.inputs = {0, 1};
-    n.output = 2;
+    NetNode n = node(Int8Op::add, {0, 1}, 2);
     n.rescale = pcnn::make_rescale({0.5, 0.25});
     CHECK(apply(n, t, {{1, -3, 127, 4}, {2, 0, 127, -6}}) ==
           std::vector<std::int8_t>{1, -1, 95, 1});  // 1, -1.5, 95.25, 0.5
@@ -127,19 +125,13 @@ TEST_CASE("int8 operators compute their documented results", "[golden][network]"
   SECTION("concat aligns each input to the output scale") {
     std::vector<NetTensor> t{nt({1, 1, 1, 2}, 1.0f), nt({1, 1, 1, 2}, 0.5f),
                              nt({1, 2, 1, 2}, 1.0f)};
-    NetNode n;
-    n.op = Int8Op::concat;
-    n.inputs = {0, 1};
-    n.output = 2;
+    NetNode n = node(Int8Op::concat, {0, 1}, 2);
     n.rescale = pcnn::make_rescale({1.0, 0.5});
     CHECK(apply(n, t, {{-128, 7}, {5, -5}}) == std::vector<std::int8_t>{-128, 7, 3, -2});
   }
   SECTION("relu, clip, rescale") {
     std::vector<NetTensor> t{nt({1, 4}), nt({1, 4})};
-    NetNode n;
-    n.op = Int8Op::clip;
-    n.inputs = {0};
-    n.output = 1;
+    NetNode n = node(Int8Op::clip, {0}, 1);
     n.lo = 0;
     n.hi = 60;
     CHECK(apply(n, t, {{-4, 0, 59, 100}}) == std::vector<std::int8_t>{0, 0, 59, 60});
@@ -150,10 +142,7 @@ TEST_CASE("int8 operators compute their documented results", "[golden][network]"
   }
   SECTION("resize and depth-to-space move values only") {
     std::vector<NetTensor> t{nt({1, 4, 1, 1}), nt({1, 1, 2, 2})};
-    NetNode n;
-    n.op = Int8Op::depth_to_space;
-    n.inputs = {0};
-    n.output = 1;
+    NetNode n = node(Int8Op::depth_to_space, {0}, 1);
     n.block = 2;
     CHECK(apply(n, t, {{1, 2, 3, 4}}) == std::vector<std::int8_t>{1, 2, 3, 4});
     t = {nt({1, 1, 1, 2}), nt({1, 1, 2, 3})};
