@@ -4,6 +4,7 @@
     /usr/bin/python3 tools/finetune/finetune.py --arch vgg \\
         --weights workloads/fashion-mnist-vgg.onnx.pt --report p/report.json \\
         -o finetuned.onnx [--method masked|admm] [--epochs 1] [--train-limit N]
+        [--schedule cosine|onecycle|restarts [--cycles N]] [--lr LR] [--progress]
 
 Prints and writes (OUT.json) the one-shot accuracy (every kernel projected, no
 training) and the fine-tuned float accuracy on the test images, then exports the
@@ -30,13 +31,35 @@ import pcnn_finetune as pf  # noqa: E402
 INPUT_SHAPE = (1, 1, 28, 28)
 
 
+SCHEDULES = ("cosine", "onecycle", "restarts")
+
+
+def make_scheduler(opt, schedule, steps, cycles=1):
+    """cosine: from lr down to 0 over the run. onecycle: warm-up from lr / 25 to
+    lr over the first quarter, then cosine down, momentum cycled the other way
+    (tools/train's schedule). restarts: `cycles` equal cosine cycles, each
+    starting again at lr (SGDR)."""
+    if schedule == "cosine":
+        return torch.optim.lr_scheduler.CosineAnnealingLR(opt, steps)
+    if schedule == "onecycle":
+        lr = opt.param_groups[0]["lr"]
+        return torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps,
+                                                   pct_start=0.25)
+    if schedule == "restarts":
+        return torch.optim.lr_scheduler.CosineAnnealingWarmRestarts(
+            opt, max(1, math.ceil(steps / max(1, cycles))))
+    raise ValueError(f"unknown schedule '{schedule}'")
+
+
 def run_epochs(model, x, y, steps, lr, batch, gen, after_step=None, extra_loss=None,
-               every=None, on_every=None):
-    """SGD with momentum and a cosine learning rate over `steps` mini-batches,
-    BatchNorm live, flip + shift augmentation."""
+               every=None, on_every=None, schedule="cosine", cycles=1, progress=None):
+    """SGD with momentum and the learning rate `schedule` over `steps`
+    mini-batches, BatchNorm live, flip + shift augmentation. progress(done) is
+    called after every pass over the training set."""
     opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9, nesterov=True,
                           weight_decay=5e-4 if extra_loss is None else 0.0)
-    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, steps)
+    sched = make_scheduler(opt, schedule, steps, cycles)
+    per_epoch = math.ceil(x.shape[0] / batch)
     model.train()
     done, perm, pos = 0, torch.randperm(x.shape[0], generator=gen), 0
     while done < steps:
@@ -56,26 +79,32 @@ def run_epochs(model, x, y, steps, lr, batch, gen, after_step=None, extra_loss=N
         done += 1
         if every and on_every and done % every == 0:
             on_every(done)
+        if progress and done % per_epoch == 0 and done < steps:
+            progress(done)
 
 
-def finetune(model, pruner, x, y, method, steps, lr, batch, seed, log=print, admm_rho=0.05):
+def finetune(model, pruner, x, y, method, steps, lr, batch, seed, log=print, admm_rho=0.05,
+             schedule="cosine", cycles=1, progress=None):
     """masked: project once, retrain with the masks fixed. admm: two thirds of the
     steps ADMM (penalty towards the projected Z, Z/U updated 8 times), then
-    project and retrain masked for the last third."""
+    project and retrain masked for the last third. schedule / cycles: the
+    learning rate over each of these phases (make_scheduler)."""
     gen = torch.Generator().manual_seed(seed)
     if method == "masked":
         pruner.project_()
-        run_epochs(model, x, y, steps, lr, batch, gen, after_step=pruner.apply_masks_)
+        run_epochs(model, x, y, steps, lr, batch, gen, after_step=pruner.apply_masks_,
+                   schedule=schedule, cycles=cycles, progress=progress)
     elif method == "admm":
         admm = pf.Admm(pruner, admm_rho)
         admm_steps = 2 * steps // 3
         every = max(1, admm_steps // 8)
         run_epochs(model, x, y, admm_steps, lr, batch, gen, extra_loss=admm.penalty, every=every,
-                   on_every=lambda d: log(f"  admm step {d}: ||W-Z||/||W|| = {admm.update():.4f}"))
+                   on_every=lambda d: log(f"  admm step {d}: ||W-Z||/||W|| = {admm.update():.4f}"),
+                   schedule=schedule, cycles=cycles)
         err = pruner.project_()
         log(f"  admm: projection error after ADMM {err:.4f}")
         run_epochs(model, x, y, steps - admm_steps, lr / 2, batch, gen,
-                   after_step=pruner.apply_masks_)
+                   after_step=pruner.apply_masks_, schedule=schedule, cycles=cycles)
     else:
         raise ValueError(f"unknown method '{method}'")
     if not pruner.check():
@@ -91,7 +120,14 @@ def main():
     ap.add_argument("--method", choices=("masked", "admm"), default="masked")
     ap.add_argument("--epochs", type=float, default=1.0,
                     help="passes over the (limited) training set; may be fractional")
-    ap.add_argument("--lr", type=float, default=0.01)
+    ap.add_argument("--lr", type=float, default=0.01,
+                    help="start (cosine, restarts) or peak (onecycle) learning rate")
+    ap.add_argument("--schedule", choices=SCHEDULES, default="cosine",
+                    help="learning rate over the run: cosine to 0, onecycle (warm-up, then "
+                         "cosine), restarts (--cycles cosine cycles)")
+    ap.add_argument("--cycles", type=int, default=1, help="cosine cycles of --schedule restarts")
+    ap.add_argument("--progress", action="store_true",
+                    help="print the test accuracy after every pass over the training set")
     ap.add_argument("--batch", type=int, default=128)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--train-limit", type=int)
@@ -100,6 +136,8 @@ def main():
     ap.add_argument("--rho", type=float, default=0.05, help="ADMM penalty")
     ap.add_argument("--threads", type=int, default=1, help="torch threads; 0 = all cores")
     args = ap.parse_args()
+    if args.cycles < 1:
+        ap.error(f"--cycles {args.cycles}: must be at least 1")
 
     fmnist.set_threads(args.threads)
     torch.manual_seed(args.seed)
@@ -123,16 +161,23 @@ def main():
     oneshot = fmnist.accuracy(oneshot_model, x_test, y_test)
     print(f"dense {dense:.2f}%, one-shot {oneshot:.2f}% (projection error {err:.4f})", flush=True)
     steps = max(1, math.ceil(args.epochs * x.shape[0] / args.batch))
+    progress = None
+    if args.progress:
+        def progress(done):
+            print(f"  step {done}: {fmnist.accuracy(model, x_test, y_test):.2f}% "
+                  f"({time.time() - t0:.0f} s)", flush=True)
     finetune(model, pruner, x, y, args.method, steps, args.lr, args.batch, args.seed,
-             admm_rho=args.rho)
+             admm_rho=args.rho, schedule=args.schedule, cycles=args.cycles, progress=progress)
     tuned = fmnist.accuracy(model, x_test, y_test)
     seconds = time.time() - t0
-    print(f"fine-tuned ({args.method}, {steps} steps of {args.batch}): {tuned:.2f}% "
+    print(f"fine-tuned ({args.method}, {args.schedule}, {steps} steps of {args.batch}): "
+          f"{tuned:.2f}% "
           f"({seconds:.0f} s)", flush=True)
     pf.export_onnx(model, args.output, INPUT_SHAPE)
     torch.save(model.state_dict(), args.output + ".pt")
     summary = {"arch": args.arch, "method": args.method, "steps": steps, "batch": args.batch,
-               "lr": args.lr, "rho": args.rho if args.method == "admm" else None,
+               "lr": args.lr, "schedule": args.schedule,
+               "cycles": args.cycles if args.schedule == "restarts" else None, "rho": args.rho if args.method == "admm" else None,
                "seed": args.seed, "test_images": int(x_test.shape[0]),
                "dense_accuracy": dense, "oneshot_accuracy": oneshot, "projection_error": err,
                "finetuned_accuracy": tuned, "seconds": round(seconds, 1)}
