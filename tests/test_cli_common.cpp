@@ -27,8 +27,11 @@ void expect_one_error_line(const pcnn_test::Run& r, int status, const std::strin
 TEST_CASE("every program prints its version and git commit", "[cli]") {
   const std::regex line(
       R"(pcnn-(zoo|prune|sim) \d+\.\d+\.\d+ \(commit ([0-9a-f]{7,}(-dirty)?|unknown)\)\n)");
-  for (const std::string args : {"pcnn-zoo --version", "pcnn-prune --version", "pcnn-sim --version",
-                                 "pcnn-sim run --version", "pcnn-sim sweep --version"}) {
+  // Every pcnn-sim command lists --version in its --help, so each answers it.
+  for (const std::string args :
+       {"pcnn-zoo --version", "pcnn-prune --version", "pcnn-sim --version",
+        "pcnn-sim run --version", "pcnn-sim run --network --version", "pcnn-sim sweep --version",
+        "pcnn-sim golden --version", "pcnn-sim eval --version"}) {
     const std::string name = args.substr(0, args.find(' '));
     const pcnn_test::Run r = program(name, args.substr(args.find(' ') + 1));
     INFO(args << "\n" << r.out);

@@ -162,11 +162,7 @@ int run_command(int argc, char** argv) {
       ("network", "run the whole network on one --input file instead (pcnn-sim run --network --help)");
   add_max_cycles_option(visible, max_cycles);
   const po::variables_map vm = pcnn::parse_command_line(argc, argv, visible, "images", images_dir);
-  if (vm.count("help")) {
-    std::cout << visible;
-    return 0;
-  }
-  if (vm.count("version")) return pcnn::print_version("pcnn-sim");
+  if (answered_help_or_version(vm, visible)) return 0;
   require_images_dir(images_dir);
   if (vm.count("layer") && vm.count("all"))
     throw pcnn::UsageError("command line", "--layer and --all exclude each other");
@@ -302,7 +298,7 @@ int run_command(int argc, char** argv) {
   if (!vcd_path.empty())
     check_vcd_size(options.trace, expected_cycles(jobs, arch, options.act_mode));
 
-  show_progress_on_terminal(options);
+  options.on_layer_done = terminal_progress("layer runs");
   const auto t0 = std::chrono::steady_clock::now();
   const std::vector<pcnn::LayerResult> results = pcnn::simulate(jobs, arch, options);
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

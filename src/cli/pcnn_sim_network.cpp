@@ -151,10 +151,7 @@ int network_command(int argc, char** argv) {
   add_max_cycles_option(visible, max_cycles);
   const po::variables_map vm =
       pcnn::parse_command_line(argc, argv, visible, "images", args.images_dir);
-  if (vm.count("help")) {
-    std::cout << visible;
-    return 0;
-  }
+  if (answered_help_or_version(vm, visible)) return 0;
   args.check_given("is required with --network");
   pcnn::NetworkRunOptions options;
   options.sim.act_mode = act_mode_option(act_mode_text);
@@ -172,7 +169,7 @@ int network_command(int argc, char** argv) {
   const pcnn::GoldenNetwork loaded = load_network(args.images_dir, args.input_shape_text);
   const pcnn::Int8Network& net = loaded.network();
   const std::vector<std::int8_t> x = read_quantised_input(args.input_path, loaded);
-  show_progress_on_terminal(options.sim);
+  options.sim.on_layer_done = terminal_progress("layer runs");
   const auto t0 = std::chrono::steady_clock::now();
   const pcnn::NetworkRunResult r = pcnn::simulate_network(loaded.images(), net, x, arch, options);
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 #include <cstdio>
+#include <iostream>
 
 #include "pcnn/core/command_line.hpp"
 #include "pcnn/core/error.hpp"
@@ -55,6 +56,18 @@ std::vector<pcnn::RunPath> NetworkCommandLine::check_outputs(
   return outputs;
 }
 
+bool answered_help_or_version(const po::variables_map& vm, const po::options_description& visible) {
+  if (vm.count("help")) {
+    std::cout << visible;
+    return true;
+  }
+  if (vm.count("version")) {
+    pcnn::print_version("pcnn-sim");
+    return true;
+  }
+  return false;
+}
+
 void require_images_dir(const std::string& images_dir) {
   if (images_dir.empty())
     throw pcnn::UsageError("command line", "no IMAGES_DIR given (see --help)");
@@ -101,10 +114,10 @@ pcnn::ArchConfig read_arch_option(const std::string& arch_path, pcnn::SimOptions
   return arch;
 }
 
-void show_progress_on_terminal(pcnn::SimOptions& options) {
-  if (!isatty(STDERR_FILENO)) return;
-  options.on_layer_done = [](std::size_t done, std::size_t total) {
-    std::fprintf(stderr, "\r%zu/%zu layer runs", done, total);
+std::function<void(std::size_t done, std::size_t total)> terminal_progress(const char* unit) {
+  if (!isatty(STDERR_FILENO)) return {};
+  return [unit](std::size_t done, std::size_t total) {
+    std::fprintf(stderr, "\r%zu/%zu %s", done, total, unit);
     if (done == total) std::fprintf(stderr, "\r%*s\r", 30, "");
   };
 }

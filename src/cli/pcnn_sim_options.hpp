@@ -3,7 +3,9 @@
 // golden, eval) have in common: one help text and one check each, and the
 // reading of --arch and --act-mode. A command adds them in its own order, so
 // its --help keeps its layout.
+#include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -37,6 +39,12 @@ struct NetworkCommandLine {
   std::vector<pcnn::RunPath> check_outputs(std::vector<pcnn::RunPath> more = {}) const;
 };
 
+// After pcnn::parse_command_line(): prints the options for --help, or the
+// version for --version, on stdout and returns true (the command ends with
+// exit code 0); false when neither was asked for.
+bool answered_help_or_version(const boost::program_options::variables_map& vm,
+                              const boost::program_options::options_description& visible);
+
 // UsageError("command line", "no IMAGES_DIR given ...") when it is empty.
 void require_images_dir(const std::string& images_dir);
 
@@ -52,5 +60,6 @@ pcnn::Timing timing_option(const std::string& text);
 // name goes into `options` so that the simulator's errors can name it.
 pcnn::ArchConfig read_arch_option(const std::string& arch_path, pcnn::SimOptions& options);
 
-// "done/total layer runs" on stderr while simulating, on a terminal only.
-void show_progress_on_terminal(pcnn::SimOptions& options);
+// A progress callback that keeps "done/total `unit`" on one line of stderr
+// and clears it at the end; empty (no progress) when stderr is no terminal.
+std::function<void(std::size_t done, std::size_t total)> terminal_progress(const char* unit);

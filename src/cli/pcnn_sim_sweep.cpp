@@ -26,6 +26,7 @@
 #include "pcnn/sweep/sweep_journal.hpp"
 #include "pcnn/sweep/sweep_runner.hpp"
 #include "pcnn/sweep/sweep_spec.hpp"
+#include "pcnn_sim_options.hpp"
 
 namespace po = boost::program_options;
 namespace fs = std::filesystem;
@@ -120,11 +121,7 @@ int run_points(const pcnn::SweepSpec& spec, pcnn::SweepRunOptions options, bool 
   options.program = this_program();
   options.journal = pcnn::sweep_journal_path(output);
   options.scratch_parent = scratch_parent();
-  if (isatty(STDERR_FILENO))
-    options.on_point_done = [](std::size_t done, std::size_t total) {
-      std::fprintf(stderr, "\r%zu/%zu points", done, total);
-      if (done == total) std::fprintf(stderr, "\r%*s\r", 30, "");
-    };
+  options.on_point_done = terminal_progress("points");
   const auto t0 = std::chrono::steady_clock::now();
   pcnn::SweepRunResult r = pcnn::run_sweep(spec, options);
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -217,11 +214,7 @@ int sweep_command(int argc, char** argv) {
       "timing", po::value(&timing_text)->default_value("lt"),
       "how each point is clocked: lt (fast mode, the default; same results) or cycle");
   const po::variables_map vm = pcnn::parse_command_line(argc, argv, visible, "sweep", sweep_path);
-  if (vm.count("help")) {
-    std::cout << visible;
-    return 0;
-  }
-  if (vm.count("version")) return pcnn::print_version("pcnn-sim");
+  if (answered_help_or_version(vm, visible)) return 0;
   if (sweep_path.empty())
     throw pcnn::UsageError("command line", "no SWEEP.json given (see --help)");
   if (vm.count("slurm-script") && !vm.count("jobs")) parallel = 1;
