@@ -1,8 +1,9 @@
 #pragma once
-// The command-line options that pcnn-sim's commands (run, run --network,
-// golden, eval) have in common: one help text and one check each, and the
-// reading of --arch and --act-mode. A command adds them in its own order, so
-// its --help keeps its layout.
+// What pcnn-sim's commands (run, run --network, golden, eval, sweep) have in
+// common on the command line: the options they share, with one help text and
+// one check each, --help and --version, the reading of --arch and --act-mode,
+// and the progress line. A command adds the options in its own order, so its
+// --help keeps its layout.
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -62,4 +63,5 @@ pcnn::ArchConfig read_arch_option(const std::string& arch_path, pcnn::SimOptions
 
 // A progress callback that keeps "done/total `unit`" on one line of stderr
 // and clears it at the end; empty (no progress) when stderr is no terminal.
+// `unit` is kept as a pointer: pass a string literal.
 std::function<void(std::size_t done, std::size_t total)> terminal_progress(const char* unit);
