@@ -71,7 +71,8 @@ Timing startup(const std::string& dir, const std::string& layer) {
   const double c = cpu_seconds();
   const pcnn::ModelImages images =
       layer.empty() ? pcnn::read_model_images(dir) : pcnn::read_model_images(dir, layer);
-  const pcnn::Int8Network net = pcnn::read_int8_network(dir, images.layers);
+  const pcnn::Int8Network net =
+      pcnn::read_int8_network(dir, images.layers, pcnn::GemmWeights::skip);
   const Timing s{since(t), cpu_seconds() - c};
   if (net.nodes.empty()) std::exit(1);  // keeps the reads from being optimised away
   return s;

@@ -19,6 +19,8 @@
 #include "pcnn/core/input_file.hpp"
 #include "pcnn/golden/random_layer.hpp"
 #include "pcnn/image/model_images.hpp"
+#include "pcnn/network/int8_network.hpp"
+#include "pcnn/onnx/model_builder.hpp"
 #include "prune_test_support.hpp"
 
 using pcnn_test::TempDir;
@@ -291,4 +293,35 @@ TEST_CASE("a manifest in another layout with the same content keeps its identity
   CHECK(pcnn::read_model_images(tmp / "img", "a").identity == images.identity);
   std::ofstream(tmp / "img/manifest.json", std::ios::trunc) << m.dump();
   CHECK(pcnn::read_model_images(tmp / "img").identity == images.identity);
+}
+
+TEST_CASE("pcnn-sim run reads network.json for its conv layers but not the Gemm weights",
+          "[image][network]") {
+  TempDir tmp;
+  pcnn::ModelBuilder b("cls", {1, 3, 8, 8}, 6);
+  b.gemm(b.flatten(b.relu(b.conv(b.input(), 4, {}, "c1"))), 3, "fc");
+  b.write(tmp / "cls.onnx");
+  REQUIRE(pcnn_test::run_command(pcnn_test::binary("pcnn-prune") + " " + tmp / "cls.onnx -o " +
+                                 tmp / "img --calib-samples 2")
+              .status == 0);
+  const pcnn::ModelImages images = pcnn::read_model_images(tmp / "img");
+  {
+    std::fstream f(tmp / "img/network.bin", std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(5);
+    f.put('\x33');
+  }
+  CHECK_THROWS_WITH(pcnn::read_int8_network(tmp / "img", images.layers),
+                    tmp / "img/network.bin: size or checksum differs from network.json");
+  const pcnn::Int8Network net =
+      pcnn::read_int8_network(tmp / "img", images.layers, pcnn::GemmWeights::skip);
+  REQUIRE(net.gemm_layers.size() == 1);
+  CHECK(net.gemm_layers[0].nonzeros.empty());
+  CHECK(net.gemm_layers[0].geom.in_channels == 256);
+  CHECK(pcnn::conv_input_signs(net, images.layers.size()) == std::vector<int>{0});
+  for (const std::string which : {" --layer c1", " --all"}) {
+    const pcnn_test::Run r = pcnn_test::run_command(pcnn_test::binary("pcnn-sim") + " run " +
+                                                    tmp / "img --no-dense" + which);
+    INFO(r.out);
+    CHECK(r.status == 0);
+  }
 }

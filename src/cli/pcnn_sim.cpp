@@ -202,13 +202,14 @@ int run_command(int argc, char** argv) {
   if (vcd_pe < 0 || vcd_pe >= arch.pe_count)
     throw pcnn::UsageError("--vcd-pe", "must be in 0.." + std::to_string(arch.pe_count - 1));
 
-  // A one-layer run rebuilds only that layer's weights (all are still checked).
+  // A one-layer run reads and checks only that layer's part of the images; the
+  // network description is read for shapes and signs, its Gemm weights are not.
   pcnn::ModelImages images = layer_name.empty() ? pcnn::read_model_images(images_dir)
                                                  : pcnn::read_model_images(images_dir, layer_name);
   std::vector<std::int64_t> input_shape;
   std::optional<pcnn::Int8Network> network;
   if (std::filesystem::exists(images_dir + "/network.json"))
-    network = pcnn::read_int8_network(images_dir, images.layers);
+    network = pcnn::read_int8_network(images_dir, images.layers, pcnn::GemmWeights::skip);
   if (!input_shape_text.empty()) {
     // Every layer's size from the new input, operator by operator.
     input_shape = pcnn::parse_input_shape(input_shape_text, "--input-shape");

@@ -255,7 +255,12 @@ void Int8Network::validate(const std::vector<SpmLayer>& conv_layers,
     defined[n.output] = true;
   }
   if (!defined[output]) bad("the output tensor is never computed");
-  for (const SpmLayer& l : gemm_layers) l.validate();
+  for (const SpmLayer& l : gemm_layers) {
+    if (gemm_weights_read)
+      l.validate();
+    else
+      l.validate_parameters();
+  }
 }
 
 std::vector<int> conv_input_signs(const Int8Network& net, std::size_t conv_layers) {
@@ -358,7 +363,8 @@ void write_int8_network_files(const Int8Network& net, const std::string& dir) {
   write_file_synced(dir + "/network.json", json_text(doc, 1) + "\n");
 }
 
-Int8Network read_int8_network(const std::string& dir, const std::vector<SpmLayer>& conv_layers) {
+Int8Network read_int8_network(const std::string& dir, const std::vector<SpmLayer>& conv_layers,
+                              GemmWeights gemm_weights) {
   const std::string jpath = dir + "/network.json";
   const std::string bpath = dir + "/network.bin";
   std::ifstream jin(jpath);
@@ -374,16 +380,22 @@ Int8Network read_int8_network(const std::string& dir, const std::vector<SpmLayer
     if (doc.at("version").get<int>() != kNetworkFormatVersion)
       throw Error(jpath, "unknown format version " + doc.at("version").dump() +
                              " (this reader knows version 1)");
-    std::ifstream bin_in(bpath, std::ios::binary);
-    if (!bin_in) throw Error(bpath, std::string("cannot open: ") + std::strerror(errno));
-    const std::string bin((std::istreambuf_iterator<char>(bin_in)),
-                          std::istreambuf_iterator<char>());
+    net.gemm_weights_read = gemm_weights == GemmWeights::read;
     const json& binfo = doc.at("network.bin");
-    const std::uint32_t crc = static_cast<std::uint32_t>(
-        ::crc32(0L, reinterpret_cast<const Bytef*>(bin.data()), static_cast<uInt>(bin.size())));
-    if (bin.size() != binfo.at("size").get<std::uint64_t>() ||
-        hex32(crc) != binfo.at("crc32").get<std::string>())
-      throw Error(bpath, "size or checksum differs from network.json");
+    std::string bin;
+    if (net.gemm_weights_read) {
+      std::ifstream bin_in(bpath, std::ios::binary);
+      if (!bin_in) throw Error(bpath, std::string("cannot open: ") + std::strerror(errno));
+      bin.assign(std::istreambuf_iterator<char>(bin_in), std::istreambuf_iterator<char>());
+      const std::uint32_t crc = static_cast<std::uint32_t>(
+          ::crc32(0L, reinterpret_cast<const Bytef*>(bin.data()), static_cast<uInt>(bin.size())));
+      if (bin.size() != binfo.at("size").get<std::uint64_t>() ||
+          hex32(crc) != binfo.at("crc32").get<std::string>())
+        throw Error(bpath, "size or checksum differs from network.json");
+    }
+    // The file's size as network.json gives it, which a run without the weights trusts.
+    const std::uint64_t bin_size =
+        net.gemm_weights_read ? bin.size() : binfo.at("size").get<std::uint64_t>();
     net.images_identity = doc.at("images_identity").get<std::string>();
     net.input = doc.at("input").get<int>();
     net.output = doc.at("output").get<int>();
@@ -452,11 +464,12 @@ Int8Network read_int8_network(const std::string& dir, const std::vector<SpmLayer
       l.n = 1;
       const std::uint64_t offset = g.at("weights").at("offset").get<std::uint64_t>();
       const std::uint64_t size = g.at("weights").at("size").get<std::uint64_t>();
-      if (size != static_cast<std::uint64_t>(l.geom.weight_count()) || offset > bin.size() ||
-          size > bin.size() - offset)
+      if (size != static_cast<std::uint64_t>(l.geom.weight_count()) || offset > bin_size ||
+          size > bin_size - offset)
         throw Error(bpath, "gemm '" + l.name + "': weights lie outside the file");
-      l.nonzeros.assign(reinterpret_cast<const std::int8_t*>(bin.data()) + offset,
-                        reinterpret_cast<const std::int8_t*>(bin.data()) + offset + size);
+      if (net.gemm_weights_read)
+        l.nonzeros.assign(reinterpret_cast<const std::int8_t*>(bin.data()) + offset,
+                          reinterpret_cast<const std::int8_t*>(bin.data()) + offset + size);
       l.weight_scale = g.at("weight_scale").get<std::vector<float>>();
       for (std::size_t i = 0; i < l.weight_scale.size(); ++i)
         if (!(l.weight_scale[i] > 0.0f) || !std::isfinite(l.weight_scale[i]))

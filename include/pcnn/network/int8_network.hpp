@@ -78,6 +78,7 @@ struct Int8Network {
   std::vector<SpmLayer> gemm_layers;  // dense 1x1 layers (Gemm / MatMul)
   std::string dropped_softmax;        // a final Softmax left out (it keeps the class order)
   std::string images_identity;        // identity of the image set the convs come from
+  bool gemm_weights_read = true;      // false: read with GemmWeights::skip (no weights)
 
   // Checks every index, shape and parameter against the tensors and the
   // conv layers; throws pcnn::Error(where, ...) naming the node.
@@ -92,8 +93,14 @@ std::vector<int> conv_input_signs(const Int8Network& net, std::size_t conv_layer
 
 // network.json and network.bin inside an images directory.
 void write_int8_network_files(const Int8Network& net, const std::string& dir);
+// What read_int8_network takes from network.bin: the Gemm layers' weights, or
+// nothing, for a run of conv layers only (pcnn-sim run), which needs the
+// shapes and signs of network.json but no Gemm weight: network.bin is then not
+// read, and the Gemm layers keep empty weights (their parameters are checked).
+enum class GemmWeights { read, skip };
 // Reads them back (checks format, version, sizes, checksum and validates
 // against the conv layers); throws pcnn::Error naming the file.
-Int8Network read_int8_network(const std::string& dir, const std::vector<SpmLayer>& conv_layers);
+Int8Network read_int8_network(const std::string& dir, const std::vector<SpmLayer>& conv_layers,
+                              GemmWeights gemm_weights = GemmWeights::read);
 
 }  // namespace pcnn
