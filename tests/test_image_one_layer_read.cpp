@@ -20,8 +20,8 @@
 #include "pcnn/golden/random_layer.hpp"
 #include "pcnn/image/model_images.hpp"
 #include "pcnn/network/int8_network.hpp"
-#include "pcnn/onnx/model_builder.hpp"
 #include "prune_test_support.hpp"
+#include "pruned_classifier.hpp"
 
 using pcnn_test::TempDir;
 
@@ -298,12 +298,7 @@ TEST_CASE("a manifest in another layout with the same content keeps its identity
 TEST_CASE("pcnn-sim run reads network.json for its conv layers but not the Gemm weights",
           "[image][network]") {
   TempDir tmp;
-  pcnn::ModelBuilder b("cls", {1, 3, 8, 8}, 6);
-  b.gemm(b.flatten(b.relu(b.conv(b.input(), 4, {}, "c1"))), 3, "fc");
-  b.write(tmp / "cls.onnx");
-  REQUIRE(pcnn_test::run_command(pcnn_test::binary("pcnn-prune") + " " + tmp / "cls.onnx -o " +
-                                 tmp / "img --calib-samples 2")
-              .status == 0);
+  pcnn_test::prune_small_classifier(tmp);
   const pcnn::ModelImages images = pcnn::read_model_images(tmp / "img");
   {
     std::fstream f(tmp / "img/network.bin", std::ios::in | std::ios::out | std::ios::binary);

@@ -19,6 +19,7 @@
 #include "pcnn/onnx/model_builder.hpp"
 #include "pcnn/sim/simulate.hpp"
 #include "prune_test_support.hpp"
+#include "pruned_classifier.hpp"
 
 using pcnn_test::TempDir;
 
@@ -145,12 +146,7 @@ TEST_CASE("pcnn-sim run and golden take --input-shape", "[network][shape]") {
 
 TEST_CASE("a new input size (--input-shape) is refused when a Gemm would change size", "[network][shape]") {
   TempDir tmp;
-  pcnn::ModelBuilder b("cls", {1, 3, 8, 8}, 6);
-  b.gemm(b.flatten(b.relu(b.conv(b.input(), 4, {}, "c1"))), 3, "fc");
-  b.write(tmp / "cls.onnx");
-  REQUIRE(pcnn_test::run_command(pcnn_test::binary("pcnn-prune") + " " + tmp / "cls.onnx -o " +
-                                 tmp / "img --calib-samples 2")
-              .status == 0);
+  pcnn_test::prune_small_classifier(tmp);
   pcnn::ModelImages images = pcnn::read_model_images(tmp / "img");
   pcnn::Int8Network net = pcnn::read_int8_network(tmp / "img", images.layers);
   CHECK_THROWS_WITH(
