@@ -102,6 +102,23 @@ inline void write_text(const std::string& path, const std::string& text) {
   std::ofstream(path) << text;
 }
 
+// A .npy file (numpy's layout, version 1.0) of dtype `descr` ('<f4', '|u1', ...)
+// and `shape`, holding `bytes` bytes of `data`.
+inline void write_npy(const std::string& path, const std::string& descr,
+                      const std::vector<std::int64_t>& shape, const void* data, std::size_t bytes) {
+  std::string dict = "{'descr': '" + descr + "', 'fortran_order': False, 'shape': (";
+  for (std::size_t i = 0; i < shape.size(); ++i) dict += (i ? ", " : "") + std::to_string(shape[i]);
+  dict += shape.size() == 1 ? ",), }" : "), }";
+  dict.append((64 - (10 + dict.size() + 1) % 64) % 64, ' ');
+  dict += '\n';
+  std::string b("\x93NUMPY\x01\x00", 8);
+  b.push_back(static_cast<char>(dict.size() & 0xff));
+  b.push_back(static_cast<char>(dict.size() >> 8));
+  b += dict;
+  b.append(static_cast<const char*>(data), bytes);
+  std::ofstream(path, std::ios::binary) << b;
+}
+
 struct RunResult {
   int status = -1;
   std::string out, err;

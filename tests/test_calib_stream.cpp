@@ -26,25 +26,10 @@
 namespace {
 
 using pcnn_test::TempDir;
+using pcnn_test::write_npy;
 
 void write_bytes(const std::string& path, const std::string& bytes) {
   std::ofstream(path, std::ios::binary) << bytes;
-}
-
-// A .npy file (version 1.0) of dtype `descr` ('<f4' or '|u1') holding `data`.
-void write_npy(const std::string& path, const char* descr, const std::vector<std::int64_t>& shape,
-               const void* data, std::size_t bytes) {
-  std::string dict = std::string("{'descr': '") + descr + "', 'fortran_order': False, 'shape': (";
-  for (std::size_t i = 0; i < shape.size(); ++i) dict += (i ? ", " : "") + std::to_string(shape[i]);
-  dict += shape.size() == 1 ? ",), }" : "), }";
-  dict.append((64 - (10 + dict.size() + 1) % 64) % 64, ' ');
-  dict += '\n';
-  std::string b("\x93NUMPY\x01\x00", 8);
-  b.push_back(static_cast<char>(dict.size() & 0xff));
-  b.push_back(static_cast<char>(dict.size() >> 8));
-  b += dict;
-  b.append(static_cast<const char*>(data), bytes);
-  write_bytes(path, b);
 }
 
 void write_png(const std::string& path, int width, int height, bool rgb,

@@ -26,20 +26,10 @@ std::vector<std::vector<float>> weights_of(const pcnn::OnnxModel& m) {
   return w;
 }
 
-// A float32 .npy file written by hand (numpy's layout, version 1.0).
+// A float32 .npy file.
 void write_float_npy(const std::string& path, const std::vector<float>& v,
                      const std::vector<std::int64_t>& shape) {
-  std::string dict = "{'descr': '<f4', 'fortran_order': False, 'shape': (";
-  for (std::size_t i = 0; i < shape.size(); ++i) dict += (i ? ", " : "") + std::to_string(shape[i]);
-  dict += shape.size() == 1 ? ",), }" : "), }";
-  dict.append((64 - (10 + dict.size() + 1) % 64) % 64, ' ');
-  dict += '\n';
-  std::string b("\x93NUMPY\x01\x00", 8);
-  b.push_back(static_cast<char>(dict.size() & 0xff));
-  b.push_back(static_cast<char>(dict.size() >> 8));
-  b += dict;
-  b.append(reinterpret_cast<const char*>(v.data()), v.size() * 4);
-  std::ofstream(path, std::ios::binary) << b;
+  pcnn_test::write_npy(path, "<f4", shape, v.data(), v.size() * 4);
 }
 
 std::string run_prune(const std::string& args, int* status) {
