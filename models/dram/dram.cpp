@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <new>
 #include <string>
 
 namespace pcnn {
@@ -13,17 +14,19 @@ Dram::Dram(const sc_core::sc_module_name& name, const DramConfig& cfg, std::uint
       host_target_socket("host_target_socket"),
       post_process_target_socket("post_process_target_socket"),
       cfg_(cfg),
-      mem_(size_bytes, 0),
       channel_free_(sc_core::SC_ZERO_TIME) {
   host_target_socket.register_b_transport(this, &Dram::b_transport);
   host_target_socket.register_transport_dbg(this, &Dram::transport_dbg);
   post_process_target_socket.register_b_transport(this, &Dram::b_transport);
   post_process_target_socket.register_transport_dbg(this, &Dram::transport_dbg);
+  mem_.reset(static_cast<std::uint8_t*>(std::calloc(std::max<std::uint64_t>(1, size_bytes), 1)));
+  if (!mem_) throw std::bad_alloc();
+  size_ = size_bytes;
 }
 
 bool Dram::check(tlm::tlm_generic_payload& trans) const {
   if (!check_payload_form(trans)) return false;
-  return check_payload_range(trans, mem_.size());
+  return check_payload_range(trans, size_);
 }
 
 void Dram::b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay) {
@@ -44,8 +47,8 @@ void Dram::b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay)
   const sc_core::sc_time transfer(static_cast<double>(length) / cfg_.bandwidth_gbps,
                                   sc_core::SC_NS);
   channel_free_ = start + transfer;
-  delay = channel_free_ + sc_core::sc_time(cfg_.latency_ns, sc_core::SC_NS) -
-          sc_core::sc_time_stamp();
+  delay =
+      channel_free_ + sc_core::sc_time(cfg_.latency_ns, sc_core::SC_NS) - sc_core::sc_time_stamp();
   trans.set_response_status(tlm::TLM_OK_RESPONSE);
 }
 

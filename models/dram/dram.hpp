@@ -7,11 +7,12 @@
 // post-processing unit over the same channel (its accesses queue with the
 // host's).
 #include <cstdint>
-#include <vector>
+#include <cstdlib>
+#include <memory>
 
+#include <tlm_utils/simple_target_socket.h>
 #include <systemc>
 #include <tlm>
-#include <tlm_utils/simple_target_socket.h>
 
 #include "pcnn/sim/arch_config.hpp"
 #include "pcnn/sim/stats_source.hpp"
@@ -44,16 +45,19 @@ class Dram : public sc_core::sc_module, public StatsSource {
   // accesses and bytes so far.
   void attach_tracer(VcdWriter* vcd);
 
-  // Grows the backing store (the host lays out each layer's images itself).
-  void resize(std::uint64_t size_bytes) { mem_.assign(size_bytes, 0); }
-
  private:
   void b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay);
   unsigned int transport_dbg(tlm::tlm_generic_payload& trans);
   bool check(tlm::tlm_generic_payload& trans) const;
 
+  struct FreeMemory {
+    void operator()(std::uint8_t* p) const { std::free(p); }
+  };
   DramConfig cfg_;
-  std::vector<std::uint8_t> mem_;
+  // calloc'ed: the zero pages come from the system when first touched, so a
+  // DRAM that holds a whole network's images costs only the parts a run uses.
+  std::unique_ptr<std::uint8_t[], FreeMemory> mem_;
+  std::uint64_t size_ = 0;
   sc_core::sc_time channel_free_;  // when the channel has streamed the last access
   DramStats stats_;
 };

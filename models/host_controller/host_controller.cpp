@@ -183,8 +183,10 @@ void HostController::load_weight_chunk(const HostJob& job, const DramLayout& dl,
   const int c_begin = g0 * p.channels_per_group;
   const int c_end = std::min(C, g1 * p.channels_per_group);
 
-  std::vector<std::uint8_t> wsram(p.weight_group_bytes * (g1 - g0), 0);
-  std::vector<std::uint8_t> psram(p.pattern_group_bytes * (g1 - g0), 0);
+  std::vector<std::uint8_t>& wsram = wsram_;
+  std::vector<std::uint8_t>& psram = psram_;
+  wsram.assign(p.weight_group_bytes * (g1 - g0), 0);
+  psram.assign(p.pattern_group_bytes * (g1 - g0), 0);
   // The DMA engine issues the per-PE reads back to back (the DRAM channel
   // queues them); the SRAM writes start when the last read has arrived.
   sc_core::sc_time delay = sc_core::SC_ZERO_TIME;
@@ -207,26 +209,35 @@ void HostController::load_weight_chunk(const HostJob& job, const DramLayout& dl,
       buf2_.resize(b1 - b0);
       dram_read(dl.patterns + b0, buf2_.data(), b1 - b0);
     }
+    // Kernels of one image row are contiguous there and in the register row:
+    // one copy per run of them.
+    const std::int64_t per_row = layer.kernels_per_row();
     for (int g = g0; g < g1; ++g) {
       const int cg = p.group_channels(g, C);
       std::uint8_t* row =
           &wsram[(g - g0) * p.weight_group_bytes + static_cast<std::size_t>(pe) * regw];
-      for (int c = 0; c < cg; ++c) {
+      for (int c = 0; c < cg;) {
         const std::int64_t k = m * C + g * p.channels_per_group + c;
-        std::memcpy(row + c * n, &buf_[weight_address(layer, k) - w0], n);
+        const int run = static_cast<int>(std::min<std::int64_t>(cg - c, per_row - k % per_row));
+        std::memcpy(row + c * n, &buf_[weight_address(layer, k) - w0],
+                    static_cast<std::size_t>(run) * n);
+        c += run;
       }
     }
     if (bits > 0) {
       for (int g = g0; g < g1; ++g) {
-        const int cg = p.group_channels(g, C);
-        for (int c = 0; c < cg; ++c) {
-          // Kernel k's index in the image span, moved to slot (pe, c) of the
-          // group's block; the PE group unpacks it with unpack_bits().
-          const std::int64_t k = m * C + g * kpr + c;
-          const std::uint32_t idx = read_bit_field(
-              buf2_.data(), buf2_.size(), static_cast<std::uint64_t>(k) * bits - b0 * 8, bits);
-          write_bit_field(&psram[(g - g0) * p.pattern_group_bytes], p.pattern_group_bytes,
-                          (static_cast<std::uint64_t>(pe) * kpr + c) * bits, bits, idx);
+        // The group's indices of this PE, consecutive in the image span, moved
+        // to slots (pe, 0..cg) of the group's block, up to 32 bits at a time;
+        // the PE group unpacks them with unpack_bits().
+        const std::uint64_t k = static_cast<std::uint64_t>(m * C + g * kpr);
+        const std::uint64_t from = k * bits - b0 * 8;
+        const std::uint64_t to = static_cast<std::uint64_t>(pe) * kpr * bits;
+        const std::uint64_t length = static_cast<std::uint64_t>(p.group_channels(g, C)) * bits;
+        std::uint8_t* block = &psram[(g - g0) * p.pattern_group_bytes];
+        for (std::uint64_t done = 0; done < length; done += 32) {
+          const int piece = static_cast<int>(std::min<std::uint64_t>(32, length - done));
+          write_bit_field(block, p.pattern_group_bytes, to + done, piece,
+                          read_bit_field(buf2_.data(), buf2_.size(), from + done, piece));
         }
       }
     }

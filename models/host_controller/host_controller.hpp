@@ -125,6 +125,7 @@ class HostController : public sc_core::sc_module {
   bool load_finished_ = false;  // the load thread has returned
   sc_core::sc_event load_finished_event_;
   std::vector<std::uint8_t> buf_, buf2_;
+  std::vector<std::uint8_t> wsram_, psram_;  // a chunk laid out for Weight and Pattern SRAM
 };
 
 }  // namespace pcnn

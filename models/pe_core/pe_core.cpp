@@ -48,7 +48,7 @@ void PeCore::start(const SpmLayer& layer, const TilePlan& plan, const PatternTab
 
   ctrl_.start_layer(double_registers_);
   kreg_.start_layer(L);
-  win_.start_layer(L);
+  win_.start_layer(L, mode != ActMode::off || stream_detail_ || trace_on_);
   psum_.start_layer(L);
   ptr_.start_layer(L);
   s1_ = s2_ = s3_ = Item{};

@@ -6,8 +6,9 @@
 
 namespace pcnn {
 
-void WindowRegister::start_layer(const PeLayer& L) {
+void WindowRegister::start_layer(const PeLayer& L, bool masks) {
   K_ = L.K;
+  masks_ = masks;
   const std::size_t size = static_cast<std::size_t>(L.kpr) * L.K;
   for (int w = 0; w < kWindows; ++w) {
     windows_[w].assign(size, 0);
@@ -37,7 +38,7 @@ WindowLoad WindowRegister::load(const PeLayer& L, int q, int pos, PeCorePorts& p
     for (int c = 0; c < cg; ++c)
       for (int r = 0; r < kh; ++r) {
         std::int8_t* row = &shift_reg_[static_cast<std::size_t>(c) * K_ + r * kw];
-        std::memmove(row, row + g.stride_w, static_cast<std::size_t>(first_col));
+        for (int j = 0; j < first_col; ++j) row[j] = row[j + g.stride_w];  // a few bytes
       }
     shift_bytes_ += static_cast<std::uint64_t>(cg) * kh * first_col;
   }
@@ -80,7 +81,7 @@ WindowLoad WindowRegister::load(const PeLayer& L, int q, int pos, PeCorePorts& p
   const int w = next_;
   next_ = (next_ + 1) % kWindows;
   std::memcpy(windows_[w].data(), shift_reg_.data(), static_cast<std::size_t>(cg) * K_);
-  for (int c = 0; c < cg; ++c) {
+  for (int c = 0; c < cg && masks_; ++c) {
     std::uint16_t mask = 0;
     const std::int8_t* v = &shift_reg_[static_cast<std::size_t>(c) * K_];
     for (int p = 0; p < K_; ++p) mask |= static_cast<std::uint16_t>((v[p] != 0) << p);

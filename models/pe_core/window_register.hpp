@@ -27,7 +27,9 @@ class WindowRegister {
   // stage 3: three windows are in flight at most.
   static constexpr int kWindows = 3;
 
-  void start_layer(const PeLayer& L);
+  // `masks`: make each window's activation masks (modes gate and skip, and the
+  // trace, read them; mode off's MAC lanes do not).
+  void start_layer(const PeLayer& L, bool masks);
   // Loads the window of output position `pos` of pass q.
   WindowLoad load(const PeLayer& L, int q, int pos, PeCorePorts& ports);
 
@@ -47,6 +49,7 @@ class WindowRegister {
   std::vector<std::int8_t> windows_[kWindows];
   std::vector<std::uint16_t> act_masks_[kWindows];
   int next_ = 0;
+  bool masks_ = true;
   std::vector<std::uint8_t> gather_buf_;
   std::vector<MemSegment> segments_;
   bool prev_valid_ = false;

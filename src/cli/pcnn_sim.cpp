@@ -219,8 +219,8 @@ int run_command(int argc, char** argv) {
                                              "carry the input shape through the layers");
     pcnn::set_network_input_shape(*network, images.layers, input_shape, "--input-shape");
   }
-  std::vector<const pcnn::SpmLayer*> selected;
-  for (const pcnn::SpmLayer& l : images.layers)
+  std::vector<pcnn::SpmLayer*> selected;
+  for (pcnn::SpmLayer& l : images.layers)
     if (layer_name.empty() || l.name == layer_name) selected.push_back(&l);
   if (selected.empty()) {
     if (!layer_name.empty())
@@ -236,14 +236,13 @@ int run_command(int argc, char** argv) {
   if (network) input_signs = pcnn::conv_input_signs(*network, images.layers.size());
   for (std::size_t i = 0; i < selected.size(); ++i) {
     pcnn::LayerJob job;
-    job.layer = *selected[i];
     job.files = images.files;  // the pruner's bytes are what runs
-    const pcnn::ConvGeometry& g = job.layer.geom;
+    const pcnn::ConvGeometry& g = selected[i]->geom;
     if (!input_path.empty()) {
       const pcnn::Int8Tensor t = pcnn::read_tensor_file(input_path);
       if (t.c != g.in_channels || t.h != g.in_h || t.w != g.in_w)
         throw pcnn::Error(input_path, "tensor is " + std::to_string(t.c) + "x" + std::to_string(t.h) +
-                                          "x" + std::to_string(t.w) + ", layer '" + job.layer.name +
+                                          "x" + std::to_string(t.w) + ", layer '" + selected[i]->name +
                                           "' needs " + std::to_string(g.in_channels) + "x" +
                                           std::to_string(g.in_h) + "x" + std::to_string(g.in_w));
       job.input = t.data;
@@ -257,6 +256,9 @@ int run_command(int argc, char** argv) {
                                   : k > 0 && images.layers[k - 1].relu;
       job.input = pcnn::random_activations(g.input_elements(), density, after_relu, rng);
     }
+    // Moved, not copied (several MB for a whole network): only scalar fields
+    // (relu, above) of an earlier layer are read from `images` after this.
+    job.layer = std::move(*selected[i]);
     jobs.push_back(std::move(job));
   }
   const bool with_dense = !vm.count("no-dense");

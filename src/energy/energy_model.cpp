@@ -218,7 +218,7 @@ IndexOverhead index_overhead(const SpmLayer& layer) {
   IndexOverhead o;
   o.index_bits = static_cast<std::uint64_t>(layer.geom.kernel_count()) *
                  static_cast<std::uint64_t>(layer.index_bits());
-  o.weight_bits = 8ULL * layer.weight_image().size();
+  o.weight_bits = 8ULL * layer.weight_image_bytes();
   return o;
 }
 

@@ -70,10 +70,14 @@ std::uint32_t read_bit_field(const std::uint8_t* data, std::size_t size_bytes, s
   return static_cast<std::uint32_t>((window >> (pos % 8)) & mask);
 }
 
+std::uint64_t SpmLayer::weight_image_bytes() const {
+  const std::int64_t rows = (geom.kernel_count() + kernels_per_row() - 1) / kernels_per_row();
+  return static_cast<std::uint64_t>(rows * row_bytes());
+}
+
 std::vector<std::uint8_t> SpmLayer::weight_image() const {
   const std::int64_t kernels = geom.kernel_count();
-  const std::int64_t rows = (kernels + kernels_per_row() - 1) / kernels_per_row();
-  std::vector<std::uint8_t> image(static_cast<std::size_t>(rows * row_bytes()), 0);
+  std::vector<std::uint8_t> image(static_cast<std::size_t>(weight_image_bytes()), 0);
   for (std::int64_t k = 0; k < kernels; ++k) {
     const std::uint64_t addr = weight_address(*this, k);
     for (int i = 0; i < n; ++i) image[addr + i] = static_cast<std::uint8_t>(nonzeros[k * n + i]);

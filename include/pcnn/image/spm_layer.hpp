@@ -64,6 +64,7 @@ struct SpmLayer {
 
   // Memory images of this layer alone (paper Fig. 3).
   std::vector<std::uint8_t> weight_image() const;   // rows of row_bytes(), zero padded
+  std::uint64_t weight_image_bytes() const;         // its size, without building it
   std::vector<std::uint8_t> pattern_image() const;  // index_bits() per kernel, LSB first
   // Dense int8 kernels rebuilt from masks and non-zeros: [M][Cg][K].
   std::vector<std::int8_t> dense_weights() const;
