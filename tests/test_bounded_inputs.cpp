@@ -18,9 +18,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "pcnn/golden/random_layer.hpp"
 #include "pcnn/image/model_images.hpp"
 #include "pcnn/sim/arch_config.hpp"
+#include "one_layer_images.hpp"
 #include "prune_test_support.hpp"
 
 namespace {
@@ -33,18 +33,7 @@ using pcnn_test::TempDir;
 using pcnn_test::write_text;
 
 std::string make_images(const std::string& dir, const std::string& model_name = "tiny") {
-  std::mt19937_64 rng(3);
-  pcnn::ModelImages images;
-  images.model_name = model_name;
-  images.source_file = "tiny.onnx";
-  pcnn::ConvGeometry g;
-  g.in_channels = 8;
-  g.out_channels = 16;
-  g.in_h = g.in_w = 16;
-  g.pad_top = g.pad_left = g.pad_bottom = g.pad_right = 1;
-  images.layers.push_back(pcnn::make_layer_with_geometry(g, 4, 8, true, rng, "convA"));
-  pcnn::write_model_images(images, dir);
-  return dir;
+  return pcnn_test::write_one_layer_images(dir, 8, 16, 16, 3, model_name);
 }
 
 std::string arch_error(const nlohmann::json& j) {

@@ -22,8 +22,8 @@
 
 #include "pcnn/core/error.hpp"
 #include "pcnn/core/output_file.hpp"
-#include "pcnn/golden/random_layer.hpp"
 #include "pcnn/image/model_images.hpp"
+#include "one_layer_images.hpp"
 #include "prune_test_support.hpp"
 
 namespace {
@@ -37,18 +37,7 @@ using pcnn_test::TempDir;
 using pcnn_test::write_text;
 
 std::string make_images(const std::string& dir) {
-  std::mt19937_64 rng(5);
-  pcnn::ModelImages images;
-  images.model_name = "tiny";
-  images.source_file = "tiny.onnx";
-  pcnn::ConvGeometry g;
-  g.in_channels = 4;
-  g.out_channels = 6;
-  g.in_h = g.in_w = 8;
-  g.pad_top = g.pad_left = g.pad_bottom = g.pad_right = 1;
-  images.layers.push_back(pcnn::make_layer_with_geometry(g, 4, 8, true, rng, "convA"));
-  pcnn::write_model_images(images, dir);
-  return dir;
+  return pcnn_test::write_one_layer_images(dir, 4, 6, 8, 5);
 }
 
 bool is_link(const std::string& p) {

@@ -15,13 +15,13 @@
 #include "pcnn/core/error.hpp"
 #include "pcnn/core/failure_context.hpp"
 #include "pcnn/core/tensor_limit.hpp"
-#include "pcnn/golden/random_layer.hpp"
 #include "pcnn/image/model_images.hpp"
 #include "pcnn/network/input_file.hpp"
 #include "pcnn/network/int8_network.hpp"
 #include "pcnn/onnx/model_builder.hpp"
 #include "pcnn/onnx/onnx_model.hpp"
 #include "pcnn/sim/tensor_file.hpp"
+#include "one_layer_images.hpp"
 #include "prune_test_support.hpp"
 #include "small_address_space.hpp"
 
@@ -211,16 +211,7 @@ TEST_CASE("image sets, tensor files and network inputs are checked before they a
   TempDir tmp;
   // An image set: checked against a lowered limit through pcnn-sim itself
   // (the environment reaches the simulator like a sweep's children).
-  std::mt19937_64 rng(3);
-  pcnn::ModelImages images;
-  images.model_name = "tiny";
-  pcnn::ConvGeometry g;
-  g.in_channels = 8;
-  g.out_channels = 16;
-  g.in_h = g.in_w = 16;
-  g.pad_top = g.pad_left = g.pad_bottom = g.pad_right = 1;
-  images.layers.push_back(pcnn::make_layer_with_geometry(g, 4, 8, true, rng, "convA"));
-  pcnn::write_model_images(images, tmp / "images");
+  pcnn_test::write_one_layer_images(tmp / "images", 8, 16, 16, 3);
   RunResult r = run_program(tmp, "pcnn-sim", "run '" + tmp / "images" + "' --no-dense");
   CHECK(r.status == 0);
   r = run_in_small_address_space(tmp, "pcnn-sim", "run '" + tmp / "images" + "' --no-dense",

@@ -31,16 +31,9 @@ constexpr char kPatternsFile[] = "patterns.bin";
 constexpr char kConfigFile[] = "pattern_config.bin";
 constexpr char kManifestFile[] = "manifest.json";
 
-std::uint32_t crc32_of(const std::vector<std::uint8_t>& bytes, std::uint32_t crc = 0) {
-  // zlib's crc32 takes a uInt length; feed large buffers in chunks.
-  std::size_t done = 0;
-  uLong c = crc;
-  while (done < bytes.size()) {
-    const std::size_t chunk = std::min<std::size_t>(bytes.size() - done, 1u << 30);
-    c = ::crc32(c, bytes.data() + done, static_cast<uInt>(chunk));
-    done += chunk;
-  }
-  return static_cast<std::uint32_t>(c);
+// The CRC-32 of `size` bytes at `data` (zlib's crc32_z takes a size_t length).
+std::uint32_t crc32_of(const void* data, std::size_t size) {
+  return static_cast<std::uint32_t>(::crc32_z(0, static_cast<const Bytef*>(data), size));
 }
 
 std::string hex32(std::uint32_t v) {
@@ -119,8 +112,8 @@ json geometry_json(const ConvGeometry& g) {
 
 // A region of one image file: where a layer's part lies and its CRC-32.
 json region_json(const std::vector<std::uint8_t>& file, std::uint64_t offset, std::uint64_t size) {
-  const std::uint32_t crc = static_cast<std::uint32_t>(::crc32_z(0, file.data() + offset, size));
-  return json{{"offset", offset}, {"size", size}, {"crc32", hex32(crc)}};
+  return json{
+      {"offset", offset}, {"size", size}, {"crc32", hex32(crc32_of(file.data() + offset, size))}};
 }
 
 json manifest_body(const ModelImages& images, const std::vector<std::uint8_t>& weights,
@@ -160,7 +153,7 @@ json manifest_body(const ModelImages& images, const std::vector<std::uint8_t>& w
     config_offset += config_record_size(l);
   }
   auto image = [](const std::vector<std::uint8_t>& b) {
-    return json{{"size", b.size()}, {"crc32", hex32(crc32_of(b))}};
+    return json{{"size", b.size()}, {"crc32", hex32(crc32_of(b.data(), b.size()))}};
   };
   return json{{"format", kFormatName},
               {"version", kImageFormatVersion},
@@ -176,8 +169,7 @@ json manifest_body(const ModelImages& images, const std::vector<std::uint8_t>& w
 // the body holds every file's and every region's CRC-32, so it stands for the
 // whole image set, and a run checks it without reading the images.
 std::string identity_of(const std::string& body) {
-  return "crc32:" + hex32(static_cast<std::uint32_t>(
-                        ::crc32_z(0, reinterpret_cast<const Bytef*>(body.data()), body.size())));
+  return "crc32:" + hex32(crc32_of(body.data(), body.size()));
 }
 
 // ---- reading --------------------------------------------------------------
@@ -448,11 +440,6 @@ std::uint32_t read_crc(const Reader& r, const json& obj, const std::string& wher
   return static_cast<std::uint32_t>(std::stoul(text, nullptr, 16));
 }
 
-std::uint32_t crc_of_range(const std::vector<std::uint8_t>& bytes, std::uint64_t offset,
-                           std::uint64_t size) {
-  return static_cast<std::uint32_t>(::crc32_z(0, bytes.data() + offset, size));
-}
-
 // One of the three image files: opened, its size and CRC-32 from the manifest,
 // the regions of every layer in it, and its bytes (all of them, or with a
 // one-layer read only the regions read; the rest stays zero).
@@ -470,7 +457,7 @@ struct ImageFile {
     check_region(g, layer);
   }
   void check_region(const Region& g, const std::string& layer) const {
-    const std::uint32_t got = crc_of_range(bytes, g.offset, g.size);
+    const std::uint32_t got = crc32_of(bytes.data() + g.offset, g.size);
     if (got != g.crc)
       throw Error(path(), "layer '" + layer + "': checksum mismatch in bytes " +
                               std::to_string(g.offset) + ".." +
