@@ -32,7 +32,6 @@ std::string number(double v, int decimals) {
 
 // Options every point's `pcnn-sim run` gets. They change what the rows mean, so
 // they enter the run fingerprint: a journal or shard of another mode is refused.
-// Options every point's pcnn-sim run gets (they enter the run fingerprint).
 std::vector<std::string> point_run_options(const SweepSpec& spec) {
   return {"--timing", to_string(spec.timing)};
 }
@@ -40,9 +39,10 @@ std::vector<std::string> point_run_options(const SweepSpec& spec) {
 // The cost model of docs/sweeps.md ("Balance"): a point's expected CPU
 // seconds. The constants are medians of `build/bench_sweep_cost 5` (whole
 // `pcnn-sim run` processes on VGG-16-CIFAR n = 4, 32 PEs, AMD EPYC, main at
-// 4a2a476 with image format version 2). Gate and skip cost 1.1-1.2x off per MAC, and lt about what
-// cycle costs: start-up, elaboration and the step arithmetic dominate both. A process that runs one
-// small layer (conv1_1): start, images, elaboration.
+// 4a2a476 with image format version 2). Gate and skip cost 1.1-1.2x off per
+// MAC, and lt about what cycle costs: start-up, elaboration and the step
+// arithmetic dominate both.
+// A process that runs one small layer (conv1_1): start, images, elaboration.
 constexpr double kProcessSeconds = 0.025;
 // Seconds per stored MAC, by timing mode (cycle, lt) and act mode (off, gate,
 // skip): (a whole-network run - the conv1_1 run) / the MACs between them.
