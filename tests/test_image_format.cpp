@@ -1,6 +1,7 @@
 // SPM index bit packing, image round trip, checksums, version, atomic writes.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -59,6 +60,30 @@ TEST_CASE("write_bit_field changes only its field, every width 0..32", "[image]"
     }
   std::vector<std::uint8_t> two(2);
   CHECK_THROWS_AS(write_bit_field(two.data(), two.size(), 10, 7, 1), Error);
+}
+
+TEST_CASE("copy_bit_field moves a bit range as read/write_bit_field do, ends included", "[image]") {
+  std::mt19937 rng(9);
+  for (int trial = 0; trial < 2000; ++trial) {
+    std::vector<std::uint8_t> src(1 + rng() % 24), dst(1 + rng() % 24);
+    for (auto& b : src) b = static_cast<std::uint8_t>(rng());
+    for (auto& b : dst) b = static_cast<std::uint8_t>(rng());
+    const std::uint64_t max_count = std::min(src.size(), dst.size()) * 8;
+    const std::uint64_t count = rng() % (max_count + 1);
+    const std::uint64_t from = rng() % (src.size() * 8 - count + 1);
+    const std::uint64_t to = rng() % (dst.size() * 8 - count + 1);
+    // Reference: the same move one bit at a time through the field routines.
+    std::vector<std::uint8_t> expect = dst;
+    for (std::uint64_t j = 0; j < count; ++j)
+      write_bit_field(expect.data(), expect.size(), to + j, 1,
+                      read_bit_field(src.data(), src.size(), from + j, 1));
+    copy_bit_field(dst.data(), dst.size(), to, src.data(), src.size(), from, count);
+    REQUIRE(dst == expect);
+  }
+  std::vector<std::uint8_t> a(4), b(4);
+  CHECK_THROWS_AS(copy_bit_field(a.data(), a.size(), 0, b.data(), b.size(), 1, 32), Error);
+  CHECK_THROWS_AS(copy_bit_field(a.data(), a.size(), 25, b.data(), b.size(), 0, 8), Error);
+  CHECK_NOTHROW(copy_bit_field(a.data(), a.size(), 32, b.data(), b.size(), 32, 0));
 }
 
 namespace {

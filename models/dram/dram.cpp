@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <cstring>
-#include <new>
 #include <string>
 
 namespace pcnn {
@@ -14,14 +13,13 @@ Dram::Dram(const sc_core::sc_module_name& name, const DramConfig& cfg, std::uint
       host_target_socket("host_target_socket"),
       post_process_target_socket("post_process_target_socket"),
       cfg_(cfg),
+      mem_(size_bytes),
+      size_(size_bytes),
       channel_free_(sc_core::SC_ZERO_TIME) {
   host_target_socket.register_b_transport(this, &Dram::b_transport);
   host_target_socket.register_transport_dbg(this, &Dram::transport_dbg);
   post_process_target_socket.register_b_transport(this, &Dram::b_transport);
   post_process_target_socket.register_transport_dbg(this, &Dram::transport_dbg);
-  mem_.reset(static_cast<std::uint8_t*>(std::calloc(std::max<std::uint64_t>(1, size_bytes), 1)));
-  if (!mem_) throw std::bad_alloc();
-  size_ = size_bytes;
 }
 
 bool Dram::check(tlm::tlm_generic_payload& trans) const {
@@ -33,10 +31,10 @@ void Dram::b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay)
   if (!check(trans)) return;
   const std::uint64_t length = trans.get_data_length();
   if (trans.is_write()) {
-    std::memcpy(&mem_[trans.get_address()], trans.get_data_ptr(), length);
+    std::memcpy(mem_.data() + trans.get_address(), trans.get_data_ptr(), length);
     stats_.bytes_written += length;
   } else {
-    std::memcpy(trans.get_data_ptr(), &mem_[trans.get_address()], length);
+    std::memcpy(trans.get_data_ptr(), mem_.data() + trans.get_address(), length);
     stats_.bytes_read += length;
   }
   ++stats_.accesses;
@@ -56,9 +54,9 @@ unsigned int Dram::transport_dbg(tlm::tlm_generic_payload& trans) {
   if (!check(trans)) return 0;
   const unsigned int length = trans.get_data_length();
   if (trans.is_write())
-    std::memcpy(&mem_[trans.get_address()], trans.get_data_ptr(), length);
+    std::memcpy(mem_.data() + trans.get_address(), trans.get_data_ptr(), length);
   else
-    std::memcpy(trans.get_data_ptr(), &mem_[trans.get_address()], length);
+    std::memcpy(trans.get_data_ptr(), mem_.data() + trans.get_address(), length);
   trans.set_response_status(tlm::TLM_OK_RESPONSE);
   return length;
 }

@@ -7,13 +7,12 @@
 // post-processing unit over the same channel (its accesses queue with the
 // host's).
 #include <cstdint>
-#include <cstdlib>
-#include <memory>
 
 #include <tlm_utils/simple_target_socket.h>
 #include <systemc>
 #include <tlm>
 
+#include "models/common/zeroed_storage.hpp"
 #include "pcnn/sim/arch_config.hpp"
 #include "pcnn/sim/stats_source.hpp"
 
@@ -50,13 +49,10 @@ class Dram : public sc_core::sc_module, public StatsSource {
   unsigned int transport_dbg(tlm::tlm_generic_payload& trans);
   bool check(tlm::tlm_generic_payload& trans) const;
 
-  struct FreeMemory {
-    void operator()(std::uint8_t* p) const { std::free(p); }
-  };
   DramConfig cfg_;
-  // calloc'ed: the zero pages come from the system when first touched, so a
-  // DRAM that holds a whole network's images costs only the parts a run uses.
-  std::unique_ptr<std::uint8_t[], FreeMemory> mem_;
+  // Zero pages from the system, touched only where a run writes (a DRAM sized
+  // for a whole network's images costs the parts a run uses), in huge pages.
+  ZeroedStorage mem_;
   std::uint64_t size_ = 0;
   sc_core::sc_time channel_free_;  // when the channel has streamed the last access
   DramStats stats_;

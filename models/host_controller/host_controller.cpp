@@ -85,18 +85,30 @@ void HostController::transfer(tlm_utils::simple_initiator_socket<HostController>
                               tlm::tlm_command cmd, std::uint64_t address, std::uint8_t* data,
                               std::size_t length, sc_core::sc_time& delay) {
   if (length == 0) return;
-  tlm::tlm_generic_payload t;
-  t.set_command(cmd);
-  t.set_address(address);
-  t.set_data_ptr(data);
-  t.set_data_length(static_cast<unsigned int>(length));
-  t.set_streaming_width(static_cast<unsigned int>(length));
-  t.set_byte_enable_ptr(nullptr);
-  t.set_dmi_allowed(false);
-  t.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
-  socket->b_transport(t, delay);
-  if (t.is_response_error())
-    SC_REPORT_ERROR(name(), ("DMA transfer failed: " + t.get_response_string()).c_str());
+  auto run = [&](tlm::tlm_generic_payload& t) {
+    t.set_command(cmd);
+    t.set_address(address);
+    t.set_data_ptr(data);
+    t.set_data_length(static_cast<unsigned int>(length));
+    t.set_streaming_width(static_cast<unsigned int>(length));
+    t.set_byte_enable_ptr(nullptr);
+    t.set_dmi_allowed(false);
+    t.set_response_status(tlm::TLM_INCOMPLETE_RESPONSE);
+    socket->b_transport(t, delay);
+    if (t.is_response_error())
+      SC_REPORT_ERROR(name(), ("DMA transfer failed: " + t.get_response_string()).c_str());
+  };
+  // The targets never wait inside b_transport, so one payload serves the
+  // transfers of both threads without an allocation each; a transfer started
+  // while it is in use would get its own.
+  if (payload_in_use_) {
+    tlm::tlm_generic_payload own;
+    run(own);
+    return;
+  }
+  payload_in_use_ = true;
+  run(payload_);
+  payload_in_use_ = false;
 }
 
 void HostController::debug_write_dram(std::uint64_t address, const std::uint8_t* data,
@@ -174,7 +186,7 @@ void HostController::load_weight_chunk(const HostJob& job, const DramLayout& dl,
   const TilePlan& p = job.plan;
   const int C = layer.geom.in_channels;
   const int P = arch_.pe_count;
-  const int regw = arch_.kernel_register_words;
+  const std::size_t regw = static_cast<std::size_t>(arch_.kernel_register_words);
   const int n = layer.n;
   const int kpr = p.channels_per_group;
   const int bits = p.index_bits;
@@ -182,10 +194,16 @@ void HostController::load_weight_chunk(const HostJob& job, const DramLayout& dl,
   const int pes = std::min(P, layer.geom.out_channels - tile * P);
   const int c_begin = g0 * p.channels_per_group;
   const int c_end = std::min(C, g1 * p.channels_per_group);
+  const std::int64_t per_row = layer.kernels_per_row();
+  // Without padding at the ends of the image's rows (the register width a
+  // multiple of n) a PE's kernels are one contiguous run in the image.
+  const bool unpadded = per_row * n == layer.row_bytes();
 
   std::vector<std::uint8_t>& wsram = wsram_;
   std::vector<std::uint8_t>& psram = psram_;
-  wsram.assign(p.weight_group_bytes * (g1 - g0), 0);
+  // Every Weight SRAM byte of the chunk is written below (kernels or zero
+  // padding), so the buffer is only sized; the index blocks start zeroed.
+  wsram.resize(p.weight_group_bytes * (g1 - g0));
   psram.assign(p.pattern_group_bytes * (g1 - g0), 0);
   // The DMA engine issues the per-PE reads back to back (the DRAM channel
   // queues them); the SRAM writes start when the last read has arrived.
@@ -209,39 +227,39 @@ void HostController::load_weight_chunk(const HostJob& job, const DramLayout& dl,
       buf2_.resize(b1 - b0);
       dram_read(dl.patterns + b0, buf2_.data(), b1 - b0);
     }
-    // Kernels of one image row are contiguous there and in the register row:
-    // one copy per run of them.
-    const std::int64_t per_row = layer.kernels_per_row();
     for (int g = g0; g < g1; ++g) {
       const int cg = p.group_channels(g, C);
-      std::uint8_t* row =
-          &wsram[(g - g0) * p.weight_group_bytes + static_cast<std::size_t>(pe) * regw];
-      for (int c = 0; c < cg;) {
-        const std::int64_t k = m * C + g * p.channels_per_group + c;
-        const int run = static_cast<int>(std::min<std::int64_t>(cg - c, per_row - k % per_row));
-        std::memcpy(row + c * n, &buf_[weight_address(layer, k) - w0],
-                    static_cast<std::size_t>(run) * n);
-        c += run;
-      }
-    }
-    if (bits > 0) {
-      for (int g = g0; g < g1; ++g) {
-        // The group's indices of this PE, consecutive in the image span, moved
-        // to slots (pe, 0..cg) of the group's block, up to 32 bits at a time;
-        // the PE group unpacks them with unpack_bits().
-        const std::uint64_t k = static_cast<std::uint64_t>(m * C + g * kpr);
-        const std::uint64_t from = k * bits - b0 * 8;
-        const std::uint64_t to = static_cast<std::uint64_t>(pe) * kpr * bits;
-        const std::uint64_t length = static_cast<std::uint64_t>(p.group_channels(g, C)) * bits;
-        std::uint8_t* block = &psram[(g - g0) * p.pattern_group_bytes];
-        for (std::uint64_t done = 0; done < length; done += 32) {
-          const int piece = static_cast<int>(std::min<std::uint64_t>(32, length - done));
-          write_bit_field(block, p.pattern_group_bytes, to + done, piece,
-                          read_bit_field(buf2_.data(), buf2_.size(), from + done, piece));
+      const std::int64_t kg = m * C + static_cast<std::int64_t>(g) * kpr;  // the group's first
+      std::uint8_t* row = &wsram[(g - g0) * p.weight_group_bytes + pe * regw];
+      const std::size_t used = static_cast<std::size_t>(cg) * n;
+      if (unpadded) {
+        std::memcpy(row, &buf_[weight_address(layer, kg) - w0], used);
+      } else {
+        // Kernels of one image row are contiguous there and in the register
+        // row: one copy per run of them.
+        for (int c = 0; c < cg;) {
+          const std::int64_t k = kg + c;
+          const int run = static_cast<int>(std::min<std::int64_t>(cg - c, per_row - k % per_row));
+          std::memcpy(row + static_cast<std::size_t>(c) * n, &buf_[weight_address(layer, k) - w0],
+                      static_cast<std::size_t>(run) * n);
+          c += run;
         }
       }
+      std::memset(row + used, 0, regw - used);
+      if (bits > 0)
+        // The group's indices of this PE, consecutive in the image span, moved
+        // to slots (pe, 0..cg) of the group's block; the PE group unpacks
+        // them with unpack_bits().
+        copy_bit_field(&psram[(g - g0) * p.pattern_group_bytes], p.pattern_group_bytes,
+                       static_cast<std::uint64_t>(pe) * kpr * bits, buf2_.data(), buf2_.size(),
+                       static_cast<std::uint64_t>(kg) * bits - b0 * 8,
+                       static_cast<std::uint64_t>(cg) * bits);
     }
   }
+  // Rows of the PEs beyond the last output channel stay zero.
+  for (int g = g0; g < g1; ++g)
+    std::memset(&wsram[(g - g0) * p.weight_group_bytes + pes * regw], 0,
+                p.weight_group_bytes - pes * regw);
   // Weight and Pattern SRAM are written in parallel.
   const int buffer = static_cast<int>(seq % p.weight_buffers);
   sc_core::sc_time wdelay = delay, pdelay = delay;

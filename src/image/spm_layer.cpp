@@ -1,6 +1,7 @@
 #include "pcnn/image/spm_layer.hpp"
 
 #include <algorithm>
+#include <cstring>
 
 #include "pcnn/core/error.hpp"
 
@@ -157,6 +158,63 @@ void SpmLayer::validate_parameters() const {
   for (const Requant& r : requant)
     if (r.multiplier < (1 << 30) || r.shift < -31 || r.shift > 31)
       throw Error(where, "requantisation multiplier or shift out of range");
+}
+
+namespace {
+
+// The little-endian 64-bit window at byte `at` of a stream of `size` bytes;
+// near the end only the stream's own bytes are read (the rest read as zero).
+std::uint64_t load_window(const std::uint8_t* data, std::size_t size, std::size_t at) {
+  std::uint64_t window = 0;
+  if (at + 8 <= size) {
+    std::memcpy(&window, data + at, 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    window = __builtin_bswap64(window);
+#endif
+    return window;
+  }
+  for (std::size_t b = size; b-- > at;) window = window << 8 | data[b];
+  return window;
+}
+
+void store_window(std::uint8_t* data, std::size_t size, std::size_t at, std::uint64_t window) {
+  if (at + 8 <= size) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    window = __builtin_bswap64(window);
+#endif
+    std::memcpy(data + at, &window, 8);
+    return;
+  }
+  for (std::size_t b = at; b < size; ++b, window >>= 8) data[b] = static_cast<std::uint8_t>(window);
+}
+
+}  // namespace
+
+void copy_bit_field(std::uint8_t* dst, std::size_t dst_size_bytes, std::uint64_t dst_pos,
+                    const std::uint8_t* src, std::size_t src_size_bytes, std::uint64_t src_pos,
+                    std::uint64_t count) {
+  const auto beyond = [count](std::uint64_t pos, std::size_t size) {
+    const std::uint64_t bits = static_cast<std::uint64_t>(size) * 8;
+    return pos > bits || count > bits - pos;
+  };
+  if (beyond(src_pos, src_size_bytes)) throw Error("copy_bit_field: source beyond its stream");
+  if (beyond(dst_pos, dst_size_bytes)) throw Error("copy_bit_field: destination beyond its stream");
+  // A step of up to 56 bits plus a shift of up to 7 fits one 64-bit window on
+  // either side.
+  constexpr std::uint64_t kStep = 56;
+  while (count > 0) {
+    const std::uint64_t piece = std::min(count, kStep);
+    const std::uint64_t mask = (std::uint64_t{1} << piece) - 1;
+    const std::size_t from = static_cast<std::size_t>(src_pos / 8);
+    const std::uint64_t value = (load_window(src, src_size_bytes, from) >> (src_pos % 8)) & mask;
+    const std::size_t to = static_cast<std::size_t>(dst_pos / 8);
+    const int shift = static_cast<int>(dst_pos % 8);
+    const std::uint64_t window = load_window(dst, dst_size_bytes, to);
+    store_window(dst, dst_size_bytes, to, (window & ~(mask << shift)) | value << shift);
+    src_pos += piece;
+    dst_pos += piece;
+    count -= piece;
+  }
 }
 
 }  // namespace pcnn

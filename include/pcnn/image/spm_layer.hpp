@@ -99,4 +99,14 @@ void write_bit_field(std::uint8_t* data, std::size_t size_bytes, std::uint64_t p
 
 int ceil_log2(std::uint32_t v);  // ceil(log2 v) for v >= 1; 0 for v == 1
 
+// Moves `count` bits from bit `src_pos` of one bit stream (LSB first, as
+// read_bit_field) to bit `dst_pos` of another, leaving the destination's other
+// bits as they are: the same result as read_bit_field/write_bit_field piece by
+// piece, in up to 56-bit steps (the host's Pattern SRAM layout moves a PE's
+// indices of a group at once). Throws pcnn::Error when a range lies beyond its
+// stream. The streams must not overlap.
+void copy_bit_field(std::uint8_t* dst, std::size_t dst_size_bytes, std::uint64_t dst_pos,
+                    const std::uint8_t* src, std::size_t src_size_bytes, std::uint64_t src_pos,
+                    std::uint64_t count);
+
 }  // namespace pcnn
