@@ -1,6 +1,6 @@
 // Module tests with a small TLM test initiator: SRAM address / byte-enable /
 // streaming-width checks and latency, gather reads, Pattern Config registers,
-// DRAM bandwidth and latency.
+// DRAM bandwidth and latency, DRAM pages mapped from shared data.
 #include <catch2/catch.hpp>
 
 #include <sys/wait.h>
@@ -16,6 +16,7 @@
 
 #include "models/accelerator/accelerator.hpp"
 #include "models/dram/dram.hpp"
+#include "models/dram/shared_data_extension.hpp"
 #include "models/pattern_config/pattern_config.hpp"
 #include "models/sram/gather_extension.hpp"
 #include "models/sram/sram.hpp"
@@ -171,6 +172,92 @@ TEST_CASE("DRAM: queued accesses share the bandwidth, latency overlaps", "[sim][
   };
   sc_core::sc_start();
   CHECK(dram.stats().bytes_read == 1500);
+}
+
+TEST_CASE("DRAM: shared data is mapped, reads back, and is copied on write", "[sim][modules]") {
+  // A plain byte array is the reference; every access goes to both. The
+  // mapped ranges start and end inside pages, so whole pages are mapped and
+  // the partial ones written; later writes, plain or shared, land on mapped
+  // and stored pages alike.
+  const std::uint64_t size = 5 * 4096 + 100;
+  pcnn::Dram dram("dram", pcnn::DramConfig{}, size);
+  TestInitiator init("init");
+  init.initiator_socket.bind(dram.host_target_socket);
+  std::mt19937 rng(21);
+  auto random_bytes = [&](std::size_t n) {
+    auto v = std::make_shared<std::vector<std::uint8_t>>(n);
+    for (auto& b : *v) b = static_cast<std::uint8_t>(rng());
+    return v;
+  };
+  std::vector<std::uint8_t> model(size, 0);
+  std::vector<std::shared_ptr<std::vector<std::uint8_t>>> sources;
+  std::vector<std::vector<std::uint8_t>> source_copies;
+  std::weak_ptr<std::vector<std::uint8_t>> first_source;
+  init.body = [&](TestInitiator& t) {
+    auto debug = [&](tlm::tlm_command cmd, std::uint64_t address, std::uint8_t* data,
+                     unsigned length, std::shared_ptr<const void> owner) {
+      tlm::tlm_generic_payload p;
+      p.set_command(cmd);
+      p.set_address(address);
+      p.set_data_ptr(data);
+      p.set_data_length(length);
+      p.set_streaming_width(length);
+      pcnn::SharedDataExtension ext;
+      ext.owner = std::move(owner);
+      if (ext.owner) p.set_extension(&ext);
+      const unsigned done = t.initiator_socket->transport_dbg(p);
+      if (ext.owner) p.clear_extension(&ext);
+      return done;
+    };
+    auto check_all = [&] {
+      std::vector<std::uint8_t> back(size);
+      REQUIRE(debug(tlm::TLM_READ_COMMAND, 0, back.data(), size, nullptr) == size);
+      REQUIRE(back == model);
+    };
+    {
+      auto source = random_bytes(3 * 4096 + 500);
+      first_source = source;
+      REQUIRE(debug(tlm::TLM_WRITE_COMMAND, 4096 + 300, source->data(), source->size(), source) ==
+              source->size());
+      std::copy(source->begin(), source->end(), model.begin() + 4096 + 300);
+      source_copies.push_back(*source);
+    }  // the DRAM keeps the mapped bytes alive
+    CHECK(!first_source.expired());
+    check_all();
+    for (int i = 0; i < 300; ++i) {
+      const std::uint64_t address = rng() % size;
+      const unsigned length =
+          static_cast<unsigned>(rng() % std::min<std::uint64_t>(9000, size - address + 1));
+      const int kind = static_cast<int>(rng() % 4);
+      if (kind == 0) {  // shared write
+        auto source = random_bytes(length);
+        REQUIRE(debug(tlm::TLM_WRITE_COMMAND, address, source->data(), length, source) == length);
+        std::copy(source->begin(), source->end(), model.begin() + address);
+        sources.push_back(source);
+        source_copies.push_back(*source);
+      } else if (kind == 1) {  // timed write
+        auto data = random_bytes(length);
+        sc_core::sc_time d = sc_core::SC_ZERO_TIME;
+        REQUIRE(t.access(tlm::TLM_WRITE_COMMAND, address, data->data(), length, d) ==
+                tlm::TLM_OK_RESPONSE);
+        std::copy(data->begin(), data->end(), model.begin() + address);
+      } else {  // timed read of a range
+        std::vector<std::uint8_t> back(length);
+        sc_core::sc_time d = sc_core::SC_ZERO_TIME;
+        REQUIRE(t.access(tlm::TLM_READ_COMMAND, address, back.data(), length, d) ==
+                tlm::TLM_OK_RESPONSE);
+        REQUIRE(std::equal(back.begin(), back.end(), model.begin() + address));
+      }
+    }
+    check_all();
+    // Writes into mapped pages never reach the shared bytes.
+    CHECK(*first_source.lock() == source_copies[0]);
+    for (std::size_t k = 0; k < sources.size(); ++k) CHECK(*sources[k] == source_copies[k + 1]);
+    std::uint8_t b[8] = {};
+    CHECK(debug(tlm::TLM_WRITE_COMMAND, size - 4, b, 8, sources.empty() ? nullptr : sources[0]) ==
+          0);
+  };
+  sc_core::sc_start();
 }
 
 TEST_CASE("a host and PE group waiting on each other run out of events", "[sim][modules]") {

@@ -1,9 +1,11 @@
 #include "models/dram/dram.hpp"
 #include "models/common/payload_check.hpp"
+#include "models/dram/shared_data_extension.hpp"
 #include "models/trace/vcd_writer.hpp"
 
 #include <algorithm>
 #include <cstring>
+#include <new>
 #include <string>
 
 namespace pcnn {
@@ -13,13 +15,15 @@ Dram::Dram(const sc_core::sc_module_name& name, const DramConfig& cfg, std::uint
       host_target_socket("host_target_socket"),
       post_process_target_socket("post_process_target_socket"),
       cfg_(cfg),
-      mem_(size_bytes),
+      mem_(static_cast<std::uint8_t*>(std::calloc(std::max<std::uint64_t>(1, size_bytes), 1))),
       size_(size_bytes),
+      page_source_(static_cast<std::size_t>((size_bytes + kPageBytes - 1) / kPageBytes), nullptr),
       channel_free_(sc_core::SC_ZERO_TIME) {
   host_target_socket.register_b_transport(this, &Dram::b_transport);
   host_target_socket.register_transport_dbg(this, &Dram::transport_dbg);
   post_process_target_socket.register_b_transport(this, &Dram::b_transport);
   post_process_target_socket.register_transport_dbg(this, &Dram::transport_dbg);
+  if (!mem_) throw std::bad_alloc();
 }
 
 bool Dram::check(tlm::tlm_generic_payload& trans) const {
@@ -31,10 +35,10 @@ void Dram::b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay)
   if (!check(trans)) return;
   const std::uint64_t length = trans.get_data_length();
   if (trans.is_write()) {
-    std::memcpy(mem_.data() + trans.get_address(), trans.get_data_ptr(), length);
+    write(trans.get_address(), trans.get_data_ptr(), length);
     stats_.bytes_written += length;
   } else {
-    std::memcpy(trans.get_data_ptr(), mem_.data() + trans.get_address(), length);
+    read(trans.get_address(), trans.get_data_ptr(), length);
     stats_.bytes_read += length;
   }
   ++stats_.accesses;
@@ -53,12 +57,72 @@ void Dram::b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay)
 unsigned int Dram::transport_dbg(tlm::tlm_generic_payload& trans) {
   if (!check(trans)) return 0;
   const unsigned int length = trans.get_data_length();
-  if (trans.is_write())
-    std::memcpy(mem_.data() + trans.get_address(), trans.get_data_ptr(), length);
+  const SharedDataExtension* shared = trans.get_extension<SharedDataExtension>();
+  if (trans.is_write() && shared)
+    map(trans.get_address(), trans.get_data_ptr(), length, shared->owner);
+  else if (trans.is_write())
+    write(trans.get_address(), trans.get_data_ptr(), length);
   else
-    std::memcpy(trans.get_data_ptr(), mem_.data() + trans.get_address(), length);
+    read(trans.get_address(), trans.get_data_ptr(), length);
   trans.set_response_status(tlm::TLM_OK_RESPONSE);
   return length;
+}
+
+void Dram::read(std::uint64_t address, std::uint8_t* data, std::uint64_t length) const {
+  if (mapped_pages_ == 0) {
+    std::memcpy(data, mem_.get() + address, length);
+    return;
+  }
+  while (length > 0) {
+    const std::uint64_t page = address / kPageBytes;
+    const std::uint64_t offset = address % kPageBytes;
+    const std::uint64_t piece = std::min(length, kPageBytes - offset);
+    const std::uint8_t* source = page_source_[page];
+    std::memcpy(data, source ? source + offset : mem_.get() + address, piece);
+    address += piece;
+    data += piece;
+    length -= piece;
+  }
+}
+
+void Dram::write(std::uint64_t address, const std::uint8_t* data, std::uint64_t length) {
+  if (length == 0) return;
+  if (mapped_pages_ > 0) {
+    // Mapped pages the write touches become stored pages; a page it covers
+    // whole needs no copy of the old bytes.
+    const std::uint64_t end = address + length;
+    for (std::uint64_t page = address / kPageBytes; page * kPageBytes < end; ++page) {
+      const std::uint8_t*& source = page_source_[page];
+      if (!source) continue;
+      const std::uint64_t begin = page * kPageBytes;
+      if (address > begin || end < begin + kPageBytes)
+        std::memcpy(mem_.get() + begin, source, kPageBytes);
+      source = nullptr;
+      --mapped_pages_;
+    }
+  }
+  std::memcpy(mem_.get() + address, data, length);
+}
+
+void Dram::map(std::uint64_t address, const std::uint8_t* data, std::uint64_t length,
+               const std::shared_ptr<const void>& owner) {
+  // Whole pages inside the range refer to the data; the partial pages at its
+  // ends are written as usual.
+  const std::uint64_t end = address + length;
+  const std::uint64_t first = (address + kPageBytes - 1) / kPageBytes;
+  const std::uint64_t last = end / kPageBytes;  // one past the last whole page
+  if (first >= last) {
+    write(address, data, length);
+    return;
+  }
+  write(address, data, first * kPageBytes - address);
+  write(last * kPageBytes, data + (last * kPageBytes - address), end - last * kPageBytes);
+  for (std::uint64_t page = first; page < last; ++page) {
+    const std::uint8_t*& source = page_source_[page];
+    if (!source) ++mapped_pages_;
+    source = data + (page * kPageBytes - address);
+  }
+  if (owners_.empty() || owners_.back() != owner) owners_.push_back(owner);
 }
 
 }  // namespace pcnn

@@ -5,14 +5,18 @@
 // latency but not their transfer time. Loosely timed: the target adds to the
 // delay, it never waits. A second, optional target socket serves the
 // post-processing unit over the same channel (its accesses queue with the
-// host's).
+// host's). An untimed write carrying a SharedDataExtension maps the writer's
+// bytes into the covered 4 KiB pages instead of copying them; a page is copied
+// into the storage when a later write touches it.
 #include <cstdint>
+#include <cstdlib>
+#include <memory>
+#include <vector>
 
 #include <tlm_utils/simple_target_socket.h>
 #include <systemc>
 #include <tlm>
 
-#include "models/common/zeroed_storage.hpp"
 #include "pcnn/sim/arch_config.hpp"
 #include "pcnn/sim/stats_source.hpp"
 
@@ -48,12 +52,27 @@ class Dram : public sc_core::sc_module, public StatsSource {
   void b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay);
   unsigned int transport_dbg(tlm::tlm_generic_payload& trans);
   bool check(tlm::tlm_generic_payload& trans) const;
+  // Byte moves between the payload and the pages (mapped or stored).
+  void read(std::uint64_t address, std::uint8_t* data, std::uint64_t length) const;
+  void write(std::uint64_t address, const std::uint8_t* data, std::uint64_t length);
+  void map(std::uint64_t address, const std::uint8_t* data, std::uint64_t length,
+           const std::shared_ptr<const void>& owner);
 
+  struct FreeMemory {
+    void operator()(std::uint8_t* p) const { std::free(p); }
+  };
   DramConfig cfg_;
-  // Zero pages from the system, touched only where a run writes (a DRAM sized
-  // for a whole network's images costs the parts a run uses), in huge pages.
-  ZeroedStorage mem_;
+  // calloc'ed: the zero pages come from the system when first touched, so a
+  // DRAM sized for a whole network costs only the pages a run stores into
+  // (the images' pages are mapped, below).
+  std::unique_ptr<std::uint8_t[], FreeMemory> mem_;
   std::uint64_t size_ = 0;
+  static constexpr std::uint64_t kPageBytes = 4096;
+  // Per page: the shared bytes it reads from, or nullptr when it reads from
+  // mem_. Mapped pages are whole pages of the DRAM.
+  std::vector<const std::uint8_t*> page_source_;
+  std::uint64_t mapped_pages_ = 0;
+  std::vector<std::shared_ptr<const void>> owners_;  // of the mapped bytes
   sc_core::sc_time channel_free_;  // when the channel has streamed the last access
   DramStats stats_;
 };

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "models/dram/shared_data_extension.hpp"
 #include "models/pattern_config/pattern_config.hpp"
 #include "pcnn/core/error.hpp"
 
@@ -112,7 +113,7 @@ void HostController::transfer(tlm_utils::simple_initiator_socket<HostController>
 }
 
 void HostController::debug_write_dram(std::uint64_t address, const std::uint8_t* data,
-                                      std::size_t length) {
+                                      std::size_t length, std::shared_ptr<const void> shared) {
   if (length == 0) return;
   tlm::tlm_generic_payload t;
   t.set_command(tlm::TLM_WRITE_COMMAND);
@@ -120,8 +121,14 @@ void HostController::debug_write_dram(std::uint64_t address, const std::uint8_t*
   t.set_data_ptr(const_cast<std::uint8_t*>(data));
   t.set_data_length(static_cast<unsigned int>(length));
   t.set_streaming_width(static_cast<unsigned int>(length));
-  if (dram_initiator_socket->transport_dbg(t) != length)
-    SC_REPORT_ERROR(name(), "DRAM image load failed");
+  SharedDataExtension extension;
+  if (shared) {
+    extension.owner = std::move(shared);
+    t.set_extension(&extension);
+  }
+  const unsigned int done = dram_initiator_socket->transport_dbg(t);
+  if (t.get_extension<SharedDataExtension>()) t.clear_extension(&extension);
+  if (done != length) SC_REPORT_ERROR(name(), "DRAM image load failed");
 }
 
 void HostController::debug_read_dram(std::uint64_t address, std::uint8_t* data,
@@ -279,10 +286,12 @@ void HostController::load_thread() {
     const DramLayout dl = dram_layout(job);
     // The layer's parts of the image files and its input are in DRAM when it
     // starts (untimed): the files' bytes at the manifest's offsets.
-    debug_write_dram(dl.weights, job.files->weights.data() + job.weight_offset, dl.weight_bytes);
+    // The files do not change during the run: DRAM maps their pages.
+    debug_write_dram(dl.weights, job.files->weights.data() + job.weight_offset, dl.weight_bytes,
+                     job.files);
     if (p.index_bits > 0)
       debug_write_dram(dl.patterns, job.files->patterns.data() + job.pattern_offset,
-                       dl.pattern_bytes);
+                       dl.pattern_bytes, job.files);
     const ConvGeometry& g = layer.geom;
     if (job.input) {  // a network's layers find their input in DRAM already
       std::vector<std::uint8_t> hwc(static_cast<std::size_t>(g.input_elements()));

@@ -90,8 +90,11 @@ class HostController : public sc_core::sc_module {
   std::function<void()> after_layers;
 
   // DRAM access for the network sequencer: untimed (the network input placed,
-  // results read back) and timed (a host DMA; the delay accumulates).
-  void debug_write_dram(std::uint64_t address, const std::uint8_t* data, std::size_t length);
+  // results read back) and timed (a host DMA; the delay accumulates). A write
+  // whose data stays unchanged while `shared` lives (the image files) may be
+  // mapped by the DRAM instead of copied (SharedDataExtension).
+  void debug_write_dram(std::uint64_t address, const std::uint8_t* data, std::size_t length,
+                        std::shared_ptr<const void> shared = nullptr);
   void debug_read_dram(std::uint64_t address, std::uint8_t* data, std::size_t length);
   // Programs one operation into the post-processing unit (its registers
   // through post_process_initiator_socket), starts it and waits until it has
