@@ -18,7 +18,8 @@ Dram::Dram(const sc_core::sc_module_name& name, const DramConfig& cfg, std::uint
       mem_(static_cast<std::uint8_t*>(std::calloc(std::max<std::uint64_t>(1, size_bytes), 1))),
       size_(size_bytes),
       page_source_(static_cast<std::size_t>((size_bytes + kPageBytes - 1) / kPageBytes), nullptr),
-      channel_free_(sc_core::SC_ZERO_TIME) {
+      channel_free_(sc_core::SC_ZERO_TIME),
+      latency_(cfg.latency_ns, sc_core::SC_NS) {
   host_target_socket.register_b_transport(this, &Dram::b_transport);
   host_target_socket.register_transport_dbg(this, &Dram::transport_dbg);
   post_process_target_socket.register_b_transport(this, &Dram::b_transport);
@@ -46,12 +47,20 @@ void Dram::b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay)
   // and its last byte lands one latency after it has streamed.
   const sc_core::sc_time arrival = sc_core::sc_time_stamp() + delay;
   const sc_core::sc_time start = std::max(arrival, channel_free_);
-  const sc_core::sc_time transfer(static_cast<double>(length) / cfg_.bandwidth_gbps,
-                                  sc_core::SC_NS);
-  channel_free_ = start + transfer;
-  delay =
-      channel_free_ + sc_core::sc_time(cfg_.latency_ns, sc_core::SC_NS) - sc_core::sc_time_stamp();
+  channel_free_ = start + transfer_time(length);
+  delay = channel_free_ + latency_ - sc_core::sc_time_stamp();
   trans.set_response_status(tlm::TLM_OK_RESPONSE);
+}
+
+const sc_core::sc_time& Dram::transfer_time(std::uint64_t length) {
+  // A DMA engine repeats a few lengths (a PE's image span, a band): the time
+  // of each is converted once, to the same value.
+  TransferTime& slot = transfer_times_[length % transfer_times_.size()];
+  if (slot.length != length) {
+    slot.length = length;
+    slot.time = sc_core::sc_time(static_cast<double>(length) / cfg_.bandwidth_gbps, sc_core::SC_NS);
+  }
+  return slot.time;
 }
 
 unsigned int Dram::transport_dbg(tlm::tlm_generic_payload& trans) {

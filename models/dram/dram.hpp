@@ -8,6 +8,7 @@
 // host's). An untimed write carrying a SharedDataExtension maps the writer's
 // bytes into the covered 4 KiB pages instead of copying them; a page is copied
 // into the storage when a later write touches it.
+#include <array>
 #include <cstdint>
 #include <cstdlib>
 #include <memory>
@@ -73,7 +74,15 @@ class Dram : public sc_core::sc_module, public StatsSource {
   std::vector<const std::uint8_t*> page_source_;
   std::uint64_t mapped_pages_ = 0;
   std::vector<std::shared_ptr<const void>> owners_;  // of the mapped bytes
-  sc_core::sc_time channel_free_;  // when the channel has streamed the last access
+  sc_core::sc_time channel_free_;   // when the channel has streamed the last access
+  const sc_core::sc_time latency_;  // first-byte latency of an access
+  // Streaming time of one access of `length` bytes at the channel's bandwidth.
+  const sc_core::sc_time& transfer_time(std::uint64_t length);
+  struct TransferTime {
+    std::uint64_t length = ~std::uint64_t{0};
+    sc_core::sc_time time;
+  };
+  std::array<TransferTime, 64> transfer_times_;  // by length modulo 64
   DramStats stats_;
 };
 

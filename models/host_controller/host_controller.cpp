@@ -294,7 +294,8 @@ void HostController::load_thread() {
                        dl.pattern_bytes, job.files);
     const ConvGeometry& g = layer.geom;
     if (job.input) {  // a network's layers find their input in DRAM already
-      std::vector<std::uint8_t> hwc(static_cast<std::size_t>(g.input_elements()));
+      std::vector<std::uint8_t>& hwc = buf_;
+      hwc.resize(static_cast<std::size_t>(g.input_elements()));
       for (int c = 0; c < g.in_channels; ++c)
         for (int y = 0; y < g.in_h; ++y)
           for (int x = 0; x < g.in_w; ++x)
@@ -350,7 +351,8 @@ void HostController::drain_thread() {
       const BandPlan& b = p.bands[band];
       const std::size_t bytes =
           static_cast<std::size_t>((b.out_row_end - b.out_row_begin) * row_bytes);
-      std::vector<std::uint8_t> out(bytes);
+      std::vector<std::uint8_t>& out = drain_buf_;
+      out.resize(bytes);
       sc_core::sc_time delay = sc_core::SC_ZERO_TIME;
       transfer(data_initiator_socket, tlm::TLM_READ_COMMAND, p.output_buffer_address(band),
                out.data(), bytes, delay);
@@ -361,10 +363,11 @@ void HostController::drain_thread() {
     }
     if (pe_group_.busy()) wait(pe_group_.done_event);
     // Result back to the caller, [M][OH][OW].
-    std::vector<std::uint8_t> hwc(static_cast<std::size_t>(g.output_elements()));
+    std::vector<std::uint8_t>& hwc = drain_buf_;
+    hwc.resize(static_cast<std::size_t>(g.output_elements()));
     debug_read_dram(dl.output, hwc.data(), hwc.size());
     const int OH = g.out_h(), OW = g.out_w(), M = g.out_channels;
-    job.output.assign(hwc.size(), 0);
+    job.output.resize(hwc.size());
     for (int y = 0; y < OH; ++y)
       for (int x = 0; x < OW; ++x)
         for (int m = 0; m < M; ++m)

@@ -127,7 +127,8 @@ class HostController : public sc_core::sc_module {
   bool finished_ = false;
   bool load_finished_ = false;  // the load thread has returned
   sc_core::sc_event load_finished_event_;
-  std::vector<std::uint8_t> buf_, buf2_;
+  std::vector<std::uint8_t> buf_, buf2_;     // the load thread's, reused across layers
+  std::vector<std::uint8_t> drain_buf_;      // the drain thread's
   std::vector<std::uint8_t> wsram_, psram_;  // a chunk laid out for Weight and Pattern SRAM
   tlm::tlm_generic_payload payload_;         // reused by transfer()
   bool payload_in_use_ = false;

@@ -25,14 +25,17 @@ namespace {
 template <typename Op>
 nlohmann::json combine(const nlohmann::json& a, const nlohmann::json& b, Op op, bool keep_b_only) {
   if (a.is_object()) {
-    nlohmann::json out = a;
-    if (!b.is_object()) return out;
-    for (auto it = b.begin(); it != b.end(); ++it) {
-      if (a.contains(it.key()))
-        out[it.key()] = combine(a[it.key()], *it, op, keep_b_only);
-      else if (keep_b_only)
-        out[it.key()] = *it;
+    if (!b.is_object()) return a;
+    // Built key by key (not a copy of a with its values replaced): each value
+    // is made once.
+    nlohmann::json out = nlohmann::json::object();
+    for (auto it = a.begin(); it != a.end(); ++it) {
+      const auto other = b.find(it.key());
+      out[it.key()] = other != b.end() ? combine(*it, *other, op, keep_b_only) : *it;
     }
+    if (keep_b_only)
+      for (auto it = b.begin(); it != b.end(); ++it)
+        if (!a.contains(it.key())) out[it.key()] = *it;
     return out;
   }
   if (a.is_number_unsigned() && b.is_number_unsigned())
@@ -44,11 +47,13 @@ nlohmann::json combine(const nlohmann::json& a, const nlohmann::json& b, Op op, 
 }  // namespace
 
 nlohmann::json stats_difference(const nlohmann::json& after, const nlohmann::json& before) {
-  return combine(after, before, [](auto x, auto y) { return x - y; }, false);
+  return combine(
+      after, before, [](auto x, auto y) { return x - y; }, false);
 }
 
 nlohmann::json stats_sum(const nlohmann::json& a, const nlohmann::json& b) {
-  return combine(a, b, [](auto x, auto y) { return x + y; }, true);
+  return combine(
+      a, b, [](auto x, auto y) { return x + y; }, true);
 }
 
 }  // namespace pcnn
