@@ -4,14 +4,17 @@ namespace pcnn {
 
 KernelRegister::KernelRegister(int pe_count, int words)
     : pe_count_(pe_count), words_per_pe_(words) {
+  // Padded so that the group layout may read a row's last kernel 16 bytes at once.
   for (std::vector<std::int8_t>& w : words_)
-    w.assign(static_cast<std::size_t>(pe_count) * words, 0);
+    w.assign(static_cast<std::size_t>(pe_count) * words + KernelPlacement::kReadAhead, 0);
 }
 
 void KernelRegister::start_layer(const PeLayer& L) {
   kpr_ = L.kpr;
   for (std::vector<std::uint16_t>& m : masks_)
     m.assign(static_cast<std::size_t>(pe_count_) * kpr_, 0);
+  for (std::vector<std::uint32_t>& i : indices_)
+    i.assign(static_cast<std::size_t>(pe_count_) * kpr_, 0);
   index_burst_.assign(L.plan->pattern_group_bytes, 0);
 }
 
@@ -40,14 +43,15 @@ RefillTiming KernelRegister::refill(const PeLayer& L, int q, PeCorePorts& ports)
     t.pattern_cycles =
         ports.read_pattern_sram(t.pattern_address, index_burst_.data(), index_burst_.size());
   }
-  for (int pe = 0; pe < pes; ++pe)
-    for (int c = 0; c < cg; ++c) {
-      std::uint32_t index = 0;
-      if (L.index_bits > 0)
-        index = unpack_bits(index_burst_.data(), index_burst_.size(),
-                            static_cast<std::int64_t>(pe) * kpr_ + c, L.index_bits);
-      masks_[q & 1][static_cast<std::size_t>(pe) * kpr_ + c] = spm_decoder.decode(*L.pac, index);
-    }
+  // Per PE its cg indices in one pass, then decoded (a layer without indices
+  // keeps index 0 everywhere, which decodes to every position).
+  for (int pe = 0; pe < pes; ++pe) {
+    const std::size_t at = static_cast<std::size_t>(pe) * kpr_;
+    if (L.index_bits > 0)
+      unpack_bits_run(index_burst_.data(), index_burst_.size(), static_cast<std::int64_t>(at), cg,
+                      L.index_bits, &indices_[q & 1][at]);
+    spm_decoder.decode_run(*L.pac, &indices_[q & 1][at], cg, &masks_[q & 1][at]);
+  }
   return t;
 }
 

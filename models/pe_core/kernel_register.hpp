@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "models/pe_core/kernel_placement.hpp"
 #include "models/pe_core/pe_core_ports.hpp"
 #include "models/pe_core/pe_layer.hpp"
 #include "models/spm_decoder/spm_decoder.hpp"
@@ -36,6 +37,10 @@ class KernelRegister {
   std::uint16_t weight_mask(int q, int pe, int c) const {
     return masks_[q & 1][static_cast<std::size_t>(pe) * kpr_ + c];
   }
+  // The SPM indices the masks were decoded from ([c], kpr per PE).
+  const std::uint32_t* indices(int q, int pe) const {
+    return &indices_[q & 1][static_cast<std::size_t>(pe) * kpr_];
+  }
   // Weight operands the MAC lanes read from the registers.
   void count_reads(std::uint64_t words) { reads_ += words; }
 
@@ -47,8 +52,9 @@ class KernelRegister {
  private:
   int pe_count_, words_per_pe_;
   int kpr_ = 1;
-  std::vector<std::int8_t> words_[2];      // [set][pe][words]
+  std::vector<std::int8_t> words_[2];      // [set][pe][words], then KernelPlacement::kReadAhead
   std::vector<std::uint16_t> masks_[2];    // [set][pe][kpr]
+  std::vector<std::uint32_t> indices_[2];  // [set][pe][kpr]
   std::vector<std::uint8_t> index_burst_;  // packed SPM indices of one refill
   std::uint64_t write_bytes_ = 0, reads_ = 0;
 };

@@ -45,6 +45,7 @@ int PointerStream::longest() const {
 
 void PointerGenerator::start_layer(const PeLayer& L) {
   words_ = (L.kpr * L.K + 63) / 64;
+  placement_.start_layer(*L.pac);
   for (int set = 0; set < 2; ++set) {
     group_[set].resize(L.pe_count, L.plan->channels_per_group * L.n);
     wbits_[set].assign(static_cast<std::size_t>(L.pe_count) * words_, 0);
@@ -60,43 +61,57 @@ void PointerGenerator::load_group(const PeLayer& L, int q, const KernelRegister&
   const int cg = L.group_channels(L.pass_group(q));
   if (count) sparsity_io.count(static_cast<std::uint64_t>(pes) * cg);
   // Every activation taken as non-zero: each PE's MACs are its weights in mask
-  // order (walk_pointers with an all-ones activation mask).
+  // order (walk_pointers with an all-ones activation mask). Every row is
+  // written whole by table, so the layout needs no clearing first.
   group.positions = cg * L.K;
   group.span = lane_dot_span(group.positions);
   group.pointers = pointers;
-  group.dense.assign(static_cast<std::size_t>(pes) * group.span, 0);
-  group.weights_at.assign(static_cast<std::size_t>(group.span), 0);
+  group.dense.resize(static_cast<std::size_t>(pes) * group.span);
   const int P = static_cast<int>(group.count.size());
   for (int pe = 0; pe < P; ++pe) {
     if (pe >= pes) {
       group.count[pe] = 0;
       continue;
     }
-    const std::size_t at = static_cast<std::size_t>(pe) * group.stride;
     std::int16_t* d = &group.dense[static_cast<std::size_t>(pe) * group.span];
-    const std::int8_t* reg = kreg.row(q, pe);
-    int slot = 0;
-    for (int c = 0; c < cg; ++c) {
-      int rank = 0;
-      for (std::uint32_t m = kreg.weight_mask(q, pe, c); m != 0; m &= m - 1, ++rank, ++slot) {
-        const int position = c * L.K + __builtin_ctz(m);
-        const std::int8_t w = reg[c * L.n + rank];
-        d[position] = w;
-        group.weights_at[position] += w != 0;
-        if (pointers) {
-          group.weight[at + slot] = static_cast<std::uint16_t>(c * L.n + rank);
-          group.act[at + slot] = static_cast<std::uint16_t>(position);
-          group.wval[at + slot] = w;
-        }
-      }
-    }
-    group.count[pe] = static_cast<std::uint16_t>(slot);
+    group.count[pe] = static_cast<std::uint16_t>(
+        placement_.place_row(kreg.row(q, pe), L.n, kreg.indices(q, pe), cg, d, group.span));
+    if (pointers) stream_pointers(L, q, pe, cg, kreg, group);
   }
+  count_weights_at(group, pes);
   if (L.mode == ActMode::off) return;
   for (int pe = 0; pe < pes; ++pe) {
     for (int c = 0; c < cg; ++c) masks_[c] = kreg.weight_mask(q, pe, c);
     pack_masks(masks_.data(), cg, L.K, &wbits_[q & 1][static_cast<std::size_t>(pe) * words_],
                words_);
+  }
+}
+
+// The pointers and operands of PE pe's stream in the order the lanes issue
+// them (trace only).
+void PointerGenerator::stream_pointers(const PeLayer& L, int q, int pe, int cg,
+                                       const KernelRegister& kreg, PointerStream& group) {
+  const std::size_t at = static_cast<std::size_t>(pe) * group.stride;
+  const std::int8_t* reg = kreg.row(q, pe);
+  int slot = 0;
+  for (int c = 0; c < cg; ++c) {
+    int rank = 0;
+    for (std::uint32_t m = kreg.weight_mask(q, pe, c); m != 0; m &= m - 1, ++rank, ++slot) {
+      group.weight[at + slot] = static_cast<std::uint16_t>(c * L.n + rank);
+      group.act[at + slot] = static_cast<std::uint16_t>(c * L.K + __builtin_ctz(m));
+      group.wval[at + slot] = reg[c * L.n + rank];
+    }
+  }
+}
+
+// Per window position, how many of the group's PEs hold a non-zero weight
+// there (a column count over the layout rows).
+void PointerGenerator::count_weights_at(PointerStream& group, int pes) {
+  group.weights_at.assign(static_cast<std::size_t>(group.span), 0);
+  std::int16_t* at = group.weights_at.data();
+  for (int pe = 0; pe < pes; ++pe) {
+    const std::int16_t* row = &group.dense[static_cast<std::size_t>(pe) * group.span];
+    for (int i = 0; i < group.span; ++i) at[i] = static_cast<std::int16_t>(at[i] + (row[i] != 0));
   }
 }
 

@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "models/pe_core/kernel_placement.hpp"
 #include "models/pe_core/kernel_register.hpp"
 #include "models/pe_core/pe_layer.hpp"
 #include "models/sparsity_io/sparsity_io.hpp"
@@ -64,9 +65,13 @@ class PointerGenerator {
   SparsityIo sparsity_io;
 
  private:
+  void stream_pointers(const PeLayer& L, int q, int pe, int cg, const KernelRegister& kreg,
+                       PointerStream& group);
+  static void count_weights_at(PointerStream& group, int pes);
   void make_stream(const PeLayer& L, int q, const KernelRegister& kreg,
                    const std::uint16_t* act_masks, PointerStream& s, bool count);
 
+  KernelPlacement placement_;            // the layer's table: SPM index -> positions
   PointerStream group_[2];               // per register set (pass q in set q % 2)
   std::vector<std::uint16_t> masks_;     // [kernel] scratch
   int words_ = 0;                        // 64-bit words of one PE's packed masks

@@ -57,6 +57,38 @@ std::uint32_t unpack_bits(const std::uint8_t* data, std::size_t size_bytes, std:
                         static_cast<std::uint64_t>(i) * static_cast<std::uint64_t>(bits), bits);
 }
 
+void unpack_bits_run(const std::uint8_t* data, std::size_t size_bytes, std::int64_t first,
+                     std::int64_t count, int bits, std::uint32_t* out) {
+  if (bits < 0 || bits > 32) throw Error("read_bit_field: width out of range");
+  if (count <= 0) return;
+  const std::uint64_t begin = static_cast<std::uint64_t>(first) * static_cast<std::uint64_t>(bits);
+  const std::uint64_t end = begin + static_cast<std::uint64_t>(count) * bits;
+  if (first < 0 || end > static_cast<std::uint64_t>(size_bytes) * 8)
+    throw Error("unpack_bits: index beyond the end of the stream");
+  if (bits == 0) {
+    std::fill(out, out + count, 0u);
+    return;
+  }
+  // Each value from the 64-bit little-endian window at its first byte (a
+  // 32-bit field and a shift of up to 7 bits fit); the stream's last bytes
+  // are read one at a time so that nothing beyond it is touched.
+  const std::uint64_t mask = (std::uint64_t{1} << bits) - 1;
+  std::uint64_t pos = begin;
+  for (std::int64_t i = 0; i < count; ++i, pos += static_cast<std::uint64_t>(bits)) {
+    const std::size_t byte = static_cast<std::size_t>(pos / 8);
+    std::uint64_t window = 0;
+    if (byte + 8 <= size_bytes) {
+      std::memcpy(&window, data + byte, 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+      window = __builtin_bswap64(window);
+#endif
+    } else {
+      for (std::size_t b = size_bytes; b-- > byte;) window = window << 8 | data[b];
+    }
+    out[i] = static_cast<std::uint32_t>((window >> (pos % 8)) & mask);
+  }
+}
+
 std::uint32_t read_bit_field(const std::uint8_t* data, std::size_t size_bytes, std::uint64_t pos,
                              int bits) {
   if (bits < 0 || bits > 32) throw Error("read_bit_field: width out of range");

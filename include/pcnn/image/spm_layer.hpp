@@ -91,6 +91,10 @@ std::vector<std::uint8_t> pack_bits(const std::vector<std::uint32_t>& values, in
 // Reads value i of a pack_bits() stream.
 std::uint32_t unpack_bits(const std::uint8_t* data, std::size_t size_bytes, std::int64_t i,
                           int bits);
+// Values first .. first + count - 1 of a pack_bits() stream into out[0 .. count)
+// (the same values as unpack_bits() one by one, in one pass).
+void unpack_bits_run(const std::uint8_t* data, std::size_t size_bytes, std::int64_t first,
+                     std::int64_t count, int bits, std::uint32_t* out);
 // The field of `bits` bits starting at bit `pos` (LSB first), read or written.
 std::uint32_t read_bit_field(const std::uint8_t* data, std::size_t size_bytes, std::uint64_t pos,
                              int bits);
