@@ -1,49 +1,99 @@
 #include "models/pe_core/lane_dot.hpp"
 
-namespace pcnn {
+#include <algorithm>
+#include <cstddef>
 
-// The Release build targets baseline x86-64 (SSE2); the hot loops also get an
-// AVX2 version chosen at load time where the CPU has it. Results are the same
-// integers either way.
-#if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__)
-#define PCNN_LANE_CLONES __attribute__((target_clones("avx2", "default")))
-#else
-#define PCNN_LANE_CLONES
+#if defined(__GNUC__) && defined(__x86_64__)
+#include <immintrin.h>
+#define PCNN_LANE_AVX2 1
 #endif
 
-PCNN_LANE_CLONES
-void lane_dot_rows(const std::int16_t* w, int rows, int span, const std::int16_t* x,
-                   std::int32_t* sums) {
-  for (int r = 0; r < rows; ++r) {
-    const std::int16_t* row = w + static_cast<std::ptrdiff_t>(r) * span;
-    std::int32_t acc = 0;
-    for (int i = 0; i < span; ++i) acc += static_cast<std::int32_t>(row[i]) * x[i];
-    sums[r] = acc;
+namespace pcnn {
+
+namespace {
+
+#ifdef PCNN_LANE_AVX2
+// Columns col .. col + 8V - 1: V accumulators of eight PEs each, kept in
+// registers over all pairs.
+template <int V>
+__attribute__((target("avx2"))) inline void dot_block(const std::int16_t* w, int cols,
+                                                      const LanePair* pairs, int count,
+                                                      std::int32_t* sums) {
+  __m256i acc[V];
+  for (int v = 0; v < V; ++v) acc[v] = _mm256_setzero_si256();
+  for (int p = 0; p < count; ++p) {
+    const __m256i x = _mm256_set1_epi32(static_cast<int>(pairs[p].x));
+    const std::int16_t* row = w + static_cast<std::ptrdiff_t>(pairs[p].j) * cols * 2;
+    for (int v = 0; v < V; ++v) {
+      const __m256i pair = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + 16 * v));
+      acc[v] = _mm256_add_epi32(acc[v], _mm256_madd_epi16(pair, x));
+    }
+  }
+  for (int v = 0; v < V; ++v) _mm256_storeu_si256(reinterpret_cast<__m256i*>(sums + 8 * v), acc[v]);
+}
+
+__attribute__((target("avx2"))) void dot_pairs_avx2(const std::int16_t* w, int cols,
+                                                    const LanePair* pairs, int count,
+                                                    std::int32_t* sums) {
+  int col = 0;
+  for (; col + 64 <= cols; col += 64) dot_block<8>(w + 2 * col, cols, pairs, count, sums + col);
+  for (; col < cols; col += 8) dot_block<1>(w + 2 * col, cols, pairs, count, sums + col);
+}
+
+bool has_avx2() {
+  static const bool yes = (__builtin_cpu_init(), __builtin_cpu_supports("avx2"));
+  return yes;
+}
+#endif
+
+}  // namespace
+
+int lane_pairs(const std::int8_t* window, int positions, LanePair* pairs) {
+  // Every pair is written, the count advances only past a non-zero one: no
+  // branch on the (random) activations.
+  int count = 0;
+  const int whole = positions / 2;
+  for (int j = 0; j < whole; ++j) {
+    const std::uint32_t x =
+        static_cast<std::uint16_t>(window[2 * j]) |
+        static_cast<std::uint32_t>(static_cast<std::uint16_t>(window[2 * j + 1])) << 16;
+    pairs[count] = {j, x};
+    count += x != 0;
+  }
+  if (positions % 2) {
+    const std::uint32_t x = static_cast<std::uint16_t>(window[positions - 1]);
+    pairs[count] = {whole, x};
+    count += x != 0;
+  }
+  return count;
+}
+
+void lane_dot_pairs(const std::int16_t* w, int cols, const LanePair* pairs, int count,
+                    std::int32_t* sums) {
+#ifdef PCNN_LANE_AVX2
+  if (has_avx2()) return dot_pairs_avx2(w, cols, pairs, count, sums);
+#endif
+  lane_dot_pairs_scalar(w, cols, pairs, count, sums);
+}
+
+void lane_dot_pairs_scalar(const std::int16_t* w, int cols, const LanePair* pairs, int count,
+                           std::int32_t* sums) {
+  std::fill(sums, sums + cols, 0);
+  for (int p = 0; p < count; ++p) {
+    const std::int32_t x0 = static_cast<std::int16_t>(pairs[p].x & 0xffffu);
+    const std::int32_t x1 = static_cast<std::int16_t>(pairs[p].x >> 16);
+    const std::int16_t* row = w + static_cast<std::ptrdiff_t>(pairs[p].j) * cols * 2;
+    for (int col = 0; col < cols; ++col) sums[col] += row[2 * col] * x0 + row[2 * col + 1] * x1;
   }
 }
 
-void lane_dot_rows_scalar(const std::int16_t* w, int rows, int span, const std::int16_t* x,
-                          std::int32_t* sums) {
-  for (int r = 0; r < rows; ++r) {
-    std::int64_t acc = 0;  // wide, so that the reference cannot wrap
-    for (int i = 0; i < span; ++i)
-      acc += static_cast<std::int64_t>(w[static_cast<std::ptrdiff_t>(r) * span + i]) * x[i];
-    sums[r] = static_cast<std::int32_t>(acc);
-  }
-}
-
-PCNN_LANE_CLONES
-std::uint64_t lane_effectual(const std::int16_t* weights_at, const std::int16_t* x, int span) {
+std::uint64_t lane_effectual(const std::int16_t* weights_at, const std::int8_t* window,
+                             int positions) {
   // Written as a product with 0 or 1 so that it vectorises without branches.
   std::int32_t n = 0;
-  for (int i = 0; i < span; ++i)
-    n += static_cast<std::int32_t>(weights_at[i]) * static_cast<std::int16_t>(x[i] != 0);
+  for (int i = 0; i < positions; ++i)
+    n += static_cast<std::int32_t>(weights_at[i]) * static_cast<std::int32_t>(window[i] != 0);
   return static_cast<std::uint64_t>(n);
-}
-
-void lane_widen(const std::int8_t* window, int positions, int span, std::int16_t* x) {
-  for (int i = 0; i < positions; ++i) x[i] = window[i];
-  for (int i = positions; i < span; ++i) x[i] = 0;
 }
 
 }  // namespace pcnn

@@ -15,10 +15,10 @@ int MacLanes::step_cycles(const PeLayer& L, int q, int longest) const {
 void MacLanes::execute(const PointerStream& s, const std::uint16_t* step_issued,
                        const std::int8_t* window, int pes, int pos, bool first_group,
                        PartialSums& psums) {
-  x_.resize(static_cast<std::size_t>(s.span));
-  sums_.resize(static_cast<std::size_t>(pes));
-  lane_widen(window, s.positions, s.span, x_.data());
-  lane_dot_rows(s.dense.data(), pes, s.span, x_.data(), sums_.data());
+  pairs_.resize(static_cast<std::size_t>(s.span / 2));
+  sums_.resize(static_cast<std::size_t>(s.cols));
+  const int pairs = lane_pairs(window, s.positions, pairs_.data());
+  lane_dot_pairs(s.dense.data(), s.cols, pairs_.data(), pairs, sums_.data());
   std::uint64_t issued = 0, accumulations = 0;
   for (int pe = 0; pe < pes; ++pe) {
     issued += step_issued[pe];
@@ -26,7 +26,7 @@ void MacLanes::execute(const PointerStream& s, const std::uint16_t* step_issued,
     psums.entry(pe, pos) += sums_[pe];
   }
   issued_ += issued;
-  effectual_ += lane_effectual(s.weights_at.data(), x_.data(), s.span);
+  effectual_ += lane_effectual(s.weights_at.data(), window, s.positions);
   if (first_group)
     psums.count_accumulate(0, static_cast<std::uint64_t>(pes));
   else

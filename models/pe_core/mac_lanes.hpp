@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "models/pe_core/lane_dot.hpp"
 #include "models/pe_core/partial_sums.hpp"
 #include "models/pe_core/pointer_generator.hpp"
 
@@ -24,12 +25,11 @@ class MacLanes {
   int step_cycles(const PeLayer& L, int q, int longest) const;
   // Sums the step's MACs of the `pes` active PEs into the partial sums of
   // output position `pos`; `first_group` steps overwrite (the clear). `group`
-  // is the group's stream with every activation taken as non-zero, summed as
-  // one dot product per PE over its weights at their window positions
-  // (lane_dot.hpp); `issued[pe]` the MACs the PE issues in this step (mode off:
-  // all of them; gate and skip: those with a non-zero activation, whose
-  // products are the only non-zero ones, so the sum over the whole stream is
-  // the same).
+  // is the group's stream with every activation taken as non-zero, summed
+  // over its weights at their window positions where the window's
+  // activations are non-zero (lane_dot.hpp); `issued[pe]` the MACs the PE issues in this step (mode
+  // off: all of them; gate and skip: those with a non-zero activation, whose products are the only
+  // non-zero ones, so the sum over the whole stream is the same).
   void execute(const PointerStream& group, const std::uint16_t* issued, const std::int8_t* window,
                int pes, int pos, bool first_group, PartialSums& psums);
 
@@ -40,8 +40,8 @@ class MacLanes {
  private:
   int lanes_;
   std::uint64_t issued_ = 0, effectual_ = 0;
-  std::vector<std::int16_t> x_;     // the step's window, widened and padded
-  std::vector<std::int32_t> sums_;  // [pe] the step's sums
+  std::vector<LanePair> pairs_;     // the step's window pairs with a non-zero activation
+  std::vector<std::int32_t> sums_;  // [column] the step's sums
 };
 
 }  // namespace pcnn

@@ -31,13 +31,16 @@ struct PointerStream {
   int stride = 0;                     // slots per PE (the register width)
   bool pointers = true;               // weight, act and wval are filled (else only count)
   // A group's stream also holds its weights at their window positions for the
-  // MAC lanes (lane_dot.hpp): [pe][span], position c*K + p, zero where the PE
-  // has no weight, span = the group's positions rounded up to kLaneDotAlign;
-  // and per position how many PEs hold a non-zero weight there.
+  // MAC lanes (lane_dot.hpp): position c*K + p, zero where the PE has no
+  // weight, span = the group's positions rounded up to kLaneDotAlign, laid out
+  // pair-major ([span / 2][cols][2], cols = the active PEs rounded up to
+  // kLaneColumns, the extra columns zero); and per position how many PEs hold
+  // a non-zero weight there.
   std::vector<std::int16_t> dense;
   std::vector<std::int16_t> weights_at;
   int positions = 0;  // group channels * K
   int span = 0;
+  int cols = 0;
 
   void resize(int pe_count, int slots);
   int longest() const;  // most MACs of any PE
@@ -67,11 +70,11 @@ class PointerGenerator {
  private:
   void stream_pointers(const PeLayer& L, int q, int pe, int cg, const KernelRegister& kreg,
                        PointerStream& group);
-  static void count_weights_at(PointerStream& group, int pes);
   void make_stream(const PeLayer& L, int q, const KernelRegister& kreg,
                    const std::uint16_t* act_masks, PointerStream& s, bool count);
 
   KernelPlacement placement_;            // the layer's table: SPM index -> positions
+  std::vector<std::int16_t> row_;        // one PE's layout row, position order
   PointerStream group_[2];               // per register set (pass q in set q % 2)
   std::vector<std::uint16_t> masks_;     // [kernel] scratch
   int words_ = 0;                        // 64-bit words of one PE's packed masks
