@@ -1,5 +1,6 @@
 // The MAC lanes' vector arithmetic (models/pe_core/lane_dot.hpp) against
-// plain loops: random PE counts, spans and values, -128 included, windows
+// plain loops: the layout's column stores, the pair list, the sums and the
+// effectual count over random PE counts, spans and values, -128 included, windows
 // with and without zeros, on whichever version (AVX2 or baseline) the CPU
 // selects and on the baseline loop, both against a 64-bit sum per PE.
 #include <catch2/catch.hpp>
@@ -44,6 +45,20 @@ TEST_CASE("Lane dot products equal a plain loop over random shapes and extreme v
         layout[(static_cast<std::size_t>(i / 2) * cols + pe) * 2 + i % 2] = v;
         weights_at[i] += v != 0;
       }
+
+    // The same layout stored eight position-order rows at a time.
+    std::vector<std::int16_t> stored(layout.size(), 7), stored_plain(layout.size(), 7);
+    for (int col0 = 0; col0 < cols; col0 += pcnn::kLaneColumns) {
+      std::vector<std::int16_t> rows(static_cast<std::size_t>(pcnn::kLaneColumns) * span, 0);
+      for (int r = 0; r < pcnn::kLaneColumns && col0 + r < pes; ++r)
+        for (int i = 0; i < positions; ++i)
+          rows[static_cast<std::size_t>(r) * span + i] =
+              w[static_cast<std::size_t>(col0 + r) * positions + i];
+      pcnn::lane_store_columns(rows.data(), span, stored.data(), cols, col0);
+      pcnn::lane_store_columns_scalar(rows.data(), span, stored_plain.data(), cols, col0);
+    }
+    REQUIRE(stored == layout);
+    REQUIRE(stored_plain == layout);
 
     std::vector<pcnn::LanePair> pairs(static_cast<std::size_t>(span / 2));
     const int count = pcnn::lane_pairs(window.data(), positions, pairs.data());

@@ -40,6 +40,36 @@ __attribute__((target("avx2"))) void dot_pairs_avx2(const std::int16_t* w, int c
   for (; col < cols; col += 8) dot_block<1>(w + 2 * col, cols, pairs, count, sums + col);
 }
 
+// Eight rows of eight 32-bit pairs transposed (unpack by 32 and 64 bits,
+// then the 128-bit halves exchanged) and stored as eight column runs.
+__attribute__((target("avx2"))) void store_columns_avx2(const std::int16_t* rows, int span,
+                                                        std::int16_t* layout, int cols, int col0) {
+  const std::ptrdiff_t step = static_cast<std::ptrdiff_t>(cols) * 2;
+  for (int j0 = 0; j0 < span / 2; j0 += 8) {
+    __m256i r[8];
+    for (int k = 0; k < 8; ++k)
+      r[k] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(rows + k * span + 2 * j0));
+    __m256i t[8], u[8];
+    for (int k = 0; k < 8; k += 2) {
+      t[k] = _mm256_unpacklo_epi32(r[k], r[k + 1]);
+      t[k + 1] = _mm256_unpackhi_epi32(r[k], r[k + 1]);
+    }
+    for (int k = 0; k < 8; k += 4) {
+      u[k] = _mm256_unpacklo_epi64(t[k], t[k + 2]);
+      u[k + 1] = _mm256_unpackhi_epi64(t[k], t[k + 2]);
+      u[k + 2] = _mm256_unpacklo_epi64(t[k + 1], t[k + 3]);
+      u[k + 3] = _mm256_unpackhi_epi64(t[k + 1], t[k + 3]);
+    }
+    std::int16_t* out = layout + (static_cast<std::ptrdiff_t>(j0) * cols + col0) * 2;
+    for (int k = 0; k < 4; ++k) {
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + k * step),
+                          _mm256_permute2x128_si256(u[k], u[k + 4], 0x20));
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + (k + 4) * step),
+                          _mm256_permute2x128_si256(u[k], u[k + 4], 0x31));
+    }
+  }
+}
+
 bool has_avx2() {
   static const bool yes = (__builtin_cpu_init(), __builtin_cpu_supports("avx2"));
   return yes;
@@ -74,6 +104,23 @@ void lane_dot_pairs(const std::int16_t* w, int cols, const LanePair* pairs, int 
   if (has_avx2()) return dot_pairs_avx2(w, cols, pairs, count, sums);
 #endif
   lane_dot_pairs_scalar(w, cols, pairs, count, sums);
+}
+
+void lane_store_columns(const std::int16_t* rows, int span, std::int16_t* layout, int cols,
+                        int col0) {
+#ifdef PCNN_LANE_AVX2
+  if (has_avx2()) return store_columns_avx2(rows, span, layout, cols, col0);
+#endif
+  lane_store_columns_scalar(rows, span, layout, cols, col0);
+}
+
+void lane_store_columns_scalar(const std::int16_t* rows, int span, std::int16_t* layout, int cols,
+                               int col0) {
+  for (int r = 0; r < kLaneColumns; ++r)
+    for (int j = 0; j < span / 2; ++j)
+      for (int k = 0; k < 2; ++k)
+        layout[(static_cast<std::ptrdiff_t>(j) * cols + col0 + r) * 2 + k] =
+            rows[r * span + 2 * j + k];
 }
 
 void lane_dot_pairs_scalar(const std::int16_t* w, int cols, const LanePair* pairs, int count,

@@ -24,6 +24,15 @@ inline int lane_dot_span(int positions) {
 constexpr int kLaneColumns = 8;
 inline int lane_columns(int pes) { return (pes + kLaneColumns - 1) / kLaneColumns * kLaneColumns; }
 
+// Stores kLaneColumns rows of weights in position order (rows[r * span + i],
+// span a multiple of kLaneDotAlign) as the layout's columns col0 ..
+// col0 + kLaneColumns - 1: layout[(j * cols + col0 + r) * 2 + k] =
+// rows[r * span + 2j + k]. The scalar version is the reference of the tests.
+void lane_store_columns(const std::int16_t* rows, int span, std::int16_t* layout, int cols,
+                        int col0);
+void lane_store_columns_scalar(const std::int16_t* rows, int span, std::int16_t* layout, int cols,
+                               int col0);
+
 // A pair of window positions with a non-zero activation: its index j
 // (positions 2j, 2j + 1) and the two activations as pmaddwd takes them,
 // x[2j] in the low 16 bits and x[2j + 1] in the high 16 bits.

@@ -1,7 +1,6 @@
 #include "models/pe_core/pointer_generator.hpp"
 
 #include <algorithm>
-#include <cstring>
 
 #include "models/pe_core/lane_dot.hpp"
 
@@ -62,35 +61,33 @@ void PointerGenerator::load_group(const PeLayer& L, int q, const KernelRegister&
   const int cg = L.group_channels(L.pass_group(q));
   if (count) sparsity_io.count(static_cast<std::uint64_t>(pes) * cg);
   // Every activation taken as non-zero: each PE's MACs are its weights in mask
-  // order (walk_pointers with an all-ones activation mask). A PE's row is
-  // placed whole by table, counted per position and moved pair by pair into
-  // its column, so the layout needs no clearing first.
+  // order (walk_pointers with an all-ones activation mask). Eight PEs' rows at
+  // a time are placed whole by table, counted per position and stored as
+  // their columns of the layout, so the layout needs no clearing first.
   group.positions = cg * L.K;
   group.span = lane_dot_span(group.positions);
   group.cols = lane_columns(pes);
   group.pointers = pointers;
-  const int pairs = group.span / 2;
   group.dense.resize(static_cast<std::size_t>(group.span) * group.cols);
   group.weights_at.assign(static_cast<std::size_t>(group.span), 0);
-  row_.resize(static_cast<std::size_t>(group.span));
+  rows_.resize(static_cast<std::size_t>(kLaneColumns) * group.span);
   std::int16_t* at = group.weights_at.data();
-  const std::int16_t* row = row_.data();
-  const int P = static_cast<int>(group.count.size());
-  for (int pe = 0; pe < std::max(P, group.cols); ++pe) {
-    if (pe >= pes) {
-      if (pe < P) group.count[pe] = 0;
-      if (pe >= group.cols) continue;
-      std::fill(row_.begin(), row_.end(), std::int16_t{0});  // a padding column
-    } else {
-      group.count[pe] = static_cast<std::uint16_t>(placement_.place_row(
-          kreg.row(q, pe), L.n, kreg.indices(q, pe), cg, row_.data(), group.span));
+  for (int col0 = 0; col0 < group.cols; col0 += kLaneColumns) {
+    for (int r = 0; r < kLaneColumns; ++r) {
+      const int pe = col0 + r;
+      std::int16_t* row = &rows_[static_cast<std::size_t>(r) * group.span];
+      if (pe >= pes) {  // a padding column
+        std::fill(row, row + group.span, std::int16_t{0});
+        continue;
+      }
+      group.count[pe] = static_cast<std::uint16_t>(
+          placement_.place_row(kreg.row(q, pe), L.n, kreg.indices(q, pe), cg, row, group.span));
       for (int i = 0; i < group.span; ++i) at[i] = static_cast<std::int16_t>(at[i] + (row[i] != 0));
       if (pointers) stream_pointers(L, q, pe, cg, kreg, group);
     }
-    std::int16_t* column = &group.dense[static_cast<std::size_t>(pe) * 2];
-    const std::size_t step = static_cast<std::size_t>(group.cols) * 2;
-    for (int j = 0; j < pairs; ++j) std::memcpy(column + j * step, row + 2 * j, 4);
+    lane_store_columns(rows_.data(), group.span, group.dense.data(), group.cols, col0);
   }
+  std::fill(group.count.begin() + pes, group.count.end(), std::uint16_t{0});
   if (L.mode == ActMode::off) return;
   for (int pe = 0; pe < pes; ++pe) {
     for (int c = 0; c < cg; ++c) masks_[c] = kreg.weight_mask(q, pe, c);

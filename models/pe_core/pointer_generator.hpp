@@ -74,7 +74,7 @@ class PointerGenerator {
                    const std::uint16_t* act_masks, PointerStream& s, bool count);
 
   KernelPlacement placement_;            // the layer's table: SPM index -> positions
-  std::vector<std::int16_t> row_;        // one PE's layout row, position order
+  std::vector<std::int16_t> rows_;       // kLaneColumns PEs' layout rows, position order
   PointerStream group_[2];               // per register set (pass q in set q % 2)
   std::vector<std::uint16_t> masks_;     // [kernel] scratch
   int words_ = 0;                        // 64-bit words of one PE's packed masks

@@ -35,11 +35,12 @@ WindowLoad WindowRegister::load(const PeLayer& L, int q, int pos, PeCorePorts& p
   if (prev_valid_ && prev_pass_ == q && prev_oy_ == oy && prev_ox_ + 1 == ox && g.dilation_w == 1 &&
       g.stride_w < kw) {
     first_col = kw - g.stride_w;
-    for (int c = 0; c < cg; ++c)
-      for (int r = 0; r < kh; ++r) {
-        std::int8_t* row = &shift_reg_[static_cast<std::size_t>(c) * K_ + r * kw];
-        for (int j = 0; j < first_col; ++j) row[j] = row[j + g.stride_w];  // a few bytes
-      }
+    // Every row's columns move left by the stride. Moving the whole register
+    // ([c][K], rows of kw) by the stride at once does that, and what it moves
+    // into the columns from first_col on (the next row's or channel's first
+    // columns) is loaded or zeroed below.
+    std::memmove(shift_reg_.data(), shift_reg_.data() + g.stride_w,
+                 static_cast<std::size_t>(cg) * K_ - g.stride_w);
     shift_bytes_ += static_cast<std::uint64_t>(cg) * kh * first_col;
   }
   const std::uint64_t base = L.plan->input_buffer_address(band);
@@ -60,7 +61,9 @@ WindowLoad WindowRegister::load(const PeLayer& L, int q, int pos, PeCorePorts& p
       }
       const std::uint64_t addr =
           base + (static_cast<std::uint64_t>(iy - b.in_row_begin) * g.in_w + ix) * L.C + c0;
-      segments_.push_back({addr, static_cast<std::uint32_t>(cg)});
+      MemSegment& segment = segments_.emplace_back();  // built in place
+      segment.address = addr;
+      segment.length = static_cast<std::uint32_t>(cg);
       slots[nslots++] = {r, j};
     }
   }
