@@ -19,11 +19,12 @@ void MacLanes::execute(const PointerStream& s, const std::uint16_t* step_issued,
   sums_.resize(static_cast<std::size_t>(s.cols));
   const int pairs = lane_pairs(window, s.positions, pairs_.data());
   lane_dot_pairs(s.dense.data(), s.cols, pairs_.data(), pairs, sums_.data());
-  std::uint64_t issued = 0, accumulations = 0;
+  std::int32_t* entries = psums.position(pos);
+  for (int pe = 0; pe < pes; ++pe) entries[pe] += sums_[pe];
+  std::uint32_t issued = 0, accumulations = 0;
   for (int pe = 0; pe < pes; ++pe) {
     issued += step_issued[pe];
     accumulations += step_issued[pe] > 0;
-    psums.entry(pe, pos) += sums_[pe];
   }
   issued_ += issued;
   effectual_ += lane_effectual(s.weights_at.data(), window, s.positions);

@@ -7,10 +7,10 @@
 namespace pcnn {
 
 void PartialSums::start_layer(const PeLayer& L) {
-  stride_ = 0;
+  positions_ = 0;
   for (int b = 0; b < static_cast<int>(L.plan->bands.size()); ++b)
-    stride_ = std::max(stride_, L.band_positions(b));
-  sums_.assign(static_cast<std::size_t>(pe_count_) * stride_, 0);
+    positions_ = std::max(positions_, L.band_positions(b));
+  sums_.assign(static_cast<std::size_t>(pe_count_) * positions_, 0);
 }
 
 void PartialSums::clear() { std::fill(sums_.begin(), sums_.end(), 0); }
@@ -25,12 +25,14 @@ std::uint64_t PartialSums::write_back(const PeLayer& L, int q, PeCorePorts& port
   const std::uint64_t base = L.plan->output_buffer_address(band);
   segments_.clear();
   out_.resize(static_cast<std::size_t>(positions) * pes);
+  const int m0 = tile * pe_count_;
   for (int p = 0; p < positions; ++p) {
+    const std::int32_t* sums = position(p);
+    std::uint8_t* out = &out_[static_cast<std::size_t>(p) * pes];
     for (int pe = 0; pe < pes; ++pe) {
-      const int m = tile * pe_count_ + pe;
-      const std::int32_t acc = pe_add_bias(entry(pe, p), layer.bias[m]);
-      out_[static_cast<std::size_t>(p) * pes + pe] = static_cast<std::uint8_t>(
-          pe_requantize(acc, layer.requant[m].multiplier, layer.requant[m].shift, layer.relu));
+      const Requant& r = layer.requant[m0 + pe];
+      const std::int32_t acc = pe_add_bias(sums[pe], layer.bias[m0 + pe]);
+      out[pe] = static_cast<std::uint8_t>(pe_requantize(acc, r.multiplier, r.shift, layer.relu));
     }
     // Output band in HWC order: [row - first row][x][M].
     segments_.push_back({base + static_cast<std::uint64_t>(p) * L.M + tile * pe_count_,

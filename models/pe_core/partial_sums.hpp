@@ -22,11 +22,13 @@ class PartialSums {
   void start_layer(const PeLayer& L);
   void clear();  // first group of a tile
   std::int32_t& entry(int pe, int pos) {
-    return sums_[static_cast<std::size_t>(pe) * stride_ + pos];
+    return sums_[static_cast<std::size_t>(pos) * pe_count_ + pe];
   }
   std::int32_t entry(int pe, int pos) const {
-    return sums_[static_cast<std::size_t>(pe) * stride_ + pos];
+    return sums_[static_cast<std::size_t>(pos) * pe_count_ + pe];
   }
+  // The entries of output position pos, one per PE (a step adds into them).
+  std::int32_t* position(int pos) { return &sums_[static_cast<std::size_t>(pos) * pe_count_]; }
   void count_accumulate(std::uint64_t reads, std::uint64_t writes) {
     reads_ += reads;
     writes_ += writes;
@@ -42,8 +44,8 @@ class PartialSums {
 
  private:
   int pe_count_;
-  int stride_ = 0;  // entries per PE: the largest band
-  std::vector<std::int32_t> sums_;
+  int positions_ = 0;               // entries per PE: the largest band
+  std::vector<std::int32_t> sums_;  // [position][pe]
   std::vector<std::uint8_t> out_;
   std::vector<MemSegment> segments_;
   std::uint64_t reads_ = 0, writes_ = 0, requantisations_ = 0;
