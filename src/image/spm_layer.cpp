@@ -69,12 +69,13 @@ void unpack_bits_run(const std::uint8_t* data, std::size_t size_bytes, std::int6
     std::fill(out, out + count, 0u);
     return;
   }
-  // Each value from the 64-bit little-endian window at its first byte (a
-  // 32-bit field and a shift of up to 7 bits fit); the stream's last bytes
-  // are read one at a time so that nothing beyond it is touched.
+  // Values from 64-bit little-endian windows: each window, loaded at the byte
+  // of the next value, serves every whole value in it (14 at 4 bits); the
+  // stream's last bytes are read one at a time so that nothing beyond it is
+  // touched.
   const std::uint64_t mask = (std::uint64_t{1} << bits) - 1;
   std::uint64_t pos = begin;
-  for (std::int64_t i = 0; i < count; ++i, pos += static_cast<std::uint64_t>(bits)) {
+  for (std::int64_t i = 0; i < count;) {
     const std::size_t byte = static_cast<std::size_t>(pos / 8);
     std::uint64_t window = 0;
     if (byte + 8 <= size_bytes) {
@@ -85,7 +86,13 @@ void unpack_bits_run(const std::uint8_t* data, std::size_t size_bytes, std::int6
     } else {
       for (std::size_t b = size_bytes; b-- > byte;) window = window << 8 | data[b];
     }
-    out[i] = static_cast<std::uint32_t>((window >> (pos % 8)) & mask);
+    const int shift = static_cast<int>(pos % 8);
+    window >>= shift;
+    const std::int64_t whole = std::min<std::int64_t>(count - i, (64 - shift) / bits);
+    for (std::int64_t k = 0; k < whole; ++k, window >>= bits)
+      out[i + k] = static_cast<std::uint32_t>(window & mask);
+    i += whole;
+    pos += static_cast<std::uint64_t>(whole) * bits;
   }
 }
 
