@@ -16,6 +16,7 @@
 
 #include "models/accelerator/accelerator.hpp"
 #include "models/dram/dram.hpp"
+#include "models/dram/read_ahead_extension.hpp"
 #include "models/dram/shared_data_extension.hpp"
 #include "models/pattern_config/pattern_config.hpp"
 #include "models/sram/gather_extension.hpp"
@@ -258,6 +259,49 @@ TEST_CASE("DRAM: shared data is mapped, reads back, and is copied on write", "[s
           0);
   };
   sc_core::sc_start();
+}
+
+TEST_CASE("DRAM: a read-ahead hint changes no data, timing or counter", "[sim][modules]") {
+  // Two DRAMs see the same accesses; one's reads announce a next range
+  // (also ranges beyond its end). Everything observable must be the same.
+  const std::uint64_t size = 3 * 4096 + 64;
+  pcnn::Dram plain("plain", pcnn::DramConfig{}, size), hinted("hinted", pcnn::DramConfig{}, size);
+  TestInitiator a("a"), b("b");
+  a.initiator_socket.bind(plain.host_target_socket);
+  b.initiator_socket.bind(hinted.host_target_socket);
+  std::mt19937 rng(22);
+  a.body = [&](TestInitiator&) {};
+  b.body = [&](TestInitiator&) {
+    for (int i = 0; i < 200; ++i) {
+      const std::uint64_t address = rng() % size;
+      const unsigned length = static_cast<unsigned>(rng() % (size - address + 1));
+      std::vector<std::uint8_t> x(length), y(length);
+      const bool write = rng() % 3 == 0;
+      for (auto& v : x) v = static_cast<std::uint8_t>(rng());
+      y = x;
+      pcnn::ReadAheadExtension next;
+      next.address = rng() % (2 * size);
+      next.length = rng() % (3 * size);
+      sc_core::sc_time da = sc_core::SC_ZERO_TIME, db = sc_core::SC_ZERO_TIME;
+      const tlm::tlm_command cmd = write ? tlm::TLM_WRITE_COMMAND : tlm::TLM_READ_COMMAND;
+      REQUIRE(a.access(cmd, address, x.data(), length, da) == tlm::TLM_OK_RESPONSE);
+      tlm::tlm_generic_payload t;
+      t.set_command(cmd);
+      t.set_address(address);
+      t.set_data_ptr(y.data());
+      t.set_data_length(length);
+      t.set_streaming_width(length);
+      t.set_extension(&next);
+      b.initiator_socket->b_transport(t, db);
+      t.clear_extension(&next);
+      REQUIRE(t.get_response_status() == tlm::TLM_OK_RESPONSE);
+      REQUIRE(x == y);
+      REQUIRE(da == db);
+    }
+  };
+  sc_core::sc_start();
+  CHECK(plain.stats_json() == hinted.stats_json());
+  CHECK(hinted.stats().accesses == 200);
 }
 
 TEST_CASE("a host and PE group waiting on each other run out of events", "[sim][modules]") {

@@ -1,5 +1,6 @@
 #include "models/dram/dram.hpp"
 #include "models/common/payload_check.hpp"
+#include "models/dram/read_ahead_extension.hpp"
 #include "models/dram/shared_data_extension.hpp"
 #include "models/trace/vcd_writer.hpp"
 
@@ -39,6 +40,10 @@ void Dram::b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay)
     write(trans.get_address(), trans.get_data_ptr(), length);
     stats_.bytes_written += length;
   } else {
+    // The announced bytes are requested first: they arrive while this read's
+    // own bytes are copied.
+    if (const ReadAheadExtension* next = trans.get_extension<ReadAheadExtension>())
+      prefetch(next->address, next->length);
     read(trans.get_address(), trans.get_data_ptr(), length);
     stats_.bytes_read += length;
   }
@@ -92,6 +97,19 @@ void Dram::read(std::uint64_t address, std::uint8_t* data, std::uint64_t length)
     data += piece;
     length -= piece;
   }
+}
+
+void Dram::prefetch(std::uint64_t address, std::uint64_t length) const {
+  if (address >= size_) return;
+  const std::uint64_t end = std::min(size_, address + std::min(length, size_));
+  constexpr std::uint64_t kLineBytes = 64;
+  for (std::uint64_t a = address / kLineBytes * kLineBytes; a < end; a += kLineBytes) {
+    const std::uint8_t* source = page_source_[a / kPageBytes];
+    __builtin_prefetch(source ? source + a % kPageBytes : mem_.get() + a);
+  }
+  // Prefetches have no effect the compiler can see: without this barrier it
+  // drops the call or moves it behind the copy it is meant to overlap.
+  asm volatile("" ::: "memory");
 }
 
 void Dram::write(std::uint64_t address, const std::uint8_t* data, std::uint64_t length) {

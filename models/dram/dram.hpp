@@ -7,7 +7,8 @@
 // post-processing unit over the same channel (its accesses queue with the
 // host's). An untimed write carrying a SharedDataExtension maps the writer's
 // bytes into the covered 4 KiB pages instead of copying them; a page is copied
-// into the storage when a later write touches it.
+// into the storage when a later write touches it. A read may announce the
+// next one (ReadAheadExtension): its bytes are prefetched into the cache.
 #include <array>
 #include <cstdint>
 #include <cstdlib>
@@ -56,6 +57,8 @@ class Dram : public sc_core::sc_module, public StatsSource {
   // Byte moves between the payload and the pages (mapped or stored).
   void read(std::uint64_t address, std::uint8_t* data, std::uint64_t length) const;
   void write(std::uint64_t address, const std::uint8_t* data, std::uint64_t length);
+  // Cache hint for the bytes of a coming read (ReadAheadExtension).
+  void prefetch(std::uint64_t address, std::uint64_t length) const;
   void map(std::uint64_t address, const std::uint8_t* data, std::uint64_t length,
            const std::shared_ptr<const void>& owner);
 

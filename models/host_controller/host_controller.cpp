@@ -11,6 +11,26 @@ namespace pcnn {
 
 namespace {
 std::uint64_t align64(std::uint64_t v) { return (v + 63) / 64 * 64; }
+
+// Sets an extension owned by the caller on a payload for one scope and takes
+// it off again at the end (also when a target throws), so the payload never
+// holds a pointer to it beyond its life.
+template <typename Extension>
+class ScopedExtension {
+ public:
+  ScopedExtension(tlm::tlm_generic_payload& t, Extension* e) : t_(t), e_(e) {
+    if (e_) t_.set_extension(e_);
+  }
+  ~ScopedExtension() {
+    if (e_) t_.clear_extension(e_);
+  }
+  ScopedExtension(const ScopedExtension&) = delete;
+  ScopedExtension& operator=(const ScopedExtension&) = delete;
+
+ private:
+  tlm::tlm_generic_payload& t_;
+  Extension* e_;
+};
 }  // namespace
 
 void use_image_files(HostJob& job, std::shared_ptr<const ImageFiles> files) {
@@ -84,9 +104,11 @@ HostController::HostController(const sc_core::sc_module_name& name, const ArchCo
 
 void HostController::transfer(tlm_utils::simple_initiator_socket<HostController>& socket,
                               tlm::tlm_command cmd, std::uint64_t address, std::uint8_t* data,
-                              std::size_t length, sc_core::sc_time& delay) {
+                              std::size_t length, sc_core::sc_time& delay,
+                              ReadAheadExtension* next) {
   if (length == 0) return;
   auto run = [&](tlm::tlm_generic_payload& t) {
+    const ScopedExtension<ReadAheadExtension> hint(t, next);
     t.set_command(cmd);
     t.set_address(address);
     t.set_data_ptr(data);
@@ -122,12 +144,12 @@ void HostController::debug_write_dram(std::uint64_t address, const std::uint8_t*
   t.set_data_length(static_cast<unsigned int>(length));
   t.set_streaming_width(static_cast<unsigned int>(length));
   SharedDataExtension extension;
-  if (shared) {
-    extension.owner = std::move(shared);
-    t.set_extension(&extension);
+  extension.owner = std::move(shared);
+  unsigned int done = 0;
+  {
+    const ScopedExtension<SharedDataExtension> scoped(t, extension.owner ? &extension : nullptr);
+    done = dram_initiator_socket->transport_dbg(t);
   }
-  const unsigned int done = dram_initiator_socket->transport_dbg(t);
-  if (t.get_extension<SharedDataExtension>()) t.clear_extension(&extension);
   if (done != length) SC_REPORT_ERROR(name(), "DRAM image load failed");
 }
 
@@ -212,27 +234,52 @@ void HostController::load_weight_chunk(const HostJob& job, const DramLayout& dl,
   // padding), so the buffer is only sized; the index blocks start zeroed.
   wsram.resize(p.weight_group_bytes * (g1 - g0));
   psram.assign(p.pattern_group_bytes * (g1 - g0), 0);
+  // The image spans of PE pe's kernels [k0, k1) of the chunk: weights
+  // [w0, w1) and SPM indices [b0, b1) (bytes, from the layer's parts).
+  struct Spans {
+    std::int64_t k0, k1;
+    std::uint64_t w0, w1, b0 = 0, b1 = 0;
+  };
+  auto spans = [&](int pe) {
+    const std::int64_t m = static_cast<std::int64_t>(tile) * P + pe;
+    Spans s{m * C + c_begin, m * C + c_end, 0, 0};
+    s.w0 = weight_address(layer, s.k0);
+    s.w1 = weight_address(layer, s.k1 - 1) + n;
+    if (bits > 0) {
+      s.b0 = static_cast<std::uint64_t>(s.k0) * bits / 8;
+      s.b1 = (static_cast<std::uint64_t>(s.k1) * bits + 7) / 8;
+    }
+    return s;
+  };
   // The DMA engine issues the per-PE reads back to back (the DRAM channel
-  // queues them); the SRAM writes start when the last read has arrived.
+  // queues them); the SRAM writes start when the last read has arrived. Each
+  // read announces the next PE's (ReadAheadExtension).
   sc_core::sc_time delay = sc_core::SC_ZERO_TIME;
-  auto dram_read = [&](std::uint64_t address, std::uint8_t* data, std::size_t length) {
+  auto dram_read = [&](std::uint64_t address, std::uint8_t* data, std::size_t length,
+                       ReadAheadExtension* next) {
     sc_core::sc_time d = sc_core::SC_ZERO_TIME;
-    transfer(dram_initiator_socket, tlm::TLM_READ_COMMAND, address, data, length, d);
+    transfer(dram_initiator_socket, tlm::TLM_READ_COMMAND, address, data, length, d, next);
     delay = std::max(delay, d);
   };
+  ReadAheadExtension next_weights, next_patterns;
+  Spans span = spans(0);
   for (int pe = 0; pe < pes; ++pe) {
     const std::int64_t m = static_cast<std::int64_t>(tile) * P + pe;
-    const std::int64_t k0 = m * C + c_begin, k1 = m * C + c_end;  // kernels [k0, k1)
-    const std::uint64_t w0 = weight_address(layer, k0);
-    const std::uint64_t w1 = weight_address(layer, k1 - 1) + n;
-    buf_.resize(w1 - w0);
-    dram_read(dl.weights + w0, buf_.data(), w1 - w0);
-    std::uint64_t b0 = 0, b1 = 0;
+    const Spans here = span;
+    const std::uint64_t w0 = here.w0, b0 = here.b0;
+    const bool more = pe + 1 < pes;
+    if (more) {
+      span = spans(pe + 1);
+      next_weights.address = dl.weights + span.w0;
+      next_weights.length = span.w1 - span.w0;
+      next_patterns.address = dl.patterns + span.b0;
+      next_patterns.length = span.b1 - span.b0;
+    }
+    buf_.resize(here.w1 - w0);
+    dram_read(dl.weights + w0, buf_.data(), here.w1 - w0, more ? &next_weights : nullptr);
     if (bits > 0) {
-      b0 = static_cast<std::uint64_t>(k0) * bits / 8;
-      b1 = (static_cast<std::uint64_t>(k1) * bits + 7) / 8;
-      buf2_.resize(b1 - b0);
-      dram_read(dl.patterns + b0, buf2_.data(), b1 - b0);
+      buf2_.resize(here.b1 - b0);
+      dram_read(dl.patterns + b0, buf2_.data(), here.b1 - b0, more ? &next_patterns : nullptr);
     }
     for (int g = g0; g < g1; ++g) {
       const int cg = p.group_channels(g, C);

@@ -15,6 +15,7 @@
 #include <systemc>
 #include <tlm>
 
+#include "models/dram/read_ahead_extension.hpp"
 #include "models/host_controller/tile_handshake.hpp"
 #include "models/pe_group/pe_group.hpp"
 #include "models/post_process/post_process.hpp"
@@ -113,9 +114,10 @@ class HostController : public sc_core::sc_module {
   void load_weight_chunk(const HostJob& job, const DramLayout& dl, int tile, int chunk,
                          std::int64_t seq);
   // Timed transfers: accumulate into `delay`.
+  // `next` (reads only) announces the following read from the same target.
   void transfer(tlm_utils::simple_initiator_socket<HostController>& socket, tlm::tlm_command cmd,
                 std::uint64_t address, std::uint8_t* data, std::size_t length,
-                sc_core::sc_time& delay);
+                sc_core::sc_time& delay, ReadAheadExtension* next = nullptr);
 
   const ArchConfig arch_;
   PeGroup& pe_group_;
