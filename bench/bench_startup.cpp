@@ -1,9 +1,10 @@
 // Start-up and dense-twin cost of pcnn-sim on VGG-16-CIFAR at n = 4.
 //
 // Table 1, start-up (in this process, medians): reading and checking the
-// image set with every layer rebuilt, as `pcnn-sim run --all` does, and with
-// one layer rebuilt, as `pcnn-sim run --layer NAME` does (each time plus
-// network.json, which pcnn-sim reads for the input signs).
+// image set with every layer rebuilt, as `pcnn-sim run --all` does, with none
+// rebuilt (the layers run from the files), as `pcnn-sim run --all --no-dense`
+// does, and with one layer rebuilt, as `pcnn-sim run --layer NAME` does (each
+// time plus network.json, which pcnn-sim reads for the input signs).
 // Table 2, whole runs (each a fresh pcnn-sim process, medians of wall time):
 // a default `--all` run (dense twins included) without the dense-twin cache,
 // with an empty cache and with a filled one, and `--no-dense` for reference;
@@ -64,13 +65,13 @@ Timing timed(const std::string& cmd) {
   return {since(t), children_cpu_seconds() - c};
 }
 
-// Start-up of one run: the image set read and checked (one layer or all
-// rebuilt) and network.json read against it.
-Timing startup(const std::string& dir, const std::string& layer) {
+// Start-up of one run: the image set read and checked (one layer, all or
+// none rebuilt) and network.json read against it.
+Timing startup(const std::string& dir, const std::string& layer, pcnn::KernelData data) {
   const auto t = Clock::now();
   const double c = cpu_seconds();
   const pcnn::ModelImages images =
-      layer.empty() ? pcnn::read_model_images(dir) : pcnn::read_model_images(dir, layer);
+      layer.empty() ? pcnn::read_model_images(dir, data) : pcnn::read_model_images(dir, layer);
   const pcnn::Int8Network net =
       pcnn::read_int8_network(dir, images.layers, pcnn::GemmWeights::skip);
   const Timing s{since(t), cpu_seconds() - c};
@@ -97,11 +98,13 @@ int main(int argc, char** argv) {
   run_or_die("'" + bin + "/pcnn-prune' " + tmp + "/vgg.onnx -o " + tmp + "/n2 --n 2");
   const std::string dir = tmp + "/n4";
 
-  const std::vector<std::string> layers = {"", "conv1_1", "conv3_1", "conv5_3"};
+  // "" with every layer rebuilt, then with none (packed), then one layer each.
+  const std::vector<std::string> layers = {"", "", "conv1_1", "conv3_1", "conv5_3"};
   std::vector<std::vector<double>> start_wall(layers.size()), start_cpu(layers.size());
   for (int r = 0; r < 4 * runs; ++r)  // cheap: more runs for steadier medians
     for (std::size_t i = 0; i < layers.size(); ++i) {
-      const Timing t = startup(dir, layers[i]);
+      const Timing t =
+          startup(dir, layers[i], i == 1 ? pcnn::KernelData::packed : pcnn::KernelData::decoded);
       start_wall[i].push_back(t.wall);
       start_cpu[i].push_back(t.cpu);
     }
@@ -166,8 +169,9 @@ int main(int argc, char** argv) {
               "cpu");
   for (std::size_t i = 0; i < layers.size(); ++i)
     std::printf("%-58s %7.2f ms %7.2f ms\n",
-                (layers[i].empty() ? std::string("every layer rebuilt (--all)")
-                                   : "one layer rebuilt (--layer " + layers[i] + ")")
+                (i == 0   ? std::string("every layer rebuilt (--all)")
+                 : i == 1 ? std::string("none rebuilt, all checked (--all --no-dense)")
+                          : "one layer rebuilt (--layer " + layers[i] + ")")
                     .c_str(),
                 1e3 * median(start_wall[i]), 1e3 * median(start_cpu[i]));
   std::printf("\n%-58s %10s %10s\n", "whole runs (fresh processes)", "wall", "cpu");

@@ -204,8 +204,14 @@ int run_command(int argc, char** argv) {
 
   // A one-layer run reads and checks only that layer's part of the images; the
   // network description is read for shapes and signs, its Gemm weights are not.
-  pcnn::ModelImages images = layer_name.empty() ? pcnn::read_model_images(images_dir)
-                                                 : pcnn::read_model_images(images_dir, layer_name);
+  // Without dense twins the layers run from the image files as they are, so
+  // their non-zeros and SPM indices are not rebuilt (only checked).
+  const bool with_dense = !vm.count("no-dense");
+  pcnn::ModelImages images =
+      !layer_name.empty()
+          ? pcnn::read_model_images(images_dir, layer_name)
+          : pcnn::read_model_images(
+                images_dir, with_dense ? pcnn::KernelData::decoded : pcnn::KernelData::packed);
   std::vector<std::int64_t> input_shape;
   std::optional<pcnn::Int8Network> network;
   if (std::filesystem::exists(images_dir + "/network.json"))
@@ -261,7 +267,6 @@ int run_command(int argc, char** argv) {
     job.layer = std::move(*selected[i]);
     jobs.push_back(std::move(job));
   }
-  const bool with_dense = !vm.count("no-dense");
   if (!with_dense && vm.count("dense-cache"))
     throw pcnn::UsageError("--dense-cache", "has no use with --no-dense");
   const std::size_t count = jobs.size();

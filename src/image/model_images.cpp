@@ -427,6 +427,33 @@ void decode_kernel_index(SpmLayer& l, const std::uint8_t* pbase, std::size_t siz
   }
 }
 
+// SpmLayer::validate's check of the SPM indices, on the packed stream: every
+// index_bits()-wide value is below V. With V a power of two each is, so
+// nothing is read. Throws the error validate() throws.
+void check_packed_indices(const SpmLayer& l, const std::uint8_t* pbase, std::size_t size) {
+  const int bits = l.index_bits();
+  const std::uint64_t V = l.patterns.size();
+  if (!l.pattern_pruned || bits == 0 || V == (std::uint64_t{1} << bits)) return;
+  const std::int64_t kernels = l.geom.kernel_count();
+  if (static_cast<std::uint64_t>(kernels) * static_cast<std::uint64_t>(bits) >
+      static_cast<std::uint64_t>(size) * 8)
+    throw Error("layer '" + l.name + "'", "kernel index count does not match the shape");
+  std::uint64_t reservoir = 0;
+  int have = 0;
+  std::size_t next = 0;
+  const std::uint64_t mask = (std::uint64_t{1} << bits) - 1;
+  for (std::int64_t k = 0; k < kernels; ++k) {
+    while (have < bits) {
+      reservoir |= static_cast<std::uint64_t>(pbase[next++]) << have;
+      have += 8;
+    }
+    if ((reservoir & mask) >= V)
+      throw Error("layer '" + l.name + "'", "SPM index beyond the pattern table");
+    reservoir >>= bits;
+    have -= bits;
+  }
+}
+
 // One layer's part of an image file, as the manifest gives it.
 struct Region {
   std::uint64_t offset = 0, size = 0;
@@ -506,7 +533,7 @@ void check_no_overlap(const Reader& r, const ImageFile& f, const std::vector<Spm
   }
 }
 
-ModelImages read_images(const std::string& dir, const std::string* only_layer) {
+ModelImages read_images(const std::string& dir, const std::string* only_layer, KernelData data) {
   const std::string manifest_path = dir + "/" + kManifestFile;
   const Reader r(manifest_path);
   const std::vector<std::uint8_t> manifest_bytes = read_file_bytes(manifest_path);
@@ -723,9 +750,12 @@ ModelImages read_images(const std::string& dir, const std::string* only_layer) {
   // The bytes: a whole read takes every file and checks every region and the
   // bytes between them; a one-layer read takes and checks its layer's regions
   // only, so a run of one layer costs the same in a large model as in a small one.
+  // Per layer: its regions are read (and so checked).
+  std::vector<bool> read(out.layers.size(), true);
   for (std::size_t i = 0; i < out.layers.size(); ++i) {
-    const bool decode = only_layer == nullptr || *only_layer == out.layers[i].name;
-    if (only_layer != nullptr) out.decoded.push_back(decode);
+    if (only_layer != nullptr) read[i] = *only_layer == out.layers[i].name;
+    if (only_layer != nullptr || data == KernelData::packed)
+      out.decoded.push_back(read[i] && data == KernelData::decoded);
   }
   if (only_layer == nullptr) {
     for (ImageFile& f : files) {
@@ -740,13 +770,13 @@ ModelImages read_images(const std::string& dir, const std::string* only_layer) {
     }
   } else {
     for (std::size_t i = 0; i < out.layers.size(); ++i)
-      if (out.decoded[i])
+      if (read[i])
         for (ImageFile& f : files) f.read_region(f.regions[i], out.layers[i].name);
   }
 
   for (std::size_t i = 0; i < out.layers.size(); ++i) {
     SpmLayer& l = out.layers[i];
-    if (out.is_decoded(i)) {
+    if (read[i]) {
       // The Pattern Config record must agree with the manifest.
       const std::vector<std::uint8_t>& c = config.bytes;
       const std::size_t c0 = static_cast<std::size_t>(l.pattern_config_offset);
@@ -758,14 +788,19 @@ ModelImages read_images(const std::string& dir, const std::string* only_layer) {
         same_record = get_u16(c, c0 + kConfigRecordHeaderBytes + 2 * p) == l.patterns[p];
       if (!same_record)
         throw Error(config.path(), "record of layer '" + l.name + "' differs from the manifest");
-      // Rebuild the non-zeros and the SPM indices of the layers asked for;
-      // the others are checked without them.
-      decode_nonzeros(l, weights.bytes.data() + l.weight_offset);
-      if (!l.patterns.empty())
-        decode_kernel_index(l, patterns.bytes.data() + l.pattern_offset,
-                            static_cast<std::size_t>(patterns.regions[i].size));
+      // Rebuild the non-zeros and the SPM indices, or (packed) check the
+      // indices where they lie; the rest of validate() holds by construction
+      // (the regions' sizes follow from the shape).
+      const std::uint8_t* pbase = patterns.bytes.data() + l.pattern_offset;
+      const auto psize = static_cast<std::size_t>(patterns.regions[i].size);
       try {
-        l.validate();
+        if (data == KernelData::packed) {
+          check_packed_indices(l, pbase, psize);
+        } else {
+          decode_nonzeros(l, weights.bytes.data() + l.weight_offset);
+          if (!l.patterns.empty()) decode_kernel_index(l, pbase, psize);
+          l.validate();
+        }
       } catch (const Error& e) {
         throw Error(manifest_path, e.what());
       }
@@ -778,10 +813,26 @@ ModelImages read_images(const std::string& dir, const std::string* only_layer) {
 
 }  // namespace
 
-ModelImages read_model_images(const std::string& dir) { return read_images(dir, nullptr); }
+ModelImages read_model_images(const std::string& dir, KernelData data) {
+  return read_images(dir, nullptr, data);
+}
 
 ModelImages read_model_images(const std::string& dir, const std::string& layer) {
-  return read_images(dir, &layer);
+  return read_images(dir, &layer, KernelData::decoded);
+}
+
+void decode_kernel_data(SpmLayer& layer, const ImageFiles& files) {
+  const std::uint64_t wsize = weight_image_size(layer), psize = pattern_image_size(layer);
+  if (layer.weight_offset > files.weights.size() ||
+      wsize > files.weights.size() - layer.weight_offset ||
+      layer.pattern_offset > files.patterns.size() ||
+      psize > files.patterns.size() - layer.pattern_offset)
+    throw Error("layer '" + layer.name + "'", "its image regions lie beyond the image files");
+  decode_nonzeros(layer, files.weights.data() + layer.weight_offset);
+  if (!layer.patterns.empty())
+    decode_kernel_index(layer, files.patterns.data() + layer.pattern_offset,
+                        static_cast<std::size_t>(psize));
+  layer.validate();
 }
 
 }  // namespace pcnn

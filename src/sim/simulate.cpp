@@ -11,6 +11,7 @@
 #include "models/trace/vcd_writer.hpp"
 #include "pcnn/core/error.hpp"
 #include "pcnn/energy/energy_model.hpp"
+#include "pcnn/image/model_images.hpp"
 #include "pcnn/sanitize/thread_stack.hpp"
 #include "pcnn/sim/layer_lowering.hpp"
 #include "pcnn/sim/stats_schema.hpp"
@@ -42,7 +43,13 @@ std::vector<LayerResult> simulate(const std::vector<LayerJob>& jobs, const ArchC
   std::uint64_t dram_bytes = 64;
   for (std::size_t j = 0; j < jobs.size(); ++j) {
     const SpmLayer& layer = jobs[j].layer;
-    layer.validate();
+    // A layer read without its per-kernel data runs from its image files,
+    // whose SPM indices the reader checked; the rest is checked here.
+    const bool packed = !layer.has_kernel_data() && jobs[j].files != nullptr;
+    if (packed)
+      layer.validate_parameters();
+    else
+      layer.validate();
     if (static_cast<std::int64_t>(jobs[j].input.size()) != layer.geom.input_elements())
       throw Error("input of layer '" + layer.name + "'",
                   "expected " + std::to_string(layer.geom.input_elements()) +
@@ -52,7 +59,12 @@ std::vector<LayerResult> simulate(const std::vector<LayerJob>& jobs, const ArchC
     std::vector<const LayerJob*> passes{&jobs[j]};
     bool from_files = jobs[j].files != nullptr;
     if (needs_lowering(layer)) {
-      LoweredLayer lowered = lower_for_accelerator(jobs[j]);
+      LayerJob unpacked;  // lowering rewrites the per-kernel data
+      if (packed) {
+        unpacked = jobs[j];
+        decode_kernel_data(unpacked.layer, *unpacked.files);
+      }
+      LoweredLayer lowered = lower_for_accelerator(packed ? unpacked : jobs[j]);
       lowering[j] = lowered.description;
       passes.clear();
       from_files = false;  // rewritten layers are encoded anew

@@ -26,7 +26,7 @@ struct ModelImages {
   std::string identity;                     // checksum of the manifest body; set by read/write
   std::shared_ptr<const ImageFiles> files;  // the files' bytes; set by read/write
   // Per layer: its non-zeros and SPM indices were rebuilt from the images.
-  // Empty when every layer was (write, or a read of all layers).
+  // Empty when every layer was (write, or a decoded read of all layers).
   std::vector<bool> decoded;
 
   bool is_decoded(std::size_t layer) const { return decoded.empty() || decoded[layer]; }
@@ -41,10 +41,27 @@ ImageFiles encode_image_files(ModelImages& images);
 // sets each layer's offsets and the identity. Throws pcnn::Error naming the path.
 void write_model_images(ModelImages& images, const std::string& dir);
 
+// What a whole read keeps of the layers' per-kernel data.
+enum class KernelData {
+  decoded,  // every layer gets its non-zeros and SPM indices rebuilt (SpmLayer)
+  packed,   // they stay in the image files only (ModelImages::files), checked
+            // there as the decode checks them; decode_kernel_data() rebuilds a
+            // layer when a consumer needs them (golden, dense twin, lowering)
+};
+
 // Reads a directory written by write_model_images, checks the version, the
-// manifest, every layer's region checksums and the files' checksums, and
-// rebuilds every layer. Throws pcnn::Error naming the file (and the layer).
-ModelImages read_model_images(const std::string& dir);
+// manifest, every layer's region checksums, Pattern Config record and SPM
+// indices (each below V) and the files' checksums, and rebuilds every layer
+// (with KernelData::packed: none; their `nonzeros` and `kernel_index` stay
+// empty and `decoded` is false for each). Throws pcnn::Error naming the file
+// (and the layer).
+ModelImages read_model_images(const std::string& dir, KernelData data = KernelData::decoded);
+
+// Rebuilds `layer`'s non-zeros and SPM indices from the image files at its
+// offsets, then validates it. Only for a layer whose regions the files hold
+// (any layer of a whole read); throws pcnn::Error naming the layer when its
+// regions lie beyond the files or the data is inconsistent.
+void decode_kernel_data(SpmLayer& layer, const ImageFiles& files);
 
 // The same checks of the manifest (identity, every layer's parameters and
 // regions, the files' sizes), but of the image files only the regions of the

@@ -58,6 +58,9 @@ struct SpmLayer {
   std::uint64_t pattern_config_offset = 0;  // of its record in pattern_config.bin
 
   int num_patterns() const { return static_cast<int>(patterns.size()); }  // V
+  // The per-kernel data (kernel_index, nonzeros) is in memory; a layer read
+  // with KernelData::packed (model_images.hpp) has it in its image files only.
+  bool has_kernel_data() const { return !nonzeros.empty() || !kernel_index.empty(); }
   int index_bits() const;         // ceil(log2 V); 0 when V == 1
   int kernels_per_row() const;    // floor(W / n), at least 1
   int row_bytes() const;          // max(W, n)
