@@ -1,8 +1,8 @@
 // The MAC lanes' vector arithmetic (models/pe_core/lane_dot.hpp) against
 // plain loops: the layout's column stores, the pair list, the sums and the
 // effectual count over random PE counts, spans and values, -128 included, windows
-// with and without zeros, on whichever version (AVX2 or baseline) the CPU
-// selects and on the baseline loop, both against a 64-bit sum per PE.
+// with and without zeros, on every version of the sums this CPU runs (AVX-512
+// VNNI, AVX2, the plain loop), each against a 64-bit sum per PE.
 #include <catch2/catch.hpp>
 
 #include <random>
@@ -88,6 +88,12 @@ TEST_CASE("Lane dot products equal a plain loop over random shapes and extreme v
     INFO("round " << round << " pes " << pes << " positions " << positions);
     CHECK(fast == want);
     CHECK(plain == want);
+    for (const pcnn::LaneDotVersion v : pcnn::lane_dot_versions()) {
+      std::vector<std::int32_t> sums(static_cast<std::size_t>(cols), 7);
+      pcnn::lane_dot_pairs_on(v, layout.data(), cols, pairs.data(), count, sums.data());
+      INFO("version " << static_cast<int>(v));
+      CHECK(sums == want);
+    }
 
     std::uint64_t effectual = 0;  // products with both operands non-zero
     for (int pe = 0; pe < pes; ++pe)

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <vector>
 
 #if defined(__GNUC__) && defined(__x86_64__)
 #include <immintrin.h>
@@ -40,6 +41,32 @@ __attribute__((target("avx2"))) void dot_pairs_avx2(const std::int16_t* w, int c
   for (; col < cols; col += 8) dot_block<1>(w + 2 * col, cols, pairs, count, sums + col);
 }
 
+// The same with AVX-512 VNNI: vpdpwssd multiplies, adds the pair and
+// accumulates in one instruction.
+template <int V>
+__attribute__((target("avx2,avx512vl,avx512vnni"))) inline void dot_block_vnni(
+    const std::int16_t* w, int cols, const LanePair* pairs, int count, std::int32_t* sums) {
+  __m256i acc[V];
+  for (int v = 0; v < V; ++v) acc[v] = _mm256_setzero_si256();
+  for (int p = 0; p < count; ++p) {
+    const __m256i x = _mm256_set1_epi32(static_cast<int>(pairs[p].x));
+    const std::int16_t* row = w + static_cast<std::ptrdiff_t>(pairs[p].j) * cols * 2;
+    for (int v = 0; v < V; ++v) {
+      const __m256i pair = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + 16 * v));
+      acc[v] = _mm256_dpwssd_epi32(acc[v], pair, x);
+    }
+  }
+  for (int v = 0; v < V; ++v) _mm256_storeu_si256(reinterpret_cast<__m256i*>(sums + 8 * v), acc[v]);
+}
+
+__attribute__((target("avx2,avx512vl,avx512vnni"))) void dot_pairs_vnni(
+    const std::int16_t* w, int cols, const LanePair* pairs, int count, std::int32_t* sums) {
+  int col = 0;
+  for (; col + 64 <= cols; col += 64)
+    dot_block_vnni<8>(w + 2 * col, cols, pairs, count, sums + col);
+  for (; col < cols; col += 8) dot_block_vnni<1>(w + 2 * col, cols, pairs, count, sums + col);
+}
+
 // Eight rows of eight 32-bit pairs transposed (unpack by 32 and 64 bits,
 // then the 128-bit halves exchanged) and stored as eight column runs.
 __attribute__((target("avx2"))) void store_columns_avx2(const std::int16_t* rows, int span,
@@ -74,9 +101,43 @@ bool has_avx2() {
   static const bool yes = (__builtin_cpu_init(), __builtin_cpu_supports("avx2"));
   return yes;
 }
+
+bool has_vnni() {
+  static const bool yes =
+      (__builtin_cpu_init(), __builtin_cpu_supports("avx2") && __builtin_cpu_supports("avx512vl") &&
+                                 __builtin_cpu_supports("avx512vnni"));
+  return yes;
+}
 #endif
 
 }  // namespace
+
+std::vector<LaneDotVersion> lane_dot_versions() {
+  std::vector<LaneDotVersion> v;
+#ifdef PCNN_LANE_AVX2
+  if (has_vnni()) v.push_back(LaneDotVersion::avx512_vnni);
+  if (has_avx2()) v.push_back(LaneDotVersion::avx2);
+#endif
+  v.push_back(LaneDotVersion::plain);
+  return v;
+}
+
+void lane_dot_pairs_on(LaneDotVersion version, const std::int16_t* w, int cols,
+                       const LanePair* pairs, int count, std::int32_t* sums) {
+  switch (version) {
+#ifdef PCNN_LANE_AVX2
+    case LaneDotVersion::avx512_vnni:
+      if (has_vnni()) return dot_pairs_vnni(w, cols, pairs, count, sums);
+      break;
+    case LaneDotVersion::avx2:
+      if (has_avx2()) return dot_pairs_avx2(w, cols, pairs, count, sums);
+      break;
+#endif
+    default:
+      break;
+  }
+  lane_dot_pairs_scalar(w, cols, pairs, count, sums);
+}
 
 int lane_pairs(const std::int8_t* window, int positions, LanePair* pairs) {
   // Every pair is written, the count advances only past a non-zero one: no
@@ -121,6 +182,7 @@ int lane_pairs(const std::int8_t* window, int positions, LanePair* pairs) {
 void lane_dot_pairs(const std::int16_t* w, int cols, const LanePair* pairs, int count,
                     std::int32_t* sums) {
 #ifdef PCNN_LANE_AVX2
+  if (has_vnni()) return dot_pairs_vnni(w, cols, pairs, count, sums);
   if (has_avx2()) return dot_pairs_avx2(w, cols, pairs, count, sums);
 #endif
   lane_dot_pairs_scalar(w, cols, pairs, count, sums);

@@ -10,8 +10,9 @@
 // products are zero). Its effectual MACs are one weighted count over the
 // window. Integer sums are exact, so this equals lane-by-lane accumulation of
 // the pointer streams (tests/test_pe_core.cpp compares both). Plain C++ with
-// an AVX2 version chosen at run time where the CPU has it.
+// AVX2 and AVX-512 VNNI versions chosen at run time where the CPU has them.
 #include <cstdint>
+#include <vector>
 
 namespace pcnn {
 
@@ -51,6 +52,12 @@ int lane_pairs(const std::int8_t* window, int positions, LanePair* pairs);
 // kLaneColumns.
 void lane_dot_pairs(const std::int16_t* w, int cols, const LanePair* pairs, int count,
                     std::int32_t* sums);
+// The versions of lane_dot_pairs this build and CPU can run, the one it
+// uses first; lane_dot_pairs_on runs a given one (the tests check each).
+enum class LaneDotVersion { avx512_vnni, avx2, plain };
+std::vector<LaneDotVersion> lane_dot_versions();
+void lane_dot_pairs_on(LaneDotVersion version, const std::int16_t* w, int cols,
+                       const LanePair* pairs, int count, std::int32_t* sums);
 // The same sums by a plain loop, one product at a time (the reference of the tests).
 void lane_dot_pairs_scalar(const std::int16_t* w, int cols, const LanePair* pairs, int count,
                            std::int32_t* sums);
