@@ -50,10 +50,10 @@ void put_u32(std::vector<std::uint8_t>& out, std::uint32_t v) {
   put_u16(out, v & 0xffff);
   put_u16(out, v >> 16);
 }
-std::uint32_t get_u16(const std::vector<std::uint8_t>& in, std::size_t at) {
+std::uint32_t get_u16(const std::uint8_t* in, std::size_t at) {
   return in[at] | (static_cast<std::uint32_t>(in[at + 1]) << 8);
 }
-std::uint32_t get_u32(const std::vector<std::uint8_t>& in, std::size_t at) {
+std::uint32_t get_u32(const std::uint8_t* in, std::size_t at) {
   return get_u16(in, at) | (get_u16(in, at + 2) << 16);
 }
 
@@ -111,13 +111,11 @@ json geometry_json(const ConvGeometry& g) {
 }
 
 // A region of one image file: where a layer's part lies and its CRC-32.
-json region_json(const std::vector<std::uint8_t>& file, std::uint64_t offset, std::uint64_t size) {
-  return json{
-      {"offset", offset}, {"size", size}, {"crc32", hex32(crc32_of(file.data() + offset, size))}};
+json region_json(const std::uint8_t* file, std::uint64_t offset, std::uint64_t size) {
+  return json{{"offset", offset}, {"size", size}, {"crc32", hex32(crc32_of(file + offset, size))}};
 }
 
-json manifest_body(const ModelImages& images, const std::vector<std::uint8_t>& weights,
-                   const std::vector<std::uint8_t>& patterns,
+json manifest_body(const ModelImages& images, const ImageBytes& weights, const ImageBytes& patterns,
                    const std::vector<std::uint8_t>& config) {
   json layers = json::array();
   std::uint64_t config_offset = kConfigHeaderBytes;
@@ -139,9 +137,9 @@ json manifest_body(const ModelImages& images, const std::vector<std::uint8_t>& w
              {"kernel_register_words", l.kernel_register_words},
              {"kernels_per_row", l.kernels_per_row()},
              {"row_bytes", l.row_bytes()},
-             {"weights", region_json(weights, l.weight_offset, weight_image_size(l))},
-             {"patterns", region_json(patterns, l.pattern_offset, pattern_image_size(l))},
-             {"pattern_config", region_json(config, config_offset, config_record_size(l))},
+             {"weights", region_json(weights.data(), l.weight_offset, weight_image_size(l))},
+             {"patterns", region_json(patterns.data(), l.pattern_offset, pattern_image_size(l))},
+             {"pattern_config", region_json(config.data(), config_offset, config_record_size(l))},
              {"masks", l.patterns},
              {"weight_scale", l.weight_scale},
              {"input_scale", l.input_scale},
@@ -152,7 +150,7 @@ json manifest_body(const ModelImages& images, const std::vector<std::uint8_t>& w
              {"relu", l.relu}});
     config_offset += config_record_size(l);
   }
-  auto image = [](const std::vector<std::uint8_t>& b) {
+  auto image = [](const auto& b) {
     return json{{"size", b.size()}, {"crc32", hex32(crc32_of(b.data(), b.size()))}};
   };
   return json{{"format", kFormatName},
@@ -312,11 +310,11 @@ ImageFiles encode_image_files(ModelImages& images) {
   return {model_weight_image(images), model_pattern_image(images), pattern_config_image(images)};
 }
 
-std::vector<std::uint8_t> model_weight_image(const ModelImages& images) {
+ImageBytes model_weight_image(const ModelImages& images) {
   std::uint64_t size = 0;
   for (const SpmLayer& l : images.layers)
     size = std::max(size, l.weight_offset + weight_image_size(l));
-  std::vector<std::uint8_t> out(static_cast<std::size_t>(size), 0);
+  ImageBytes out(static_cast<std::size_t>(size), 0);
   for (const SpmLayer& l : images.layers) {
     const std::vector<std::uint8_t> part = l.weight_image();
     std::copy(part.begin(), part.end(), out.begin() + static_cast<std::ptrdiff_t>(l.weight_offset));
@@ -324,11 +322,11 @@ std::vector<std::uint8_t> model_weight_image(const ModelImages& images) {
   return out;
 }
 
-std::vector<std::uint8_t> model_pattern_image(const ModelImages& images) {
+ImageBytes model_pattern_image(const ModelImages& images) {
   std::uint64_t size = 0;
   for (const SpmLayer& l : images.layers)
     size = std::max(size, l.pattern_offset + pattern_image_size(l));
-  std::vector<std::uint8_t> out(static_cast<std::size_t>(size), 0);
+  ImageBytes out(static_cast<std::size_t>(size), 0);
   for (const SpmLayer& l : images.layers) {
     const std::vector<std::uint8_t> part = l.pattern_image();
     std::copy(part.begin(), part.end(),
@@ -340,8 +338,8 @@ std::vector<std::uint8_t> model_pattern_image(const ModelImages& images) {
 void write_model_image_files(ModelImages& images, const std::string& dir) {
   for (const SpmLayer& l : images.layers) l.validate();
   auto files = std::make_shared<ImageFiles>(encode_image_files(images));
-  const std::vector<std::uint8_t>& weights = files->weights;
-  const std::vector<std::uint8_t>& patterns = files->patterns;
+  const ImageBytes& weights = files->weights;
+  const ImageBytes& patterns = files->patterns;
   const std::vector<std::uint8_t>& config = files->pattern_config;
   json manifest = manifest_body(images, weights, patterns, config);
   images.identity = identity_of(json_text(manifest));
@@ -475,7 +473,7 @@ struct ImageFile {
   std::unique_ptr<ImageFileReader> reader;
   std::uint32_t crc = 0;
   std::vector<Region> regions;  // per layer
-  std::vector<std::uint8_t> bytes;
+  ImageBytes bytes;
 
   const std::string& path() const { return reader->path(); }
   // Reads a region and checks its CRC-32; the error names the file and the layer.
@@ -607,7 +605,10 @@ ModelImages read_images(const std::string& dir, const std::string* only_layer, K
     if (f.reader->size() != size)
       throw Error(f.path(), "size " + std::to_string(f.reader->size()) + " bytes, manifest says " +
                                 std::to_string(size));
+    // A whole read overwrites every byte; a one-layer read leaves the other
+    // layers' regions zero.
     f.bytes.resize(static_cast<std::size_t>(size));
+    if (only_layer != nullptr) std::fill(f.bytes.begin(), f.bytes.end(), std::uint8_t{0});
   }
 
   // The Pattern Config header: magic, version and layer count, checked by value.
@@ -615,13 +616,13 @@ ModelImages read_images(const std::string& dir, const std::string* only_layer, K
   config.reader->read(0, kConfigHeaderBytes, config.bytes.data());
   if (!std::equal(kConfigMagic, kConfigMagic + 8, config.bytes.begin()))
     throw Error(config.path(), "bad magic");
-  if (get_u32(config.bytes, 8) != static_cast<std::uint32_t>(kImageFormatVersion))
+  if (get_u32(config.bytes.data(), 8) != static_cast<std::uint32_t>(kImageFormatVersion))
     throw Error(config.path(),
-                "unknown format version " + std::to_string(get_u32(config.bytes, 8)));
+                "unknown format version " + std::to_string(get_u32(config.bytes.data(), 8)));
 
   const json& layers = r.field(m, "layers", "");
   if (!layers.is_array()) r.fail("layers", "expected an array");
-  if (get_u32(config.bytes, 12) != layers.size())
+  if (get_u32(config.bytes.data(), 12) != layers.size())
     throw Error(config.path(), "layer count differs from the manifest");
   std::set<std::string> layer_names;
   for (std::size_t i = 0; i < layers.size(); ++i) {
@@ -778,7 +779,7 @@ ModelImages read_images(const std::string& dir, const std::string* only_layer, K
     SpmLayer& l = out.layers[i];
     if (read[i]) {
       // The Pattern Config record must agree with the manifest.
-      const std::vector<std::uint8_t>& c = config.bytes;
+      const std::uint8_t* c = config.bytes.data();
       const std::size_t c0 = static_cast<std::size_t>(l.pattern_config_offset);
       bool same_record = get_u16(c, c0) == static_cast<std::uint32_t>(l.n) &&
                          get_u16(c, c0 + 2) == l.patterns.size() &&
@@ -807,7 +808,8 @@ ModelImages read_images(const std::string& dir, const std::string* only_layer, K
     }
   }
   out.files = std::make_shared<const ImageFiles>(
-      ImageFiles{std::move(weights.bytes), std::move(patterns.bytes), std::move(config.bytes)});
+      ImageFiles{std::move(weights.bytes), std::move(patterns.bytes),
+                 std::vector<std::uint8_t>(config.bytes.begin(), config.bytes.end())});
   return out;
 }
 

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "pcnn/image/image_bytes.hpp"
 #include "pcnn/image/spm_layer.hpp"
 
 namespace pcnn {
@@ -16,7 +17,8 @@ constexpr int kImageFormatVersion = 2;
 // After a one-layer read only the Pattern Config header and that layer's
 // regions hold the files' bytes; the rest is zero (the sizes are the files').
 struct ImageFiles {
-  std::vector<std::uint8_t> weights, patterns, pattern_config;
+  ImageBytes weights, patterns;  // megabytes: see image_bytes.hpp
+  std::vector<std::uint8_t> pattern_config;
 };
 
 struct ModelImages {
@@ -88,7 +90,7 @@ std::string why_not_image_set_manifest(const std::string& dir);
 
 // Model-wide images, for the accelerator's DRAM: each layer's part starts at
 // its weight_offset / pattern_offset.
-std::vector<std::uint8_t> model_weight_image(const ModelImages& images);
-std::vector<std::uint8_t> model_pattern_image(const ModelImages& images);
+ImageBytes model_weight_image(const ModelImages& images);
+ImageBytes model_pattern_image(const ModelImages& images);
 
 }  // namespace pcnn
