@@ -353,3 +353,60 @@ TEST_CASE("random activations have the requested density and range", "[golden]")
   CHECK_THROWS_AS(pcnn::random_activations(10, 1.5, false, rng), pcnn::Error);
   CHECK_THROWS_AS(pcnn::random_activations(-1, 0.5, false, rng), pcnn::Error);
 }
+
+// The draws written out as defined (threshold 2^64 mod bound computed for every
+// draw), as the generators drew them before their divisions were skipped.
+namespace {
+
+std::uint64_t reference_below(std::mt19937_64& rng, std::uint64_t bound) {
+  const std::uint64_t reject_from = (0 - bound) % bound;
+  for (;;) {
+    const std::uint64_t x = rng();
+    if (x >= reject_from) return x % bound;
+  }
+}
+
+}  // namespace
+
+TEST_CASE("uniform draws and random activations follow their definition draw for draw",
+          "[golden]") {
+  const std::uint64_t seed = test_seed("draws by definition");
+  INFO("seed " << seed);
+  // Bounds just above 2^63 reject about half of the draws, so the threshold
+  // path is taken as often as the shortcut.
+  for (const std::uint64_t bound :
+       {std::uint64_t{1}, std::uint64_t{2}, std::uint64_t{7}, std::uint64_t{127},
+        std::uint64_t{100003}, (std::uint64_t{1} << 63) + 1, (std::uint64_t{3} << 62) + 5,
+        ~std::uint64_t{0}}) {
+    INFO("bound " << bound);
+    std::mt19937_64 a(seed), b(seed);
+    bool same = true;
+    for (int i = 0; i < 2000; ++i)
+      same = same && pcnn::uniform_below(a, bound) == reference_below(b, bound);
+    CHECK(same);
+    CHECK(a() == b());  // as many draws taken
+  }
+  // random_activations: selection sampling, then a value in 1..127 and a sign.
+  for (const double density : {0.0, 0.37, 1.0}) {
+    for (const bool non_negative : {false, true}) {
+      std::mt19937_64 a(seed), b(seed);
+      const std::int64_t count = 5003;
+      const std::vector<std::int8_t> got =
+          pcnn::random_activations(count, density, non_negative, a);
+      std::vector<std::int8_t> want(static_cast<std::size_t>(count), 0);
+      std::int64_t wanted = std::llround(density * static_cast<double>(count));
+      for (std::int64_t i = 0; i < count && wanted > 0; ++i) {
+        if (reference_below(b, static_cast<std::uint64_t>(count - i)) >=
+            static_cast<std::uint64_t>(wanted))
+          continue;
+        --wanted;
+        const auto v = static_cast<int>(1 + reference_below(b, 127));
+        const bool positive =
+            non_negative || static_cast<double>(b() >> 11) * (1.0 / 9007199254740992.0) < 0.5;
+        want[static_cast<std::size_t>(i)] = static_cast<std::int8_t>(positive ? v : -v);
+      }
+      CHECK(got == want);
+      CHECK(a() == b());
+    }
+  }
+}

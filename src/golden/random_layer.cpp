@@ -7,14 +7,24 @@
 
 namespace pcnn {
 
-std::uint64_t uniform_below(std::mt19937_64& rng, std::uint64_t bound) {
-  if (bound == 0) throw Error("uniform_below", "empty range");
-  // Rejection sampling: accept only draws below the largest multiple of bound.
-  const std::uint64_t reject_from = (0 - bound) % bound;  // 2^64 mod bound
+namespace {
+
+// Rejection sampling: accept only draws at or above 2^64 mod bound (so that
+// the accepted ones cover whole multiples of bound). That threshold is below
+// bound, so a draw >= bound is accepted without computing it (a division);
+// the draws and the values are the same either way. bound > 0.
+inline std::uint64_t draw_below(std::mt19937_64& rng, std::uint64_t bound) {
   for (;;) {
     const std::uint64_t x = rng();
-    if (x >= reject_from) return x % bound;
+    if (x >= bound || x >= (0 - bound) % bound) return x % bound;
   }
+}
+
+}  // namespace
+
+std::uint64_t uniform_below(std::mt19937_64& rng, std::uint64_t bound) {
+  if (bound == 0) throw Error("uniform_below", "empty range");
+  return draw_below(rng, bound);
 }
 
 std::int64_t uniform_int(std::mt19937_64& rng, std::int64_t lo, std::int64_t hi) {
@@ -224,9 +234,11 @@ std::vector<std::int8_t> random_activations(std::int64_t count, double density,
   std::int64_t wanted = std::llround(density * static_cast<double>(count));
   for (std::int64_t i = 0; i < count && wanted > 0; ++i) {
     const auto remaining = static_cast<std::uint64_t>(count - i);
-    if (uniform_below(rng, remaining) >= static_cast<std::uint64_t>(wanted)) continue;
+    // draw_below and 1 + draw_below(.., 127) are uniform_below and
+    // uniform_int(rng, 1, 127), inlined here (the constant bound needs no division).
+    if (draw_below(rng, remaining) >= static_cast<std::uint64_t>(wanted)) continue;
     --wanted;
-    const auto v = static_cast<int>(uniform_int(rng, 1, 127));
+    const auto v = static_cast<int>(1 + draw_below(rng, 127));
     out[static_cast<std::size_t>(i)] =
         static_cast<std::int8_t>(non_negative || chance(rng, 0.5) ? v : -v);
   }
