@@ -7,8 +7,8 @@
 // post-processing unit over the same channel (its accesses queue with the
 // host's). An untimed write carrying a SharedDataExtension maps the writer's
 // bytes into the covered 4 KiB pages instead of copying them; a page is copied
-// into the storage when a later write touches it. A read may announce the
-// next one (ReadAheadExtension): its bytes are prefetched into the cache.
+// into the storage when a later write touches it. A read may announce a
+// coming one (ReadAheadExtension): its bytes are prefetched into the cache.
 #include <array>
 #include <cstdint>
 #include <cstdlib>

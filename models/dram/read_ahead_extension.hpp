@@ -1,6 +1,6 @@
 #pragma once
-// A hint on a read: the initiator's next read from the same target will be
-// [address, address + length). The memory may start bringing those bytes into
+// A hint on a read: the initiator will soon read [address, address + length)
+// from the same target. The memory may start bringing those bytes into
 // the simulating machine's cache while the initiator works on this read's
 // data; nothing modelled changes (traffic, timing and contents are those of
 // the reads themselves). The host's DMA engine reads one PE's image span after

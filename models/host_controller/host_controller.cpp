@@ -240,11 +240,14 @@ void HostController::load_weight_chunk(const HostJob& job, const DramLayout& dl,
     std::int64_t k0, k1;
     std::uint64_t w0, w1, b0 = 0, b1 = 0;
   };
+  auto image_address = [&](std::int64_t k) {  // weight_address() without its division
+    return unpadded ? static_cast<std::uint64_t>(k) * n : weight_address(layer, k);
+  };
   auto spans = [&](int pe) {
     const std::int64_t m = static_cast<std::int64_t>(tile) * P + pe;
     Spans s{m * C + c_begin, m * C + c_end, 0, 0};
-    s.w0 = weight_address(layer, s.k0);
-    s.w1 = weight_address(layer, s.k1 - 1) + n;
+    s.w0 = image_address(s.k0);
+    s.w1 = image_address(s.k1 - 1) + n;
     if (bits > 0) {
       s.b0 = static_cast<std::uint64_t>(s.k0) * bits / 8;
       s.b1 = (static_cast<std::uint64_t>(s.k1) * bits + 7) / 8;
@@ -253,7 +256,9 @@ void HostController::load_weight_chunk(const HostJob& job, const DramLayout& dl,
   };
   // The DMA engine issues the per-PE reads back to back (the DRAM channel
   // queues them); the SRAM writes start when the last read has arrived. Each
-  // read announces the next PE's (ReadAheadExtension).
+  // read announces the one kReadAheadPes PEs later (ReadAheadExtension): one
+  // PE's layout is too short to wait for memory.
+  constexpr int kReadAheadPes = 2;
   sc_core::sc_time delay = sc_core::SC_ZERO_TIME;
   auto dram_read = [&](std::uint64_t address, std::uint8_t* data, std::size_t length,
                        ReadAheadExtension* next) {
@@ -262,18 +267,17 @@ void HostController::load_weight_chunk(const HostJob& job, const DramLayout& dl,
     delay = std::max(delay, d);
   };
   ReadAheadExtension next_weights, next_patterns;
-  Spans span = spans(0);
   for (int pe = 0; pe < pes; ++pe) {
     const std::int64_t m = static_cast<std::int64_t>(tile) * P + pe;
-    const Spans here = span;
+    const Spans here = spans(pe);
     const std::uint64_t w0 = here.w0, b0 = here.b0;
-    const bool more = pe + 1 < pes;
+    const bool more = pe + kReadAheadPes < pes;
     if (more) {
-      span = spans(pe + 1);
-      next_weights.address = dl.weights + span.w0;
-      next_weights.length = span.w1 - span.w0;
-      next_patterns.address = dl.patterns + span.b0;
-      next_patterns.length = span.b1 - span.b0;
+      const Spans ahead = spans(pe + kReadAheadPes);
+      next_weights.address = dl.weights + ahead.w0;
+      next_weights.length = ahead.w1 - ahead.w0;
+      next_patterns.address = dl.patterns + ahead.b0;
+      next_patterns.length = ahead.b1 - ahead.b0;
     }
     buf_.resize(here.w1 - w0);
     dram_read(dl.weights + w0, buf_.data(), here.w1 - w0, more ? &next_weights : nullptr);
@@ -287,7 +291,7 @@ void HostController::load_weight_chunk(const HostJob& job, const DramLayout& dl,
       std::uint8_t* row = &wsram[(g - g0) * p.weight_group_bytes + pe * regw];
       const std::size_t used = static_cast<std::size_t>(cg) * n;
       if (unpadded) {
-        std::memcpy(row, &buf_[weight_address(layer, kg) - w0], used);
+        std::memcpy(row, &buf_[image_address(kg) - w0], used);
       } else {
         // Kernels of one image row are contiguous there and in the register
         // row: one copy per run of them.

@@ -114,7 +114,7 @@ class HostController : public sc_core::sc_module {
   void load_weight_chunk(const HostJob& job, const DramLayout& dl, int tile, int chunk,
                          std::int64_t seq);
   // Timed transfers: accumulate into `delay`.
-  // `next` (reads only) announces the following read from the same target.
+  // `next` (reads only) announces a coming read from the same target.
   void transfer(tlm_utils::simple_initiator_socket<HostController>& socket, tlm::tlm_command cmd,
                 std::uint64_t address, std::uint8_t* data, std::size_t length,
                 sc_core::sc_time& delay, ReadAheadExtension* next = nullptr);

@@ -66,7 +66,7 @@ LayerMeter::Snapshot LayerMeter::take() const {
 
 void LayerMeter::start() {
   before_ = take();
-  walk_before_ = collect_stats(acc_);
+  walk_before_ = collector_.collect();
 }
 
 LayerStats LayerMeter::stop(const TilePlan& plan, nlohmann::json& module_stats) const {
@@ -101,7 +101,7 @@ LayerStats LayerMeter::stop(const TilePlan& plan, nlohmann::json& module_stats) 
   s.data_sram = diff(after.data, b.data);
   s.dram = {after.dram.bytes_read - b.dram.bytes_read,
             after.dram.bytes_written - b.dram.bytes_written};
-  module_stats = stats_difference(collect_stats(acc_), walk_before_);
+  module_stats = stats_difference(collector_.collect(), walk_before_);
   s.actions = pass_actions(module_stats.at(acc_.pe_group.name()));
   return s;
 }

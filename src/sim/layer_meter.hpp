@@ -9,6 +9,7 @@
 #include "models/accelerator/accelerator.hpp"
 #include "pcnn/energy/energy_model.hpp"
 #include "pcnn/sim/sim_types.hpp"
+#include "pcnn/sim/stats_source.hpp"
 #include "pcnn/sim/tile_plan.hpp"
 
 namespace pcnn {
@@ -19,7 +20,8 @@ void claim_systemc_context();
 
 class LayerMeter {
  public:
-  LayerMeter(const Accelerator& acc, const ArchConfig& arch) : acc_(acc), arch_(arch) {}
+  LayerMeter(const Accelerator& acc, const ArchConfig& arch)
+      : acc_(acc), arch_(arch), collector_(acc) {}
   void start();  // at the host's on_layer_start
   // At on_layer_end: the counts since start() and the modules' counter differences.
   LayerStats stop(const TilePlan& plan, nlohmann::json& module_stats) const;
@@ -34,6 +36,7 @@ class LayerMeter {
 
   const Accelerator& acc_;
   const ArchConfig& arch_;
+  StatsCollector collector_;
   Snapshot before_;
   nlohmann::json walk_before_;
 };

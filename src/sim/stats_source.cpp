@@ -5,16 +5,23 @@
 namespace pcnn {
 
 namespace {
-void walk(const sc_core::sc_object& obj, nlohmann::json& out) {
-  if (const auto* src = dynamic_cast<const StatsSource*>(&obj)) out[obj.name()] = src->stats_json();
+void walk(const sc_core::sc_object& obj,
+          std::vector<std::pair<std::string, const StatsSource*>>& out) {
+  if (const auto* src = dynamic_cast<const StatsSource*>(&obj)) out.emplace_back(obj.name(), src);
   for (const sc_core::sc_object* child : obj.get_child_objects()) walk(*child, out);
 }
 }  // namespace
 
-nlohmann::json collect_stats(const sc_core::sc_object& root) {
+StatsCollector::StatsCollector(const sc_core::sc_object& root) { walk(root, sources_); }
+
+nlohmann::json StatsCollector::collect() const {
   nlohmann::json out = nlohmann::json::object();
-  walk(root, out);
+  for (const auto& [name, source] : sources_) out[name] = source->stats_json();
   return out;
+}
+
+nlohmann::json collect_stats(const sc_core::sc_object& root) {
+  return StatsCollector(root).collect();
 }
 
 namespace {
