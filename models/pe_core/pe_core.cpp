@@ -48,7 +48,9 @@ void PeCore::start(const SpmLayer& layer, const TilePlan& plan, const PatternTab
 
   ctrl_.start_layer(double_registers_);
   kreg_.start_layer(L);
-  win_.start_layer(L, mode != ActMode::off || stream_detail_ || trace_on_);
+  // Stage 2 of gate and skip packs the masks from the window itself; only the
+  // full streams and the trace read them per channel.
+  win_.start_layer(L, (mode != ActMode::off && stream_detail_) || trace_on_);
   psum_.start_layer(L);
   ptr_.start_layer(L);
   s1_ = s2_ = s3_ = Item{};
@@ -271,7 +273,7 @@ void PeCore::advance_stage2() {
   } else {
     std::uint16_t* issued = step_issued_[dyn_next_].data();
     dyn_next_ ^= 1;
-    longest = ptr_.step_counts(L_, s2_.pass, win_.act_masks(s2_.window), issued);
+    longest = ptr_.step_counts(L_, s2_.pass, win_.window(s2_.window), issued);
     s2_.stream = nullptr;
     s2_.issued = issued;
   }

@@ -2,18 +2,55 @@
 
 #include <algorithm>
 
+#if defined(__GNUC__) && defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
 #include "models/pe_core/lane_dot.hpp"
 
 namespace pcnn {
 
 namespace {
 
-// Population count without relying on a POPCNT instruction in the build.
-inline int popcount64(std::uint64_t x) {
-  x = x - ((x >> 1) & 0x5555555555555555ull);
-  x = (x & 0x3333333333333333ull) + ((x >> 2) & 0x3333333333333333ull);
-  x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0full;
-  return static_cast<int>((x * 0x0101010101010101ull) >> 56);
+// The POPCNT instruction is not in the baseline x86-64 build; a clone that
+// uses it is chosen at load time where the CPU has it.
+#if defined(__GNUC__) && defined(__x86_64__) && !defined(__clang__)
+#define PCNN_POPCNT_CLONES __attribute__((target_clones("popcnt", "default")))
+#else
+#define PCNN_POPCNT_CLONES
+#endif
+
+// counts[pe] = the set bits of PE pe's packed weight masks AND the packed
+// activation masks; returns the most of any PE.
+PCNN_POPCNT_CLONES
+int issued_counts(const std::uint64_t* wbits, int pes, int words, const std::uint64_t* abits,
+                  std::uint16_t* counts) {
+  int longest = 0;
+  for (int pe = 0; pe < pes; ++pe) {
+    const std::uint64_t* w = wbits + static_cast<std::size_t>(pe) * words;
+    int n = 0;
+    for (int i = 0; i < words; ++i) n += __builtin_popcountll(w[i] & abits[i]);
+    counts[pe] = static_cast<std::uint16_t>(n);
+    longest = std::max(longest, n);
+  }
+  return longest;
+}
+
+// The window's activation masks packed as pack_masks() packs them: bit c*K + p
+// is window[c*K + p] != 0, so the packing is one bit per window byte (16 bytes
+// per compare with SSE2); `words` words, the bits beyond `positions` zero.
+void pack_nonzero(const std::int8_t* window, int positions, std::uint64_t* bits, int words) {
+  std::fill(bits, bits + words, 0);
+  int i = 0;
+#if defined(__GNUC__) && defined(__x86_64__)
+  for (; i + 16 <= positions; i += 16) {  // 16 bits never straddle a word
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(window + i));
+    const unsigned zero =
+        static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_setzero_si128())));
+    bits[i >> 6] |= static_cast<std::uint64_t>(~zero & 0xffffu) << (i & 63);
+  }
+#endif
+  for (; i < positions; ++i) bits[i >> 6] |= static_cast<std::uint64_t>(window[i] != 0) << (i & 63);
 }
 
 // Packs cg K-bit masks at bit c*K of `bits` (words_ words, cleared first).
@@ -113,20 +150,13 @@ void PointerGenerator::stream_pointers(const PeLayer& L, int q, int pe, int cg,
   }
 }
 
-int PointerGenerator::step_counts(const PeLayer& L, int q, const std::uint16_t* act_masks,
+int PointerGenerator::step_counts(const PeLayer& L, int q, const std::int8_t* window,
                                   std::uint16_t* counts) {
   const int pes = L.active_pes(L.pass_tile(q));
   const int cg = L.group_channels(L.pass_group(q));
   sparsity_io.count(static_cast<std::uint64_t>(pes) * cg);
-  pack_masks(act_masks, cg, L.K, abits_.data(), words_);
-  int longest = 0;
-  for (int pe = 0; pe < pes; ++pe) {
-    const std::uint64_t* w = &wbits_[q & 1][static_cast<std::size_t>(pe) * words_];
-    int n = 0;
-    for (int i = 0; i < words_; ++i) n += popcount64(w[i] & abits_[i]);
-    counts[pe] = static_cast<std::uint16_t>(n);
-    longest = std::max(longest, n);
-  }
+  pack_nonzero(window, cg * L.K, abits_.data(), words_);
+  const int longest = issued_counts(wbits_[q & 1].data(), pes, words_, abits_.data(), counts);
   std::fill(counts + pes, counts + L.pe_count, std::uint16_t{0});
   return longest;
 }

@@ -58,9 +58,10 @@ class PointerGenerator {
   const PointerStream& group_stream(int q) const { return group_[q & 1]; }
 
   // Modes gate and skip, one step: the MACs each PE issues for the window's
-  // activation masks (counts[pe], zero for idle PEs); books the step's
-  // evaluations. Returns the most of any PE.
-  int step_counts(const PeLayer& L, int q, const std::uint16_t* act_masks, std::uint16_t* counts);
+  // activation masks (counts[pe], zero for idle PEs), the masks packed
+  // straight from the window's values ([c][K], a bit per non-zero value);
+  // books the step's evaluations. Returns the most of any PE.
+  int step_counts(const PeLayer& L, int q, const std::int8_t* window, std::uint16_t* counts);
   // The same step as a full stream (pointers and operands), for the trace.
   void build(const PeLayer& L, int q, const KernelRegister& kreg, const std::uint16_t* act_masks,
              PointerStream& s);

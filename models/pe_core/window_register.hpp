@@ -27,8 +27,9 @@ class WindowRegister {
   // stage 3: three windows are in flight at most.
   static constexpr int kWindows = 3;
 
-  // `masks`: make each window's activation masks (modes gate and skip, and the
-  // trace, read them; mode off's MAC lanes do not).
+  // `masks`: make each window's activation masks per channel (the full
+  // pointer streams of gate and skip and the trace read them; a step's MAC
+  // counts pack them from the window's values).
   void start_layer(const PeLayer& L, bool masks);
   // Loads the window of output position `pos` of pass q.
   WindowLoad load(const PeLayer& L, int q, int pos, PeCorePorts& ports);
