@@ -3,6 +3,7 @@
 // moves, and explicitly valued elements are what they were given.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cstdint>
 #include <numeric>
 
@@ -27,6 +28,11 @@ TEST_CASE("image byte buffers keep their contents, small and huge-page sized", "
     pcnn::ImageBytes moved = std::move(b);
     CHECK(moved.size() == size + kHuge);
     CHECK(std::equal(copy.begin(), copy.end(), moved.begin()));
+    if (pcnn::ImageBytesAllocator<std::uint8_t>::zeroed_when_new(size)) {
+      pcnn::ImageBytes fresh;
+      fresh.resize(size);  // not written: a new mapping reads as zero
+      CHECK(std::count(fresh.begin(), fresh.end(), 0) == static_cast<std::ptrdiff_t>(size));
+    }
     const pcnn::ImageBytes zeros(size, 0);  // explicitly valued: zero
     CHECK(std::accumulate(zeros.begin(), zeros.end(), std::uint64_t{0}) == 0);
   }

@@ -606,9 +606,11 @@ ModelImages read_images(const std::string& dir, const std::string* only_layer, K
       throw Error(f.path(), "size " + std::to_string(f.reader->size()) + " bytes, manifest says " +
                                 std::to_string(size));
     // A whole read overwrites every byte; a one-layer read leaves the other
-    // layers' regions zero.
+    // layers' regions zero (a large buffer is so already, and its untouched
+    // pages cost nothing).
     f.bytes.resize(static_cast<std::size_t>(size));
-    if (only_layer != nullptr) std::fill(f.bytes.begin(), f.bytes.end(), std::uint8_t{0});
+    if (only_layer != nullptr && !ImageBytes::allocator_type::zeroed_when_new(f.bytes.size()))
+      std::fill(f.bytes.begin(), f.bytes.end(), std::uint8_t{0});
   }
 
   // The Pattern Config header: magic, version and layer count, checked by value.

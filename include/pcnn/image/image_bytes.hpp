@@ -47,6 +47,11 @@ class ImageBytesAllocator {
     return reinterpret_cast<T*>(aligned);
   }
 
+  // A new allocation of `n` elements reads as zero: it is a fresh anonymous
+  // mapping, whose pages the system zeroes when first touched (untouched ones
+  // cost nothing).
+  static bool zeroed_when_new(std::size_t n) { return n * sizeof(T) >= kHugePageBytes; }
+
   void deallocate(T* p, std::size_t n) noexcept {
     const std::size_t bytes = n * sizeof(T);
     if (bytes < kHugePageBytes)
