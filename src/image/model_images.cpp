@@ -404,25 +404,9 @@ void decode_nonzeros(SpmLayer& l, const std::uint8_t* wbase) {
 // A layer's SPM indices: index_bits() per kernel, LSB first (pack_bits).
 void decode_kernel_index(SpmLayer& l, const std::uint8_t* pbase, std::size_t size) {
   const std::int64_t kernels = l.geom.kernel_count();
-  const int bits = l.index_bits();
   l.kernel_index.assign(static_cast<std::size_t>(kernels), 0);
-  if (bits == 0) return;
-  // A bit reservoir filled a byte at a time; the region's size was checked
-  // against kernels * bits, so every byte read lies inside it.
-  std::uint64_t reservoir = 0;
-  int have = 0;
-  std::size_t next = 0;
-  const std::uint64_t mask = (std::uint64_t{1} << bits) - 1;
-  for (std::int64_t k = 0; k < kernels; ++k) {
-    while (have < bits) {
-      if (next >= size) throw Error("decode_kernel_index: index beyond the end of the stream");
-      reservoir |= static_cast<std::uint64_t>(pbase[next++]) << have;
-      have += 8;
-    }
-    l.kernel_index[static_cast<std::size_t>(k)] = static_cast<std::uint32_t>(reservoir & mask);
-    reservoir >>= bits;
-    have -= bits;
-  }
+  // The region's size was checked against kernels * index_bits.
+  unpack_bits_run(pbase, size, 0, kernels, l.index_bits(), l.kernel_index.data());
 }
 
 // SpmLayer::validate's check of the SPM indices, on the packed stream: every
@@ -436,19 +420,15 @@ void check_packed_indices(const SpmLayer& l, const std::uint8_t* pbase, std::siz
   if (static_cast<std::uint64_t>(kernels) * static_cast<std::uint64_t>(bits) >
       static_cast<std::uint64_t>(size) * 8)
     throw Error("layer '" + l.name + "'", "kernel index count does not match the shape");
-  std::uint64_t reservoir = 0;
-  int have = 0;
-  std::size_t next = 0;
-  const std::uint64_t mask = (std::uint64_t{1} << bits) - 1;
-  for (std::int64_t k = 0; k < kernels; ++k) {
-    while (have < bits) {
-      reservoir |= static_cast<std::uint64_t>(pbase[next++]) << have;
-      have += 8;
-    }
-    if ((reservoir & mask) >= V)
-      throw Error("layer '" + l.name + "'", "SPM index beyond the pattern table");
-    reservoir >>= bits;
-    have -= bits;
+  // In slices, so that the check needs no per-kernel array.
+  constexpr std::int64_t kSlice = 1024;
+  std::uint32_t slice[kSlice];
+  for (std::int64_t k = 0; k < kernels; k += kSlice) {
+    const std::int64_t count = std::min(kSlice, kernels - k);
+    unpack_bits_run(pbase, size, k, count, bits, slice);
+    for (std::int64_t i = 0; i < count; ++i)
+      if (slice[i] >= V)
+        throw Error("layer '" + l.name + "'", "SPM index beyond the pattern table");
   }
 }
 

@@ -7,6 +7,36 @@
 
 namespace pcnn {
 
+namespace {
+
+// The little-endian 64-bit window at byte `at` of a stream of `size` bytes;
+// near the end only the stream's own bytes are read (the rest read as zero).
+std::uint64_t load_window(const std::uint8_t* data, std::size_t size, std::size_t at) {
+  std::uint64_t window = 0;
+  if (at + 8 <= size) {
+    std::memcpy(&window, data + at, 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    window = __builtin_bswap64(window);
+#endif
+    return window;
+  }
+  for (std::size_t b = size; b-- > at;) window = window << 8 | data[b];
+  return window;
+}
+
+void store_window(std::uint8_t* data, std::size_t size, std::size_t at, std::uint64_t window) {
+  if (at + 8 <= size) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    window = __builtin_bswap64(window);
+#endif
+    std::memcpy(data + at, &window, 8);
+    return;
+  }
+  for (std::size_t b = at; b < size; ++b, window >>= 8) data[b] = static_cast<std::uint8_t>(window);
+}
+
+}  // namespace
+
 int ceil_log2(std::uint32_t v) {
   int bits = 0;
   while ((std::uint64_t{1} << bits) < v) ++bits;
@@ -59,7 +89,7 @@ std::uint32_t unpack_bits(const std::uint8_t* data, std::size_t size_bytes, std:
 
 void unpack_bits_run(const std::uint8_t* data, std::size_t size_bytes, std::int64_t first,
                      std::int64_t count, int bits, std::uint32_t* out) {
-  if (bits < 0 || bits > 32) throw Error("read_bit_field: width out of range");
+  if (bits < 0 || bits > 32) throw Error("unpack_bits: width out of range");
   if (count <= 0) return;
   const std::uint64_t begin = static_cast<std::uint64_t>(first) * static_cast<std::uint64_t>(bits);
   const std::uint64_t end = begin + static_cast<std::uint64_t>(count) * bits;
@@ -69,23 +99,12 @@ void unpack_bits_run(const std::uint8_t* data, std::size_t size_bytes, std::int6
     std::fill(out, out + count, 0u);
     return;
   }
-  // Values from 64-bit little-endian windows: each window, loaded at the byte
-  // of the next value, serves every whole value in it (14 at 4 bits); the
-  // stream's last bytes are read one at a time so that nothing beyond it is
-  // touched.
+  // Each 64-bit window, loaded at the byte of the next value, serves every
+  // whole value in it (14 at 4 bits).
   const std::uint64_t mask = (std::uint64_t{1} << bits) - 1;
   std::uint64_t pos = begin;
   for (std::int64_t i = 0; i < count;) {
-    const std::size_t byte = static_cast<std::size_t>(pos / 8);
-    std::uint64_t window = 0;
-    if (byte + 8 <= size_bytes) {
-      std::memcpy(&window, data + byte, 8);
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-      window = __builtin_bswap64(window);
-#endif
-    } else {
-      for (std::size_t b = size_bytes; b-- > byte;) window = window << 8 | data[b];
-    }
+    std::uint64_t window = load_window(data, size_bytes, static_cast<std::size_t>(pos / 8));
     const int shift = static_cast<int>(pos % 8);
     window >>= shift;
     const std::int64_t whole = std::min<std::int64_t>(count - i, (64 - shift) / bits);
@@ -198,36 +217,6 @@ void SpmLayer::validate_parameters() const {
     if (r.multiplier < (1 << 30) || r.shift < -31 || r.shift > 31)
       throw Error(where, "requantisation multiplier or shift out of range");
 }
-
-namespace {
-
-// The little-endian 64-bit window at byte `at` of a stream of `size` bytes;
-// near the end only the stream's own bytes are read (the rest read as zero).
-std::uint64_t load_window(const std::uint8_t* data, std::size_t size, std::size_t at) {
-  std::uint64_t window = 0;
-  if (at + 8 <= size) {
-    std::memcpy(&window, data + at, 8);
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-    window = __builtin_bswap64(window);
-#endif
-    return window;
-  }
-  for (std::size_t b = size; b-- > at;) window = window << 8 | data[b];
-  return window;
-}
-
-void store_window(std::uint8_t* data, std::size_t size, std::size_t at, std::uint64_t window) {
-  if (at + 8 <= size) {
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-    window = __builtin_bswap64(window);
-#endif
-    std::memcpy(data + at, &window, 8);
-    return;
-  }
-  for (std::size_t b = at; b < size; ++b, window >>= 8) data[b] = static_cast<std::uint8_t>(window);
-}
-
-}  // namespace
 
 void copy_bit_field(std::uint8_t* dst, std::size_t dst_size_bytes, std::uint64_t dst_pos,
                     const std::uint8_t* src, std::size_t src_size_bytes, std::uint64_t src_pos,
