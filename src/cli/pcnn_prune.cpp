@@ -54,11 +54,7 @@ int run(int argc, char** argv) {
        "shape of the graph input, NxCxHxW (e.g. 1x3x64x64), for models with free dimensions");
   // clang-format on
   const po::variables_map vm = pcnn::parse_command_line(argc, argv, visible, "model", model_path);
-  if (vm.count("help")) {
-    std::cout << visible;
-    return 0;
-  }
-  if (vm.count("version")) return pcnn::print_version("pcnn-prune");
+  if (pcnn::answered_help_or_version(vm, visible, "pcnn-prune")) return 0;
   if (model_path.empty())
     throw pcnn::UsageError("command line", "no MODEL.onnx given (see --help)");
   if (out_dir.empty())
@@ -93,7 +89,8 @@ int run(int argc, char** argv) {
   // An unusable output directory, or one that holds the input, fails before the work starts too.
   pcnn::check_outputs_apart({{model_path, "MODEL"}, {opt.layers_file, "--layers"}},
                             {{out_dir, "-o"}});
-  pcnn::StagingDirectory staging(out_dir, {"pruned.onnx", "report.json", "network.json", "network.bin"});
+  pcnn::StagingDirectory staging(out_dir,
+                                 {"pruned.onnx", "report.json", "network.json", "network.bin"});
 
   auto t0 = std::chrono::steady_clock::now();
   const pcnn::OnnxModel model = pcnn::OnnxModel::load(model_path, load_options);

@@ -162,7 +162,7 @@ int run_command(int argc, char** argv) {
       ("network", "run the whole network on one --input file instead (pcnn-sim run --network --help)");
   add_max_cycles_option(visible, max_cycles);
   const po::variables_map vm = pcnn::parse_command_line(argc, argv, visible, "images", images_dir);
-  if (answered_help_or_version(vm, visible)) return 0;
+  if (pcnn::answered_help_or_version(vm, visible, "pcnn-sim")) return 0;
   require_images_dir(images_dir);
   if (vm.count("layer") && vm.count("all"))
     throw pcnn::UsageError("command line", "--layer and --all exclude each other");

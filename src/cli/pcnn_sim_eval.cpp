@@ -184,7 +184,7 @@ int eval_command(int argc, char** argv) {
       "act-mode", po::value(&act_mode_text)->default_value("off"),
       "activation sparsity for --simulate: off, gate or skip");
   const po::variables_map vm = pcnn::parse_command_line(argc, argv, visible, "images", images_dir);
-  if (answered_help_or_version(vm, visible)) return 0;
+  if (pcnn::answered_help_or_version(vm, visible, "pcnn-sim")) return 0;
   require_images_dir(images_dir);
   const bool explicit_files = vm.count("idx-images") || vm.count("idx-labels");
   if (explicit_files && (idx_images.empty() || idx_labels.empty()))

@@ -34,7 +34,7 @@ int golden_command(int argc, char** argv) {
   args.add_input_shape(visible);
   const po::variables_map vm =
       pcnn::parse_command_line(argc, argv, visible, "images", args.images_dir);
-  if (answered_help_or_version(vm, visible)) return 0;
+  if (pcnn::answered_help_or_version(vm, visible, "pcnn-sim")) return 0;
   args.check_given("is required");
   args.check_outputs();
   const pcnn::GoldenNetwork net = load_network(args.images_dir, args.input_shape_text);

@@ -151,7 +151,7 @@ int network_command(int argc, char** argv) {
   add_max_cycles_option(visible, max_cycles);
   const po::variables_map vm =
       pcnn::parse_command_line(argc, argv, visible, "images", args.images_dir);
-  if (answered_help_or_version(vm, visible)) return 0;
+  if (pcnn::answered_help_or_version(vm, visible, "pcnn-sim")) return 0;
   args.check_given("is required with --network");
   pcnn::NetworkRunOptions options;
   options.sim.act_mode = act_mode_option(act_mode_text);

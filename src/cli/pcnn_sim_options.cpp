@@ -56,18 +56,6 @@ std::vector<pcnn::RunPath> NetworkCommandLine::check_outputs(
   return outputs;
 }
 
-bool answered_help_or_version(const po::variables_map& vm, const po::options_description& visible) {
-  if (vm.count("help")) {
-    std::cout << visible;
-    return true;
-  }
-  if (vm.count("version")) {
-    pcnn::print_version("pcnn-sim");
-    return true;
-  }
-  return false;
-}
-
 void require_images_dir(const std::string& images_dir) {
   if (images_dir.empty())
     throw pcnn::UsageError("command line", "no IMAGES_DIR given (see --help)");

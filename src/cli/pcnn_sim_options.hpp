@@ -40,12 +40,6 @@ struct NetworkCommandLine {
   std::vector<pcnn::RunPath> check_outputs(std::vector<pcnn::RunPath> more = {}) const;
 };
 
-// After pcnn::parse_command_line(): prints the options for --help, or the
-// version for --version, on stdout and returns true (the command ends with
-// exit code 0); false when neither was asked for.
-bool answered_help_or_version(const boost::program_options::variables_map& vm,
-                              const boost::program_options::options_description& visible);
-
 // UsageError("command line", "no IMAGES_DIR given ...") when it is empty.
 void require_images_dir(const std::string& images_dir);
 

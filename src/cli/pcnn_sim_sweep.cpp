@@ -214,7 +214,7 @@ int sweep_command(int argc, char** argv) {
       "timing", po::value(&timing_text)->default_value("lt"),
       "how each point is clocked: lt (fast mode, the default; same results) or cycle");
   const po::variables_map vm = pcnn::parse_command_line(argc, argv, visible, "sweep", sweep_path);
-  if (answered_help_or_version(vm, visible)) return 0;
+  if (pcnn::answered_help_or_version(vm, visible, "pcnn-sim")) return 0;
   if (sweep_path.empty())
     throw pcnn::UsageError("command line", "no SWEEP.json given (see --help)");
   if (vm.count("slurm-script") && !vm.count("jobs")) parallel = 1;

@@ -67,3 +67,17 @@ int pcnn::run_program(const std::string& program, const std::function<int()>& bo
   }
   return kExitFailure;
 }
+
+bool pcnn::answered_help_or_version(const boost::program_options::variables_map& vm,
+                                    const boost::program_options::options_description& visible,
+                                    const std::string& program) {
+  if (vm.count("help")) {
+    std::cout << visible;
+    return true;
+  }
+  if (vm.count("version")) {
+    print_version(program);
+    return true;
+  }
+  return false;
+}

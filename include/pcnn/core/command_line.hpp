@@ -29,9 +29,15 @@ boost::program_options::variables_map parse_command_line(
     int argc, char* argv[], boost::program_options::options_description& visible,
     const char* positional_name, std::string& positional_value);
 
-// Prints pcnn::version_line(program) on stdout and returns 0, for
-// `if (vm.count("version")) return print_version("pcnn-sim");`.
+// Prints pcnn::version_line(program) on stdout and returns 0.
 int print_version(const std::string& program);
+
+// After parse_command_line(): prints `visible` for --help, or the version for
+// --version, on stdout and returns true (the program ends with exit status 0);
+// false when neither was asked for.
+bool answered_help_or_version(const boost::program_options::variables_map& vm,
+                              const boost::program_options::options_description& visible,
+                              const std::string& program);
 
 // Runs a program's body and turns an escaping exception into one line on stderr
 // and the exit status: UsageError 2, pcnn::Error 1 ("<program>: <message>"),
