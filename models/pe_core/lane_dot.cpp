@@ -181,11 +181,8 @@ int lane_pairs(const std::int8_t* window, int positions, LanePair* pairs) {
 
 void lane_dot_pairs(const std::int16_t* w, int cols, const LanePair* pairs, int count,
                     std::int32_t* sums) {
-#ifdef PCNN_LANE_AVX2
-  if (has_vnni()) return dot_pairs_vnni(w, cols, pairs, count, sums);
-  if (has_avx2()) return dot_pairs_avx2(w, cols, pairs, count, sums);
-#endif
-  lane_dot_pairs_scalar(w, cols, pairs, count, sums);
+  static const LaneDotVersion best = lane_dot_versions().front();
+  lane_dot_pairs_on(best, w, cols, pairs, count, sums);
 }
 
 void lane_store_columns(const std::int16_t* rows, int span, std::int16_t* layout, int cols,

@@ -409,6 +409,15 @@ void decode_kernel_index(SpmLayer& l, const std::uint8_t* pbase, std::size_t siz
   unpack_bits_run(pbase, size, 0, kernels, l.index_bits(), l.kernel_index.data());
 }
 
+// A layer's non-zeros and SPM indices from its image regions (weights at
+// `wbase`, `psize` bytes of indices at `pbase`), then validate().
+void rebuild_kernel_data(SpmLayer& l, const std::uint8_t* wbase, const std::uint8_t* pbase,
+                         std::size_t psize) {
+  decode_nonzeros(l, wbase);
+  if (!l.patterns.empty()) decode_kernel_index(l, pbase, psize);
+  l.validate();
+}
+
 // SpmLayer::validate's check of the SPM indices, on the packed stream: every
 // index_bits()-wide value is below V. With V a power of two each is, so
 // nothing is read. Throws the error validate() throws.
@@ -780,9 +789,7 @@ ModelImages read_images(const std::string& dir, const std::string* only_layer, K
         if (data == KernelData::packed) {
           check_packed_indices(l, pbase, psize);
         } else {
-          decode_nonzeros(l, weights.bytes.data() + l.weight_offset);
-          if (!l.patterns.empty()) decode_kernel_index(l, pbase, psize);
-          l.validate();
+          rebuild_kernel_data(l, weights.bytes.data() + l.weight_offset, pbase, psize);
         }
       } catch (const Error& e) {
         throw Error(manifest_path, e.what());
@@ -812,11 +819,9 @@ void decode_kernel_data(SpmLayer& layer, const ImageFiles& files) {
       layer.pattern_offset > files.patterns.size() ||
       psize > files.patterns.size() - layer.pattern_offset)
     throw Error("layer '" + layer.name + "'", "its image regions lie beyond the image files");
-  decode_nonzeros(layer, files.weights.data() + layer.weight_offset);
-  if (!layer.patterns.empty())
-    decode_kernel_index(layer, files.patterns.data() + layer.pattern_offset,
-                        static_cast<std::size_t>(psize));
-  layer.validate();
+  rebuild_kernel_data(layer, files.weights.data() + layer.weight_offset,
+                      files.patterns.data() + layer.pattern_offset,
+                      static_cast<std::size_t>(psize));
 }
 
 }  // namespace pcnn
